@@ -1,0 +1,99 @@
+/* Constructors and public calls of the PC's chips. One chip, one file. */
+#pragma once
+#include "hw/machine.h"
+
+/* ---- 8259A pair (hw/pic.c): ports 0x20-0x21, 0xA0-0xA1, ELCR 0x4D0-0x4D1.
+ * Drives machine_set_intr(); the master's cascade is on IRQ2. */
+typedef struct Pic Pic;
+Pic *pic_new(Machine *m);
+void pic_reset(Pic *p);
+/* IrqHandler-shaped: n = 0..15, level 0/1. Edge-triggered inputs latch on
+ * 0->1, level-triggered (ELCR) ones follow the line. */
+void pic_set_irq(void *pic, int n, int level);
+/* INTA cycle: returns the vector to deliver (spurious IRQ7/15 if none). */
+int pic_intack(Pic *p);
+static inline IrqLine pic_irq(Pic *p, int n)
+{
+    return (IrqLine){pic_set_irq, p, n};
+}
+
+/* ---- 8254 PIT (hw/pit.c): ports 0x40-0x43 and port 0x61 (gate 2, speaker,
+ * OUT2 readback, refresh toggle bit 4). Counts at 1.193182 MHz of virtual time. */
+typedef struct Pit Pit;
+Pit *pit_new(Machine *m, IrqLine irq0);
+void pit_reset(Pit *p);
+
+/* ---- MC146818 RTC + CMOS (hw/rtc.c): ports 0x70-0x71, IRQ8. Starts from host
+ * UTC time (or a fixed time when deterministic). Memory size bytes are set
+ * from ram_size (0x15-0x18, 0x30-0x31, 0x34-0x35, 0x5B-0x5D). */
+typedef struct Rtc Rtc;
+Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_unix);
+void rtc_reset(Rtc *r);
+void rtc_set_cmos(Rtc *r, int index, uint8_t val);
+uint8_t rtc_get_cmos(Rtc *r, int index);
+
+/* ---- 16550A UART (hw/uart.c), with 16-byte FIFOs. */
+typedef struct Uart Uart;
+Uart *uart_new(Machine *m, uint16_t base, IrqLine irq, CharDev *out);
+void uart_reset(Uart *u);
+/* Host -> guest bytes. uart_can_receive tells how many bytes fit now (0 when
+ * the RX FIFO is full), so the source is read only when they can be taken. */
+size_t uart_can_receive(Uart *u);
+void uart_receive(Uart *u, const uint8_t *buf, size_t len);
+
+/* ---- i8042 keyboard controller (hw/i8042.c): ports 0x60, 0x64. Enough for
+ * Linux's probe, self test, A20 via the output port, and reset (0xFE). */
+typedef struct I8042 I8042;
+I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12);
+void i8042_reset(I8042 *k);
+
+/* ---- System control (hw/sysctl.c): port 0x92 (fast A20, bit 0 reset),
+ * port 0x80 (POST code, ignored), 0xCF9 (reset control). */
+void sysctl_init(Machine *m);
+
+/* ---- PCI (hw/pci.c): i440FX host bridge (8086:1237) at 00.0 and PIIX3 ISA
+ * bridge (8086:7000) at 01.0 with PIRQ route registers 0x60-0x63, config
+ * mechanism #1 at 0xCF8/0xCFC-0xCFF. */
+typedef struct PciBus PciBus;
+typedef struct PciDevice PciDevice;
+
+typedef uint32_t (*PciConfigRead)(PciDevice *d, uint32_t addr, int size_log2);
+typedef void (*PciConfigWrite)(PciDevice *d, uint32_t addr, uint32_t val, int size_log2);
+
+typedef struct PciBar {
+    uint32_t size; /* power of two; 0 = unused */
+    bool io;
+    IoRegion *region;
+} PciBar;
+
+struct PciDevice {
+    PciBus *bus;
+    const char *name;
+    int devfn; /* slot << 3 | function */
+    uint8_t config[256];
+    uint8_t wmask[256]; /* which config bits the guest may write */
+    PciBar bar[6];
+    int irq_level;
+    void *opaque;
+    /* Optional hooks for device-specific config registers; the defaults
+     * handle the header, BARs and the command register. */
+    PciConfigRead config_read;
+    PciConfigWrite config_write;
+};
+
+PciBus *pci_init(Machine *m, Pic *pic);
+/* devfn < 0: first free slot. Returns NULL if the slot is taken. */
+PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t vendor,
+                               uint16_t device, uint8_t revision, uint32_t class_code,
+                               void *opaque);
+/* A BAR served by rd/wr (offset relative to the BAR's base). */
+void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
+                      void *opaque);
+/* INTA# of d (pin in config 0x3D, default 1) routed by PIIX3 PIRQ registers. */
+void pci_set_irq(PciDevice *d, int level);
+/* For firmware and tests: config space access of bus 0. */
+uint32_t pci_config_read(PciBus *b, int devfn, uint32_t addr, int size_log2);
+void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int size_log2);
+PciDevice *pci_find(PciBus *b, int devfn);
+#define PCI_SLOT(devfn) ((devfn) >> 3)
+#define PCI_FUNC(devfn) ((devfn)&7)
