@@ -1,0 +1,206 @@
+/* The i686 interpreter: public state and calls. */
+#pragma once
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/fpu.h"
+#include "hw/machine.h"
+
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+/* Segment registers in encoding order, then LDTR and TR. */
+enum { S_ES, S_CS, S_SS, S_DS, S_FS, S_GS, S_LDTR, S_TR, S_NONE = 15 };
+
+/* EFLAGS bits */
+#define F_CF 0x0001u
+#define F_PF 0x0004u
+#define F_AF 0x0010u
+#define F_ZF 0x0040u
+#define F_SF 0x0080u
+#define F_TF 0x0100u
+#define F_IF 0x0200u
+#define F_DF 0x0400u
+#define F_OF 0x0800u
+#define F_IOPL 0x3000u
+#define F_NT 0x4000u
+#define F_RF 0x10000u
+#define F_VM 0x20000u
+#define F_AC 0x40000u
+#define F_VIF 0x80000u
+#define F_VIP 0x100000u
+#define F_ID 0x200000u
+#define F_ARITH (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+#define CR0_PE 0x1u
+#define CR0_MP 0x2u
+#define CR0_EM 0x4u
+#define CR0_TS 0x8u
+#define CR0_ET 0x10u
+#define CR0_NE 0x20u
+#define CR0_WP 0x10000u
+#define CR0_AM 0x40000u
+#define CR0_NW 0x20000000u
+#define CR0_CD 0x40000000u
+#define CR0_PG 0x80000000u
+#define CR4_VME 0x1u
+#define CR4_PVI 0x2u
+#define CR4_TSD 0x4u
+#define CR4_DE 0x8u
+#define CR4_PSE 0x10u
+#define CR4_PGE 0x80u
+
+/* Exception vectors */
+enum {
+    EX_DE = 0, EX_DB = 1, EX_NMI = 2, EX_BP = 3, EX_OF = 4, EX_BR = 5, EX_UD = 6, EX_NM = 7,
+    EX_DF = 8, EX_TS = 10, EX_NP = 11, EX_SS = 12, EX_GP = 13, EX_PF = 14, EX_MF = 16,
+    EX_AC = 17, EX_MC = 18,
+};
+
+/* Cached segment descriptor. flags holds descriptor bits 8..23 of the high
+ * dword (type, S, DPL, P, AVL, L, D/B, G) shifted down by 8. */
+typedef struct SegCache {
+    uint16_t sel;
+    uint32_t base;
+    uint32_t limit; /* byte granular, already expanded */
+    uint32_t flags;
+} SegCache;
+#define SEGF_TYPE(f) ((f)&0xF)
+#define SEGF_S 0x10u
+#define SEGF_DPL(f) (((f) >> 5) & 3)
+#define SEGF_P 0x80u
+#define SEGF_DB 0x4000u
+#define SEGF_G 0x8000u
+
+/* One software-TLB entry: guest linear page -> host address. A tag is the
+ * page's linear address when the access kind is allowed through the fast
+ * path, otherwise ~0 (slow path: MMIO, code page for writes, not present). */
+typedef struct TlbEntry {
+    uint32_t tag_read;
+    uint32_t tag_write;
+    uintptr_t addend; /* host = addend + linear */
+    uint32_t paddr;   /* physical page; bit 0: global (survives CR3 loads) */
+} TlbEntry;
+#define TLB_BITS 10
+#define TLB_SIZE (1 << TLB_BITS)
+
+typedef struct Block Block;
+
+typedef struct CPU {
+    uint32_t regs[8];
+    uint32_t eip;
+    /* EFLAGS without the arithmetic flags, which are lazy: */
+    uint32_t eflags;
+    uint32_t lf_res, lf_a, lf_b; /* result and operands of the last flag-setting op */
+    uint32_t lf_op;              /* which op (cpu internal) */
+    uint32_t lf_aux;             /* flags that op did not compute lazily */
+
+    SegCache seg[8];
+    uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t dr[8];
+    int cpl;
+    bool code32, stack32; /* CS.D and SS.B */
+
+    /* MSRs we keep */
+    uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t tsc_offset;
+    uint64_t apic_base;
+    uint64_t mtrr_def_type;
+    uint64_t mtrr[32]; /* fixed + variable MTRRs, read back as written */
+
+    FPU fpu;
+
+    /* Execution control */
+    uint64_t icount;       /* instructions retired since reset */
+    uint64_t icount_limit; /* cpu_run returns when icount reaches it */
+    bool halted;
+    bool intr_line;  /* INTR pin from the PIC */
+    bool nmi_pending;
+    int inhibit_irq; /* 1 after MOV SS / POP SS / STI: one instruction delay */
+    bool exit_request;
+    bool need_check; /* leave the inner loop: IF/TF changed, INTR raised, halt */
+    int delivering;  /* vector being delivered (for #DF / triple fault), -1 none */
+    uint32_t a20_mask;
+    uint32_t prev_eip; /* EIP of the instruction being executed (faults restart it) */
+    int exc_depth;     /* nesting while delivering: 2 -> #DF, 3 -> triple fault */
+    int last_vector;   /* last exception/interrupt delivered (for tests), -1 none */
+    uint32_t last_error;
+
+    /* Debugger hooks (gdb stub) */
+    bool single_step;     /* stop after one instruction */
+    bool debug_stop;      /* set when a gdb breakpoint/watchpoint hit */
+    void *debug_opaque;
+    bool (*debug_break)(void *opaque, uint32_t linear_pc); /* NULL = none */
+
+    /* Software TLB, one per privilege class (0: CPL<3, 1: CPL 3) */
+    TlbEntry tlb[2][TLB_SIZE];
+    /* Segment limits for the fast path: an access of size n at offset off is
+     * fine without further checks if off + n - 1 <= lim; -1 forces the slow
+     * path (expand-down, unusable). */
+    int64_t seg_lim_r[6], seg_lim_w[6];
+    TlbEntry *tlbp; /* tlb[cpl == 3] */
+
+    /* Decoded blocks: direct-mapped by physical start address, allocated
+     * from one pool that is emptied when full. */
+    Block **bcache;
+    uint8_t *block_pool;
+    size_t block_pool_used;
+    uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
+    uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
+    uint32_t ram_pages;
+    uint8_t *ram;
+    uint32_t ram_size;
+
+    Machine *m;
+    jmp_buf jmp;
+    /* Unimplemented-opcode log dedup */
+    uint32_t ud_logged;
+} CPU;
+
+/* cpu_run return values */
+enum { CPU_RUN_LIMIT = 0, CPU_RUN_HALTED = 1, CPU_RUN_EXIT = 2, CPU_RUN_DEBUG = 3 };
+
+CPU *cpu_new(Machine *m, uint8_t *ram, uint32_t ram_size);
+void cpu_free(CPU *c);
+void cpu_reset(CPU *c);
+/* Run until icount reaches limit, the CPU halts with nothing to wake it, an
+ * exit is requested, or a debug event happens. */
+int cpu_run(CPU *c, uint64_t icount_limit);
+void cpu_set_intr(CPU *c, bool level);
+/* Halted with nothing that can wake it before a timer or device event. */
+bool cpu_is_idle(CPU *c);
+void cpu_set_a20(CPU *c, bool enabled);
+uint32_t cpu_get_eflags(CPU *c);
+void cpu_set_eflags(CPU *c, uint32_t val);
+/* Physical writes from outside the CPU (DMA, loaders) invalidate decoded code. */
+void cpu_invalidate_phys(CPU *c, uint32_t paddr, uint32_t len);
+/* Flush the software TLB (loaders that change CR3 etc. directly). */
+void cpu_tlb_flush(CPU *c, bool global_too);
+
+/* Load a segment register's hidden part directly (loaders, reset, tests). */
+void cpu_set_seg_raw(CPU *c, int seg, uint16_t sel, uint32_t base, uint32_t limit,
+                     uint32_t flags);
+/* Recompute cpl/code32/stack32 after direct state edits. */
+void cpu_update_mode(CPU *c);
+
+/* Guest memory through segment seg (S_*) at offset off, with all checks;
+ * faults longjmp out of the current instruction. For the FPU and helpers. */
+uint8_t cpu_ld8(CPU *c, int seg, uint32_t off);
+uint16_t cpu_ld16(CPU *c, int seg, uint32_t off);
+uint32_t cpu_ld32(CPU *c, int seg, uint32_t off);
+uint64_t cpu_ld64(CPU *c, int seg, uint32_t off);
+void cpu_st8(CPU *c, int seg, uint32_t off, uint8_t v);
+void cpu_st16(CPU *c, int seg, uint32_t off, uint16_t v);
+void cpu_st32(CPU *c, int seg, uint32_t off, uint32_t v);
+void cpu_st64(CPU *c, int seg, uint32_t off, uint64_t v);
+/* Check that [off, off+len) is writable (before multi-part stores). */
+void cpu_check_write(CPU *c, int seg, uint32_t off, uint32_t len);
+
+/* Raise an exception in the guest (error code < 0: none). Does not return. */
+__attribute__((noreturn)) void cpu_raise(CPU *c, int vector, int32_t error_code);
+
+/* Debugger access: linear address -> physical through the current page
+ * tables, without faulting or setting A/D bits. Returns false if unmapped. */
+bool cpu_linear_to_phys(CPU *c, uint32_t linear, uint32_t *paddr);
+/* Copy guest linear memory for a debugger; returns bytes done. */
+uint32_t cpu_debug_rw(CPU *c, uint32_t linear, void *buf, uint32_t len, bool write);

@@ -1,0 +1,351 @@
+/* Paging, the software TLB, memory slow paths and decoded-code invalidation. */
+#include "cpu/cpu_internal.h"
+
+#define PTE_P 0x001u
+#define PTE_W 0x002u
+#define PTE_U 0x004u
+#define PTE_A 0x020u
+#define PTE_D 0x040u
+#define PTE_PS 0x080u
+#define PTE_G 0x100u
+
+static uint32_t phys_ld32(CPU *c, uint32_t pa)
+{
+    uint8_t *h = phys_host_ptr(c->m, pa, false);
+    if (h && (pa & 0xFFF) <= 0xFFC) {
+        uint32_t v;
+        memcpy(&v, h, 4);
+        return v;
+    }
+    return phys_read(c->m, pa, 2);
+}
+
+static void phys_st32(CPU *c, uint32_t pa, uint32_t v)
+{
+    uint8_t *h = phys_host_ptr(c->m, pa, true);
+    if (h && (pa & 0xFFF) <= 0xFFC)
+        memcpy(h, &v, 4);
+    else
+        phys_write(c->m, pa, v, 2);
+}
+
+void cpu_tlb_flush(CPU *c, bool global_too)
+{
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < TLB_SIZE; i++) {
+            TlbEntry *e = &c->tlb[k][i];
+            if (global_too || !(e->paddr & 1))
+                e->tag_read = e->tag_write = 0xFFFFFFFFu;
+        }
+}
+
+void cpu_invlpg(CPU *c, uint32_t lin)
+{
+    for (int k = 0; k < 2; k++) {
+        TlbEntry *e = &c->tlb[k][(lin >> 12) & (TLB_SIZE - 1)];
+        if (e->tag_read == (lin & ~0xFFFu) || e->tag_write == (lin & ~0xFFFu))
+            e->tag_read = e->tag_write = 0xFFFFFFFFu;
+    }
+}
+
+/* A page that decoded code came from: writes to it must take the slow path. */
+void code_page_mark(CPU *c, uint32_t paddr)
+{
+    uint32_t p = paddr >> 12;
+    if (p >= c->ram_pages || c->code_pages[p])
+        return;
+    c->code_pages[p] = 1;
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            if ((c->tlb[k][i].paddr >> 12) == p)
+                c->tlb[k][i].tag_write = 0xFFFFFFFFu;
+}
+
+static inline void code_page_written(CPU *c, uint32_t paddr)
+{
+    uint32_t p = paddr >> 12;
+    if (p < c->ram_pages && c->code_pages[p]) {
+        c->code_pages[p] = 0;
+        c->page_gen[p]++;
+        c->need_check = true; /* the running block may be stale */
+    }
+}
+
+void cpu_invalidate_phys(CPU *c, uint32_t paddr, uint32_t len)
+{
+    if (!len)
+        return;
+    uint64_t end = (uint64_t)paddr + len - 1;
+    for (uint64_t p = paddr >> 12; p <= end >> 12 && p < c->ram_pages; p++)
+        code_page_written(c, (uint32_t)(p << 12));
+}
+
+/* Walk the page tables. Returns the physical address; *wr_ok tells whether
+ * later writes through this privilege can skip the walk (W allowed, D set). */
+static uint32_t walk(CPU *c, uint32_t lin, int access, bool user, bool *wr_ok, bool *global)
+{
+    bool is_write = access == 1;
+    uint32_t err = (is_write ? 2u : 0u) | (user ? 4u : 0u);
+    uint32_t pde_addr = ((c->cr3 & ~0xFFFu) + ((lin >> 22) << 2)) & c->a20_mask;
+    uint32_t pde = phys_ld32(c, pde_addr);
+    if (!(pde & PTE_P))
+        goto fault;
+    if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
+        bool w = pde & PTE_W, u = pde & PTE_U;
+        if (user && !u)
+            goto fault_prot;
+        if (is_write && !w && (user || (c->cr0 & CR0_WP)))
+            goto fault_prot;
+        uint32_t npde = pde | PTE_A | (is_write ? PTE_D : 0);
+        if (npde != pde)
+            phys_st32(c, pde_addr, npde);
+        *wr_ok = (npde & PTE_D) && (w || (!user && !(c->cr0 & CR0_WP)));
+        *global = (pde & PTE_G) && (c->cr4 & CR4_PGE);
+        return ((pde & 0xFFC00000u) | (lin & 0x3FFFFFu)) & c->a20_mask;
+    }
+    uint32_t pte_addr = ((pde & ~0xFFFu) + (((lin >> 12) & 0x3FF) << 2)) & c->a20_mask;
+    uint32_t pte = phys_ld32(c, pte_addr);
+    if (!(pte & PTE_P))
+        goto fault;
+    bool w = (pde & PTE_W) && (pte & PTE_W);
+    bool u = (pde & PTE_U) && (pte & PTE_U);
+    if (user && !u)
+        goto fault_prot;
+    if (is_write && !w && (user || (c->cr0 & CR0_WP)))
+        goto fault_prot;
+    if (!(pde & PTE_A))
+        phys_st32(c, pde_addr, pde | PTE_A);
+    uint32_t npte = pte | PTE_A | (is_write ? PTE_D : 0);
+    if (npte != pte)
+        phys_st32(c, pte_addr, npte);
+    *wr_ok = (npte & PTE_D) && (w || (!user && !(c->cr0 & CR0_WP)));
+    *global = (pte & PTE_G) && (c->cr4 & CR4_PGE);
+    return ((pte & ~0xFFFu) | (lin & 0xFFF)) & c->a20_mask;
+fault_prot:
+    err |= 1;
+fault:
+    c->cr2 = lin;
+    cpu_raise(c, EX_PF, (int32_t)err);
+}
+
+uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
+{
+    bool wr_ok = true, global = false;
+    uint32_t pa;
+    if (c->cr0 & CR0_PG)
+        pa = walk(c, lin, access, user, &wr_ok, &global);
+    else
+        pa = lin & c->a20_mask;
+
+    /* Fill the TLB of this privilege class. */
+    TlbEntry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t page = lin & ~0xFFFu, ppage = pa & ~0xFFFu;
+    uint8_t *rh = phys_host_ptr(c->m, ppage, false);
+    uint8_t *wh = phys_host_ptr(c->m, ppage, true);
+    e->tag_read = rh ? page : 0xFFFFFFFFu;
+    bool code = (ppage >> 12) < c->ram_pages && c->code_pages[ppage >> 12];
+    e->tag_write = (wh && wr_ok && !code) ? page : 0xFFFFFFFFu;
+    e->addend = (uintptr_t)(rh ? rh : wh) - page;
+    e->paddr = ppage | (global ? 1 : 0);
+    return pa;
+}
+
+static uint32_t phys_access_read(CPU *c, uint32_t pa, int size)
+{
+    uint8_t *h = phys_host_ptr(c->m, pa, false);
+    if (h) {
+        uint32_t v = 0;
+        memcpy(&v, h, (size_t)size);
+        return v;
+    }
+    return phys_read(c->m, pa, size == 4 ? 2 : size == 2 ? 1 : 0);
+}
+
+static void phys_access_write(CPU *c, uint32_t pa, uint32_t val, int size)
+{
+    uint8_t *h = phys_host_ptr(c->m, pa, true);
+    if (h) {
+        code_page_written(c, pa);
+        memcpy(h, &val, (size_t)size);
+        return;
+    }
+    phys_write(c->m, pa, val, size == 4 ? 2 : size == 2 ? 1 : 0);
+}
+
+uint32_t mem_read_slow(CPU *c, uint32_t lin, int size, bool user)
+{
+    if ((lin & 0xFFF) + (uint32_t)size > 4096) {
+        /* Page crossing: translate both pages, then read byte by byte. */
+        uint32_t v = 0;
+        for (int i = 0; i < size; i++)
+            v |= mem_read_slow(c, lin + i, 1, user) << (8 * i);
+        return v;
+    }
+    uint32_t pa = mmu_translate(c, lin, 0, user);
+    return phys_access_read(c, pa, size);
+}
+
+void mem_write_slow(CPU *c, uint32_t lin, uint32_t val, int size, bool user)
+{
+    if ((lin & 0xFFF) + (uint32_t)size > 4096) {
+        uint32_t first = 4096 - (lin & 0xFFF);
+        /* Both pages must be writable before any byte is written. */
+        uint32_t pa1 = mmu_translate(c, lin, 1, user);
+        uint32_t pa2 = mmu_translate(c, lin + first, 1, user);
+        for (int i = 0; i < size; i++) {
+            uint32_t pa = (uint32_t)i < first ? pa1 + i : pa2 + (i - first);
+            phys_access_write(c, pa, (val >> (8 * i)) & 0xFF, 1);
+        }
+        return;
+    }
+    uint32_t pa = mmu_translate(c, lin, 1, user);
+    phys_access_write(c, pa, val, size);
+}
+
+uint32_t sys_read(CPU *c, uint32_t lin, int size)
+{
+    TlbEntry *e = &c->tlb[0][(lin >> 12) & (TLB_SIZE - 1)];
+    if (e->tag_read == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096u - size) {
+        uint32_t v = 0;
+        memcpy(&v, (uint8_t *)(e->addend + lin), (size_t)size);
+        return v;
+    }
+    return mem_read_slow(c, lin, size, false);
+}
+
+void sys_write(CPU *c, uint32_t lin, uint32_t val, int size)
+{
+    mem_write_slow(c, lin, val, size, false);
+}
+
+void seg_check_slow(CPU *c, int seg, uint32_t off, int size, bool write)
+{
+    SegCache *s = &c->seg[seg];
+    int vec = seg == S_SS ? EX_SS : EX_GP;
+    uint64_t last = (uint64_t)off + (uint64_t)size - 1;
+    if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM)) {
+        if (last > s->limit)
+            cpu_raise(c, vec, 0);
+        return;
+    }
+    uint32_t f = s->flags;
+    if (!(f & SEGF_P) || !(f & SEGF_S))
+        cpu_raise(c, vec, 0);
+    uint32_t type = SEGF_TYPE(f);
+    if (type & 8) { /* code */
+        if (write || !(type & 2))
+            cpu_raise(c, vec, 0);
+    } else if (write && !(type & 2)) {
+        cpu_raise(c, vec, 0);
+    }
+    if (!(type & 8) && (type & 4)) { /* expand-down */
+        uint64_t upper = (f & SEGF_DB) ? 0xFFFFFFFFull : 0xFFFFull;
+        if (off <= s->limit || last > upper)
+            cpu_raise(c, vec, 0);
+        return;
+    }
+    if (last > s->limit)
+        cpu_raise(c, vec, 0);
+}
+
+/* ------------------------------------------------------------------ public accessors */
+
+uint8_t cpu_ld8(CPU *c, int seg, uint32_t off)
+{
+    return (uint8_t)seg_read(c, seg, off, 1);
+}
+uint16_t cpu_ld16(CPU *c, int seg, uint32_t off)
+{
+    return (uint16_t)seg_read(c, seg, off, 2);
+}
+uint32_t cpu_ld32(CPU *c, int seg, uint32_t off)
+{
+    return seg_read(c, seg, off, 4);
+}
+uint64_t cpu_ld64(CPU *c, int seg, uint32_t off)
+{
+    uint32_t lo = seg_read(c, seg, off, 4);
+    uint32_t hi = seg_read(c, seg, off + 4, 4);
+    return lo | ((uint64_t)hi << 32);
+}
+void cpu_st8(CPU *c, int seg, uint32_t off, uint8_t v)
+{
+    seg_write(c, seg, off, v, 1);
+}
+void cpu_st16(CPU *c, int seg, uint32_t off, uint16_t v)
+{
+    seg_write(c, seg, off, v, 2);
+}
+void cpu_st32(CPU *c, int seg, uint32_t off, uint32_t v)
+{
+    seg_write(c, seg, off, v, 4);
+}
+void cpu_st64(CPU *c, int seg, uint32_t off, uint64_t v)
+{
+    cpu_check_write(c, seg, off, 8);
+    seg_write(c, seg, off, (uint32_t)v, 4);
+    seg_write(c, seg, off + 4, (uint32_t)(v >> 32), 4);
+}
+
+void cpu_check_write(CPU *c, int seg, uint32_t off, uint32_t len)
+{
+    if (!len)
+        return;
+    if ((int64_t)off + len - 1 > c->seg_lim_w[seg])
+        seg_check_slow(c, seg, off, (int)len, true);
+    uint32_t lin = c->seg[seg].base + off;
+    uint32_t last = lin + len - 1;
+    bool user = cpl_user(c);
+    for (uint32_t p = lin & ~0xFFFu;; p += 4096) {
+        mmu_translate(c, p < lin ? lin : p, 1, user);
+        if (p == (last & ~0xFFFu))
+            break;
+    }
+}
+
+/* ------------------------------------------------------------------ debugger access */
+
+bool cpu_linear_to_phys(CPU *c, uint32_t lin, uint32_t *paddr)
+{
+    if (!(c->cr0 & CR0_PG)) {
+        *paddr = lin & c->a20_mask;
+        return true;
+    }
+    uint32_t pde = phys_ld32(c, ((c->cr3 & ~0xFFFu) + ((lin >> 22) << 2)) & c->a20_mask);
+    if (!(pde & PTE_P))
+        return false;
+    if ((pde & PTE_PS) && (c->cr4 & CR4_PSE)) {
+        *paddr = ((pde & 0xFFC00000u) | (lin & 0x3FFFFFu)) & c->a20_mask;
+        return true;
+    }
+    uint32_t pte = phys_ld32(c, ((pde & ~0xFFFu) + (((lin >> 12) & 0x3FF) << 2)) & c->a20_mask);
+    if (!(pte & PTE_P))
+        return false;
+    *paddr = ((pte & ~0xFFFu) | (lin & 0xFFF)) & c->a20_mask;
+    return true;
+}
+
+uint32_t cpu_debug_rw(CPU *c, uint32_t lin, void *buf, uint32_t len, bool write)
+{
+    uint8_t *b = buf;
+    uint32_t done = 0;
+    while (done < len) {
+        uint32_t pa;
+        if (!cpu_linear_to_phys(c, lin + done, &pa))
+            break;
+        if (write) {
+            uint8_t *h = phys_host_ptr(c->m, pa, true);
+            if (!h)
+                break;
+            *h = b[done];
+            cpu_invalidate_phys(c, pa, 1);
+        } else {
+            uint8_t *h = phys_host_ptr(c->m, pa, false);
+            if (!h)
+                break;
+            b[done] = *h;
+        }
+        done++;
+    }
+    return done;
+}
