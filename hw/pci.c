@@ -1,0 +1,391 @@
+/* PCI bus 0: configuration mechanism #1 (0xCF8 address, 0xCFC-0xCFF data),
+ * the i440FX host bridge (00.0), the PIIX3 PCI-to-ISA bridge (01.0) with its
+ * PIRQ route registers, BAR decoding and INTx routing to the 8259As.
+ *
+ * Config hooks (PciDevice.config_read / config_write): a config_read hook
+ * replaces the default read (it may return bytes of d->config itself); a
+ * config_write hook is called after the default write (wmask applied to
+ * d->config, status RW1C bits, BAR remapping, INTx disable) with the raw
+ * value, to react to or store device-specific registers.
+ *
+ * Port 0xCF9 (PIIX3 reset control) is inside 0xCF8-0xCFB: this file owns the
+ * 4 ports, treats only dword accesses at 0xCF8 as the address register and
+ * forwards byte accesses at 0xCF9 to the region that was registered at 0xCF9
+ * before pci_init (sysctl.c's). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/devices.h"
+#include "hw/machine.h"
+#include "hw/pc.h" /* Machine.regions: find the 0xCF9 region */
+
+#define PCI_COMMAND 0x04
+#define PCI_STATUS 0x06
+#define PCI_BAR0 0x10
+#define PCI_INT_LINE 0x3C
+#define PCI_INT_PIN 0x3D
+#define CMD_IO 0x0001
+#define CMD_MEM 0x0002
+#define CMD_INTX_DISABLE 0x0400
+#define STATUS_INT 0x0008
+#define PIIX3_PIRQ 0x60
+
+struct PciBus {
+    Machine *m;
+    Pic *pic;
+    uint32_t addr; /* CONFIG_ADDRESS */
+    PciDevice *dev[256];
+    PciDevice *piix3;
+    IoRegion *rcr;       /* reset control register region at 0xCF9, if any */
+    uint16_t pci_levels; /* ISA IRQs currently held high by PCI devices */
+};
+
+static uint32_t ld32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void st16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void st32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static bool overlaps(uint32_t addr, int size, uint32_t lo, uint32_t hi)
+{
+    return addr < hi && addr + (uint32_t)size > lo;
+}
+
+/* ---- interrupts */
+
+/* The ISA IRQ that INTx of d reaches through the PIIX3, or -1. */
+static int pci_route(PciBus *b, PciDevice *d)
+{
+    int pin = d->config[PCI_INT_PIN];
+    if (pin < 1 || pin > 4 || !b->piix3)
+        return -1;
+    int pirq = (PCI_SLOT(d->devfn) + pin - 1) & 3;
+    uint8_t r = b->piix3->config[PIIX3_PIRQ + pirq];
+    if (r & 0x80)
+        return -1;
+    int irq = r & 0x0F;
+    if (irq < 3 || irq == 8 || irq == 13)
+        return -1; /* reserved routing values */
+    return irq;
+}
+
+/* Recompute the OR of all INTx levels per ISA IRQ; drive only the changes. */
+static void pci_update_irqs(PciBus *b)
+{
+    uint16_t levels = 0;
+    for (int i = 0; i < 256; i++) {
+        PciDevice *d = b->dev[i];
+        if (!d || !d->irq_level)
+            continue;
+        if ((d->config[PCI_COMMAND] | d->config[PCI_COMMAND + 1] << 8) & CMD_INTX_DISABLE)
+            continue;
+        int irq = pci_route(b, d);
+        if (irq >= 0)
+            levels |= (uint16_t)(1u << irq);
+    }
+    uint16_t changed = levels ^ b->pci_levels;
+    b->pci_levels = levels;
+    for (int irq = 0; irq < 16; irq++)
+        if ((changed >> irq) & 1)
+            pic_set_irq(b->pic, irq, (levels >> irq) & 1);
+}
+
+void pci_set_irq(PciDevice *d, int level)
+{
+    d->irq_level = level != 0;
+    if (d->irq_level)
+        d->config[PCI_STATUS] |= STATUS_INT;
+    else
+        d->config[PCI_STATUS] &= ~STATUS_INT;
+    pci_update_irqs(d->bus);
+}
+
+/* ---- BARs */
+
+static void pci_update_bars(PciDevice *d)
+{
+    Machine *m = d->bus->m;
+    uint16_t cmd = (uint16_t)(d->config[PCI_COMMAND] | d->config[PCI_COMMAND + 1] << 8);
+    for (int i = 0; i < 6; i++) {
+        PciBar *bar = &d->bar[i];
+        if (!bar->size || !bar->region)
+            continue;
+        uint32_t v = ld32(d->config + PCI_BAR0 + 4 * i);
+        uint32_t base;
+        bool en;
+        if (bar->io) {
+            base = v & ~3u;
+            en = (cmd & CMD_IO) && base && (uint64_t)base + bar->size <= 0x10000;
+        } else {
+            base = v & ~0xFu;
+            /* Not while it holds the all-ones sizing pattern. */
+            en = (cmd & CMD_MEM) && base && (uint64_t)base + bar->size <= 0x100000000ull &&
+                 (v | (bar->size - 1) | 0xF) != 0xFFFFFFFFu;
+        }
+        IoRegion *r = bar->region;
+        if (en != r->enabled || (en && base != r->base))
+            region_map(m, r, en ? base : r->base, en);
+    }
+}
+
+void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
+                      void *opaque)
+{
+    if (!d || bar < 0 || bar > 5 || !size || d->bar[bar].size)
+        return;
+    uint32_t min = io ? 4 : 16, max = io ? 0x8000 : 0x80000000u;
+    if (size < min)
+        size = min;
+    if (size > max)
+        size = max;
+    uint32_t s = min;
+    while (s < size)
+        s <<= 1;
+    size = s;
+    Machine *m = d->bus->m;
+    /* Created with length 0 so that it is not mapped anywhere until the
+     * guest (or firmware) places it. */
+    IoRegion *r = io ? io_register(m, d->name, 0, 0, opaque, rd, wr)
+                     : mmio_register(m, d->name, 0, 0, opaque, rd, wr);
+    r->len = size;
+    d->bar[bar] = (PciBar){.size = size, .io = io, .region = r};
+    uint32_t mask = ~(size - 1) & (io ? ~3u : ~0xFu);
+    st32(d->wmask + PCI_BAR0 + 4 * bar, mask);
+    st32(d->config + PCI_BAR0 + 4 * bar, io ? 1u : 0u);
+}
+
+/* ---- config space */
+
+static uint32_t ones(int size_log2)
+{
+    return 0xFFFFFFFFu >> (32 - (8 << size_log2));
+}
+
+static uint32_t pci_default_read(PciDevice *d, uint32_t addr, int size_log2)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < (1 << size_log2); i++)
+        v |= (uint32_t)d->config[(addr + i) & 0xFF] << (8 * i);
+    return v;
+}
+
+static void pci_default_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
+{
+    int size = 1 << size_log2;
+    for (int i = 0; i < size; i++) {
+        uint32_t a = (addr + i) & 0xFF;
+        uint8_t b = (uint8_t)(val >> (8 * i));
+        if (a == PCI_STATUS + 1) { /* error bits 11-15 and 8: write 1 to clear */
+            d->config[a] &= ~(b & 0xF9);
+            continue;
+        }
+        d->config[a] = (uint8_t)((d->config[a] & ~d->wmask[a]) | (b & d->wmask[a]));
+    }
+    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2) || overlaps(addr, size, 0x10, 0x28))
+        pci_update_bars(d);
+    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2))
+        pci_update_irqs(d->bus);
+}
+
+PciDevice *pci_find(PciBus *b, int devfn)
+{
+    if (!b || devfn < 0 || devfn > 255)
+        return NULL;
+    return b->dev[devfn];
+}
+
+uint32_t pci_config_read(PciBus *b, int devfn, uint32_t addr, int size_log2)
+{
+    if (size_log2 < 0 || size_log2 > 2)
+        size_log2 = 2;
+    PciDevice *d = pci_find(b, devfn);
+    if (!d || addr > 0xFF || addr + (1u << size_log2) > 0x100)
+        return ones(size_log2);
+    uint32_t v =
+        d->config_read ? d->config_read(d, addr, size_log2) : pci_default_read(d, addr, size_log2);
+    return v & ones(size_log2);
+}
+
+void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int size_log2)
+{
+    if (size_log2 < 0 || size_log2 > 2)
+        return;
+    PciDevice *d = pci_find(b, devfn);
+    if (!d || addr > 0xFF || addr + (1u << size_log2) > 0x100)
+        return;
+    val &= ones(size_log2);
+    pci_default_write(d, addr, val, size_log2);
+    if (d->config_write)
+        d->config_write(d, addr, val, size_log2);
+}
+
+/* ---- mechanism #1 ports */
+
+static uint32_t cf8_read(void *opaque, uint32_t offset, int size_log2)
+{
+    PciBus *b = opaque;
+    if (offset == 0 && size_log2 == 2)
+        return b->addr;
+    if (offset == 1 && size_log2 == 0 && b->rcr && b->rcr->read)
+        return b->rcr->read(b->rcr->opaque, 0, 0) & 0xFF;
+    return ones(size_log2);
+}
+
+static void cf8_write(void *opaque, uint32_t offset, uint32_t val, int size_log2)
+{
+    PciBus *b = opaque;
+    if (offset == 0 && size_log2 == 2)
+        b->addr = val & 0x80FFFFFCu;
+    else if (offset == 1 && size_log2 == 0 && b->rcr && b->rcr->write)
+        b->rcr->write(b->rcr->opaque, 0, val & 0xFF, 0);
+    /* Other byte/word accesses go to the ISA bus: ignored. */
+}
+
+static bool cfc_target(PciBus *b, uint32_t offset, int *devfn, uint32_t *reg)
+{
+    if (!(b->addr & 0x80000000u) || ((b->addr >> 16) & 0xFF) != 0)
+        return false;
+    *devfn = (b->addr >> 8) & 0xFF;
+    *reg = (b->addr & 0xFC) + (offset & 3);
+    return true;
+}
+
+static uint32_t cfc_read(void *opaque, uint32_t offset, int size_log2)
+{
+    PciBus *b = opaque;
+    int devfn;
+    uint32_t reg;
+    if (offset + (1u << size_log2) > 4 || !cfc_target(b, offset, &devfn, &reg))
+        return ones(size_log2);
+    return pci_config_read(b, devfn, reg, size_log2);
+}
+
+static void cfc_write(void *opaque, uint32_t offset, uint32_t val, int size_log2)
+{
+    PciBus *b = opaque;
+    int devfn;
+    uint32_t reg;
+    if (offset + (1u << size_log2) > 4 || !cfc_target(b, offset, &devfn, &reg))
+        return;
+    pci_config_write(b, devfn, reg, val, size_log2);
+}
+
+/* ---- devices */
+
+PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t vendor,
+                               uint16_t device, uint8_t revision, uint32_t class_code, void *opaque)
+{
+    if (!b || devfn > 255)
+        return NULL;
+    if (devfn < 0) {
+        for (int slot = 0; slot < 32 && devfn < 0; slot++) {
+            bool empty = true;
+            for (int f = 0; f < 8; f++)
+                empty = empty && !b->dev[slot << 3 | f];
+            if (empty)
+                devfn = slot << 3;
+        }
+        if (devfn < 0)
+            return NULL;
+    }
+    if (b->dev[devfn])
+        return NULL;
+    PciDevice *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->bus = b;
+    d->name = name;
+    d->devfn = devfn;
+    d->opaque = opaque;
+    st16(d->config + 0x00, vendor);
+    st16(d->config + 0x02, device);
+    d->config[0x08] = revision;
+    d->config[0x09] = (uint8_t)class_code;
+    d->config[0x0A] = (uint8_t)(class_code >> 8);
+    d->config[0x0B] = (uint8_t)(class_code >> 16);
+    st16(d->config + 0x2C, vendor); /* subsystem vendor/device */
+    st16(d->config + 0x2E, device);
+    d->config[PCI_INT_PIN] = 1;
+    st16(d->wmask + PCI_COMMAND, 0x0547); /* IO, MEM, master, parity, SERR, INTx disable */
+    d->wmask[0x0C] = 0xFF;                /* cache line size */
+    d->wmask[0x0D] = 0xFF;                /* latency timer */
+    d->wmask[PCI_INT_LINE] = 0xFF;
+    b->dev[devfn] = d;
+    /* A function other than 0: make function 0 announce a multifunction device. */
+    if (PCI_FUNC(devfn) && b->dev[devfn & ~7])
+        b->dev[devfn & ~7]->config[0x0E] |= 0x80;
+    else if (!PCI_FUNC(devfn))
+        for (int f = 1; f < 8; f++)
+            if (b->dev[devfn | f])
+                d->config[0x0E] |= 0x80;
+    return d;
+}
+
+static void piix3_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
+{
+    if (overlaps(addr, 1 << size_log2, PIIX3_PIRQ, PIIX3_PIRQ + 4))
+        pci_update_irqs(d->bus);
+}
+
+PciBus *pci_init(Machine *m, Pic *pic)
+{
+    PciBus *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->m = m;
+    b->pic = pic;
+    for (int i = 0; i < m->nregions; i++) {
+        IoRegion *r = &m->regions[i];
+        if (!r->mmio && r->enabled && r->base == 0xCF9 && r->len == 1)
+            b->rcr = r;
+    }
+    io_register(m, "pci-addr", 0xCF8, 4, b, cf8_read, cf8_write);
+    io_register(m, "pci-data", 0xCFC, 4, b, cfc_read, cfc_write);
+
+    /* i440FX PMC host bridge */
+    PciDevice *hb = pci_register_device(b, "i440fx", 0, 0x8086, 0x1237, 0x02, 0x060000, NULL);
+    st16(hb->config + PCI_COMMAND, 0x0006);
+    st16(hb->config + PCI_STATUS, 0x0280);
+    hb->config[PCI_INT_PIN] = 0;
+    hb->wmask[PCI_INT_LINE] = 0;
+    for (int i = 0x59; i <= 0x5F; i++) /* PAM registers: stored, no effect */
+        hb->wmask[i] = 0xFF;
+    hb->config[0x72] = 0x02; /* SMRAM */
+    hb->wmask[0x72] = 0x78;
+
+    /* PIIX3 PCI-to-ISA bridge, multifunction (IDE etc. live at 01.1+) */
+    PciDevice *isa = pci_register_device(b, "piix3", 1 << 3, 0x8086, 0x7000, 0x00, 0x060100, NULL);
+    isa->config[0x0E] = 0x80;
+    st16(isa->config + PCI_COMMAND, 0x0007);
+    st16(isa->config + PCI_STATUS, 0x0200);
+    isa->config[PCI_INT_PIN] = 0;
+    isa->wmask[PCI_INT_LINE] = 0;
+    for (int i = 0; i < 4; i++) {
+        isa->config[PIIX3_PIRQ + i] = 0x80;
+        isa->wmask[PIIX3_PIRQ + i] = 0x8F;
+    }
+    isa->config[0x4C] = 0x4D; /* ISA I/O recovery timer */
+    isa->wmask[0x4C] = 0xFF;
+    isa->config[0x4E] = 0x03; /* X-bus chip select */
+    isa->wmask[0x4E] = 0xFF;
+    isa->config[0x69] = 0x02; /* top of memory */
+    isa->wmask[0x69] = 0xFE;
+    isa->config[0x70] = 0x80; /* motherboard IRQ routing: disabled */
+    isa->wmask[0x70] = 0xCF;
+    isa->config[0x71] = 0x80;
+    isa->wmask[0x71] = 0xCF;
+    isa->config_write = piix3_config_write;
+    b->piix3 = isa;
+    return b;
+}
