@@ -75,8 +75,9 @@ struct PciDevice {
     PciBar bar[6];
     int irq_level;
     void *opaque;
-    /* Optional hooks for device-specific config registers; the defaults
-     * handle the header, BARs and the command register. */
+    /* Optional hooks for device-specific config registers. config_read, when
+     * set, replaces the default read; config_write is called after the default
+     * write (header, BARs, command register) with the raw value. */
     PciConfigRead config_read;
     PciConfigWrite config_write;
 };

@@ -450,9 +450,7 @@ void i8042_reset(I8042 *k)
 
 I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12)
 {
-    I8042 *k = calloc(1, sizeof *k);
-    if (!k)
-        return NULL;
+    I8042 *k = machine_zalloc(m, sizeof *k);
     k->m = m;
     k->irq1 = irq1;
     k->irq12 = irq12;

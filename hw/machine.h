@@ -96,6 +96,10 @@ void loop_unwatch_fd(Machine *m, int fd);
 /* Wake the loop so can_read is asked again (a receiver became ready). */
 void loop_kick(Machine *m);
 
+/* ---- Device state is allocated from the machine, zeroed, and freed with it
+ * (machine_free). Exits with a message if memory runs out. */
+void *machine_zalloc(Machine *m, size_t size);
+
 /* ---- Machine-level requests from devices. */
 void machine_request_reset(Machine *m);    /* i8042 0xFE, port 0x92 bit 0, 0xCF9, triple fault */
 void machine_request_shutdown(Machine *m, int exit_code);

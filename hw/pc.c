@@ -439,6 +439,26 @@ void machine_ferr(Machine *m, int level)
         pic_set_irq(m->pic, 13, level);
 }
 
+void *machine_zalloc(Machine *m, size_t size)
+{
+    if (m->nallocs == m->allocs_cap) {
+        int cap = m->allocs_cap ? m->allocs_cap * 2 : 16;
+        void **a = realloc(m->allocs, (size_t)cap * sizeof *a);
+        if (!a)
+            goto oom;
+        m->allocs = a;
+        m->allocs_cap = cap;
+    }
+    void *p = calloc(1, size);
+    if (!p)
+        goto oom;
+    m->allocs[m->nallocs++] = p;
+    return p;
+oom:
+    wb_log("out of memory");
+    exit(1);
+}
+
 static Machine *machine_alloc(uint32_t ram_size)
 {
     Machine *m = calloc(1, sizeof *m);
@@ -502,6 +522,9 @@ void machine_free(Machine *m)
     if (!m)
         return;
     cpu_free(m->cpu);
+    for (int i = 0; i < m->nallocs; i++)
+        free(m->allocs[i]);
+    free(m->allocs);
     munmap(m->ram, m->ram_size);
     free(m->rom);
     if (m->wake_pipe[0] >= 0) {

@@ -82,6 +82,10 @@ struct Machine {
     int exit_code;
     bool paused; /* stopped by the debugger */
 
+    /* Everything machine_zalloc handed out, freed by machine_free */
+    void **allocs;
+    int nallocs, allocs_cap;
+
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);
     void *on_reset_opaque;

@@ -301,9 +301,7 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
     }
     if (b->dev[devfn])
         return NULL;
-    PciDevice *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
+    PciDevice *d = machine_zalloc(b->m, sizeof *d);
     d->bus = b;
     d->name = name;
     d->devfn = devfn;
@@ -340,9 +338,7 @@ static void piix3_config_write(PciDevice *d, uint32_t addr, uint32_t val, int si
 
 PciBus *pci_init(Machine *m, Pic *pic)
 {
-    PciBus *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    PciBus *b = machine_zalloc(m, sizeof *b);
     b->m = m;
     b->pic = pic;
     for (int i = 0; i < m->nregions; i++) {

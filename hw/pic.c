@@ -355,9 +355,7 @@ void pic_reset(Pic *p)
 
 Pic *pic_new(Machine *m)
 {
-    Pic *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    Pic *p = machine_zalloc(m, sizeof *p);
     p->m = m;
     p->c[0].master = true;
     p->c[0].elcr_mask = 0xF8; /* IRQ 0, 1, 2 are always edge */

@@ -510,9 +510,7 @@ void pit_reset(Pit *p)
 
 Pit *pit_new(Machine *m, IrqLine irq0)
 {
-    Pit *p = calloc(1, sizeof *p);
-    if (!p)
-        return NULL;
+    Pit *p = machine_zalloc(m, sizeof *p);
     p->m = m;
     p->irq0 = irq0;
     timer_init(&p->timer, pit_timer_cb, p);

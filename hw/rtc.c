@@ -419,9 +419,7 @@ static void rtc_set_memory(Rtc *r, uint32_t ram_size)
 
 Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_unix)
 {
-    Rtc *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
+    Rtc *r = machine_zalloc(m, sizeof *r);
     r->m = m;
     r->irq = irq8;
     timer_init(&r->update_timer, rtc_timer_cb, r);

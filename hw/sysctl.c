@@ -65,9 +65,7 @@ static void rcr_write(void *opaque, uint32_t offset, uint32_t val, int size_log2
 
 void sysctl_init(Machine *m)
 {
-    Sysctl *s = calloc(1, sizeof *s);
-    if (!s)
-        return;
+    Sysctl *s = machine_zalloc(m, sizeof *s);
     s->m = m;
     io_register(m, "sysctl-92", 0x92, 1, s, p92_read, p92_write);
     io_register(m, "post", 0x80, 1, s, p80_read, p80_write);

@@ -360,9 +360,7 @@ void uart_reset(Uart *u)
 
 Uart *uart_new(Machine *m, uint16_t base, IrqLine irq, CharDev *out)
 {
-    Uart *u = calloc(1, sizeof *u);
-    if (!u)
-        return NULL;
+    Uart *u = machine_zalloc(m, sizeof *u);
     u->m = m;
     u->base = base;
     u->irq = irq;

@@ -19,8 +19,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    /* Not machine_free(): devices have no destructors, and sysctl's state is
-     * reachable only through m->regions - keep it reachable for LeakSanitizer. */
+    machine_free(m);
+    m = NULL;
 }
 
 static void outb(uint16_t p, uint8_t v)

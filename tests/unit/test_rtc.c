@@ -30,7 +30,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    free(rtc);
+
     machine_free(m);
 }
 
@@ -192,7 +192,7 @@ END_TEST
 
 START_TEST(test_memory_bytes_32m)
 {
-    free(rtc); /* one allocation; devices have no destructor */
+
     machine_free(m);
     make(32u << 20);
     ck_assert_uint_eq(cmos(0x17) | cmos(0x18) << 8, 31 * 1024);
