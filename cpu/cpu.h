@@ -139,6 +139,7 @@ typedef struct CPU {
      * path (expand-down, unusable). */
     int64_t seg_lim_r[6], seg_lim_w[6];
     TlbEntry *tlbp; /* tlb[cpl == 3] */
+    bool tlb_large; /* some TLB entry may come from a 4 MiB page */
 
     /* Decoded blocks: direct-mapped by physical start address, allocated
      * from one pool that is emptied when full. */

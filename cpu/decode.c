@@ -100,6 +100,26 @@ static void decode_modrm(Fetch *f, Insn *i)
 
 static bool decode(Fetch *fp, Insn *i);
 
+/* LOCK is allowed only on these read-modify-write forms with a memory destination. */
+static bool lock_ok(const Insn *i)
+{
+    if (!(op_table[i->op].flags & D_M) || i->mod3)
+        return false;
+    switch (i->op) {
+    case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
+    case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31:
+    case 0x86: case 0x87: case 0x1AB: case 0x1B3: case 0x1BB:
+    case 0x1B0: case 0x1B1: case 0x1C0: case 0x1C1:
+        return true;
+    case 0x80: case 0x81: case 0x82: case 0x83: return i->reg != 7; /* not CMP */
+    case 0xF6: case 0xF7: return i->reg == 2 || i->reg == 3;       /* NOT, NEG */
+    case 0xFE: case 0xFF: return i->reg <= 1;                      /* INC, DEC */
+    case 0x1BA: return i->reg >= 5;                                /* BTS BTR BTC imm */
+    case 0x1C7: return i->reg == 1;                                /* CMPXCHG8B */
+    }
+    return false;
+}
+
 void cpu_decode(CPU *c, uint32_t lin, Insn *i)
 {
     Fetch f = {.c = c, .lin = lin};
@@ -180,6 +200,8 @@ static bool decode(Fetch *fp, Insn *i)
         i->imm2 = fw(&f);
     }
     InsnFn fn = i->o32 ? d->f32 : d->f16;
+    if (i->lock && !lock_ok(i))
+        fn = NULL;
     i->fn = fn ? fn : op_ud;
     i->len = (uint8_t)f.len;
     return !fn || (fl & D_END);

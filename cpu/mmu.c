@@ -31,6 +31,8 @@ static void phys_st32(CPU *c, uint32_t pa, uint32_t v)
 
 void cpu_tlb_flush(CPU *c, bool global_too)
 {
+    if (global_too)
+        c->tlb_large = false;
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &c->tlb[k][i];
@@ -39,12 +41,27 @@ void cpu_tlb_flush(CPU *c, bool global_too)
         }
 }
 
+static bool tag_in(uint32_t tag, uint32_t base, uint32_t mask)
+{
+    return tag != 0xFFFFFFFFu && (tag & mask) == base;
+}
+
 void cpu_invlpg(CPU *c, uint32_t lin)
 {
+    /* A 4 MiB page may sit in many slots: drop every slot inside it. */
+    uint32_t mask = c->tlb_large ? 0xFFC00000u : 0xFFFFF000u, base = lin & mask;
     for (int k = 0; k < 2; k++) {
-        TlbEntry *e = &c->tlb[k][(lin >> 12) & (TLB_SIZE - 1)];
-        if (e->tag_read == (lin & ~0xFFFu) || e->tag_write == (lin & ~0xFFFu))
-            e->tag_read = e->tag_write = 0xFFFFFFFFu;
+        if (!c->tlb_large) {
+            TlbEntry *e = &c->tlb[k][(lin >> 12) & (TLB_SIZE - 1)];
+            if (tag_in(e->tag_read, base, mask) || tag_in(e->tag_write, base, mask))
+                e->tag_read = e->tag_write = 0xFFFFFFFFu;
+            continue;
+        }
+        for (int i = 0; i < TLB_SIZE; i++) {
+            TlbEntry *e = &c->tlb[k][i];
+            if (tag_in(e->tag_read, base, mask) || tag_in(e->tag_write, base, mask))
+                e->tag_read = e->tag_write = 0xFFFFFFFFu;
+        }
     }
 }
 
@@ -101,6 +118,7 @@ static uint32_t walk(CPU *c, uint32_t lin, int access, bool user, bool *wr_ok, b
             phys_st32(c, pde_addr, npde);
         *wr_ok = (npde & PTE_D) && (w || (!user && !(c->cr0 & CR0_WP)));
         *global = (pde & PTE_G) && (c->cr4 & CR4_PGE);
+        c->tlb_large = true;
         return ((pde & 0xFFC00000u) | (lin & 0x3FFFFFu)) & c->a20_mask;
     }
     uint32_t pte_addr = ((pde & ~0xFFFu) + (((lin >> 12) & 0x3FF) << 2)) & c->a20_mask;
