@@ -879,30 +879,40 @@ H(op_leave)
 
 /* ------------------------------------------------------------------ control flow */
 
+/* A near branch target; one beyond the CS limit faults at the branch itself. */
+ALWAYS_INLINE uint32_t branch_target(CPU *c, const Insn *i, uint32_t target)
+{
+    uint32_t t = i->o32 ? target : (target & 0xFFFF);
+    if (unlikely(t > c->seg[S_CS].limit))
+        cpu_raise(c, EX_GP, 0);
+    return t;
+}
+
 ALWAYS_INLINE void jump_to(CPU *c, const Insn *i, uint32_t target)
 {
-    c->eip = i->o32 ? target : (target & 0xFFFF);
+    c->eip = branch_target(c, i, target);
 }
 
 H(op_jcc) { if (cond_eval(c, i->sub)) jump_to(c, i, c->eip + i->imm); }
 H(op_jmp_rel) { jump_to(c, i, c->eip + i->imm); }
 H(op_call_rel)
 {
+    uint32_t t = branch_target(c, i, c->eip + i->imm);
     push(c, c->eip, osz(i));
-    jump_to(c, i, c->eip + i->imm);
+    c->eip = t;
 }
 H(op_call_rm)
 {
-    uint32_t t = rm_get(c, i, i->o32 ? 2 : 1);
+    uint32_t t = branch_target(c, i, rm_get(c, i, i->o32 ? 2 : 1));
     push(c, c->eip, osz(i));
-    jump_to(c, i, t);
+    c->eip = t;
 }
 H(op_jmp_rm) { jump_to(c, i, rm_get(c, i, i->o32 ? 2 : 1)); }
 H(op_ret)
 {
-    uint32_t t = pop_peek(c, osz(i), 0);
+    uint32_t t = branch_target(c, i, pop_peek(c, osz(i), 0));
     sp_add(c, (uint32_t)osz(i) + i->imm);
-    jump_to(c, i, t);
+    c->eip = t;
 }
 H(op_retf) { do_far_ret(c, i->o32, (uint16_t)i->imm); }
 H(op_jmp_far) { do_far_jmp(c, (uint16_t)i->imm2, i->imm); }

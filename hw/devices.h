@@ -90,6 +90,12 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
 /* A BAR served by rd/wr (offset relative to the BAR's base). */
 void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
                       void *opaque);
+/* The board's wiring: the PIRQ (0..3 = A..D) that INTx# pin (1..4 = A..D) of
+ * a device in slot drives. Firmware tables and routing both use it. */
+static inline int pci_pirq(int slot, int pin)
+{
+    return (slot + pin - 1) & 3;
+}
 /* INTA# of d (pin in config 0x3D, default 1) routed by PIIX3 PIRQ registers. */
 void pci_set_irq(PciDevice *d, int level);
 /* For firmware and tests: config space access of bus 0. */

@@ -70,7 +70,7 @@ static int pci_route(PciBus *b, PciDevice *d)
     int pin = d->config[PCI_INT_PIN];
     if (pin < 1 || pin > 4 || !b->piix3)
         return -1;
-    int pirq = (PCI_SLOT(d->devfn) + pin - 1) & 3;
+    int pirq = pci_pirq(PCI_SLOT(d->devfn), pin);
     uint8_t r = b->piix3->config[PIIX3_PIRQ + pirq];
     if (r & 0x80)
         return -1;
