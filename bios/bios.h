@@ -1,0 +1,65 @@
+/* Firmware without a BIOS: what a PC BIOS leaves behind for an OS (PCI set
+ * up, IRQ routing, a $PIR table), loading a -bios ROM image, and the Linux
+ * x86 32-bit boot protocol for -kernel/-initrd/-append. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hw/pc.h"
+
+/* ---- Guest physical layout used by direct kernel boot. */
+#define LINUX_GDT_ADDR 0x5000u          /* 4 descriptors: null, null, 0x10 code, 0x18 data */
+#define LINUX_STACK_TOP 0x10000u        /* initial ESP (the kernel sets its own at once) */
+#define LINUX_BOOT_PARAMS_ADDR 0x10000u /* the zero page, 4 KiB */
+#define LINUX_SETUP_DATA_ADDR 0x11000u  /* setup_data list: the RNG seed */
+#define LINUX_CMDLINE_ADDR 0x20000u     /* NUL-terminated, at most 64 KiB */
+#define LINUX_KERNEL_ADDR 0x100000u     /* protected-mode kernel (code32_start) */
+#define LINUX_INITRD_MAX 0x37FFFFFFu    /* last byte an initrd may use (below lowmem end) */
+
+/* ---- Firmware tables in the low ROM area (m->ram backs 0xC0000-0xFFFFF). */
+#define BIOS_PIR_ADDR 0xF0000u /* $PIR table, 16-byte aligned */
+/* PIIX3 PIRQ link values (route register offsets) and the IRQs we route them to. */
+#define BIOS_PIRQ_LINK_BASE 0x60
+extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
+/* Memory and I/O windows for PCI BARs. */
+#define BIOS_PCI_MEM_BASE 0xE0000000u
+#define BIOS_PCI_MEM_END 0xFEC00000u
+#define BIOS_PCI_IO_BASE 0xC000u
+#define BIOS_PCI_IO_END 0x10000u
+
+
+/* What a BIOS does before handing over to an OS: assign PCI BARs (memory
+ * from 0xE0000000, I/O from 0xC000, naturally aligned, largest first), enable
+ * decoding and bus mastering, route PIRQA..D to IRQ 10/10/11/11 in the PIIX3,
+ * set each device's interrupt line and the ELCR (level) for those IRQs, fill
+ * the BIOS data area and write a $PIR table at BIOS_PIR_ADDR. Deterministic:
+ * running it again (after a reset) gives the same result. */
+void firmware_setup(Machine *m);
+
+/* -bios FILE: a raw ROM image of at most 256 KiB, mapped so that it ends at
+ * 4 GiB (m->rom/m->rom_size, padded in front with 0xFF to a multiple of
+ * 64 KiB) with its last min(128 KiB, size) bytes copied below 1 MiB, so the
+ * reset vector F000:FFF0 runs it. Installs m->on_reset to recopy the low part
+ * on every reset. Returns 0, or -1 with one line in err. */
+int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
+
+/* Direct Linux boot (boot protocol >= 2.06, bzImage): loads the kernel at
+ * 1 MiB and the initrd (may be NULL) as high as allowed, builds boot_params
+ * with cmdline (may be NULL) and an e820 map, and puts the CPU in 32-bit flat
+ * protected mode at the kernel's entry with ESI = boot_params. The files are
+ * kept in memory and m->on_reset is set so that a guest reboot runs
+ * firmware_setup() and this load again. Returns 0, or -1 with one line in err
+ * naming the file and the problem. */
+int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                     char *err, size_t errlen);
+/* Frees what linux_boot_setup keeps for resets (call before machine_free)
+ * and clears m->on_reset if it is its hook. (m->rom is machine_free's.) */
+void bios_free(Machine *m);
+
+/* Reads a whole file (at most max bytes). Returns a malloc'd buffer, or NULL
+ * with "what PATH: reason" in err (what is e.g. "-kernel"). */
+uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *size, char *err,
+                        size_t errlen);
+/* Loader write into guest RAM (ROM areas included), invalidating decoded
+ * code; src NULL fills with zeros. False (nothing written) if out of RAM. */
+bool bios_ram_write(Machine *m, uint32_t paddr, const void *src, size_t len);

@@ -1,0 +1,339 @@
+/* Direct Linux boot: the x86 32-bit boot protocol (Documentation/arch/x86/
+ * boot.rst). The bzImage's protected-mode part is loaded at 1 MiB and entered
+ * in flat 32-bit protected mode with ESI pointing at boot_params. */
+#include "bios/bios.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+/* Setup header fields, as offsets into the bzImage file (and boot_params). */
+#define HDR_START 0x1F1
+#define HDR_SETUP_SECTS 0x1F1
+#define HDR_BOOT_FLAG 0x1FE
+#define HDR_JUMP 0x200
+#define HDR_MAGIC 0x202
+#define HDR_VERSION 0x206
+#define HDR_TYPE_OF_LOADER 0x210
+#define HDR_LOADFLAGS 0x211
+#define HDR_CODE32_START 0x214
+#define HDR_RAMDISK_IMAGE 0x218
+#define HDR_RAMDISK_SIZE 0x21C
+#define HDR_HEAP_END_PTR 0x224
+#define HDR_CMD_LINE_PTR 0x228
+#define HDR_INITRD_ADDR_MAX 0x22C
+#define HDR_KERNEL_ALIGNMENT 0x230
+#define HDR_RELOCATABLE 0x234
+#define HDR_XLOADFLAGS 0x236
+#define HDR_CMDLINE_SIZE 0x238
+#define HDR_SETUP_DATA 0x250
+#define SETUP_RNG_SEED 9
+#define RNG_SEED_LEN 32
+#define HDR_PREF_ADDRESS 0x258
+#define HDR_INIT_SIZE 0x260
+
+#define LF_LOADED_HIGH 0x01
+#define LF_CAN_USE_HEAP 0x80
+#define XLF_KERNEL_64 0x01
+
+/* Other boot_params offsets */
+#define BP_EXT_MEM_K 0x002 /* screen_info.ext_mem_k */
+#define BP_ALT_MEM_K 0x1E0
+#define BP_E820_ENTRIES 0x1E8
+#define BP_E820_TABLE 0x2D0
+#define BP_SIZE 0x1000
+
+#define E820_RAM 1
+#define E820_RESERVED 2
+
+#define ONE_MIB 0x100000u
+#define CMDLINE_MAX 0xFFFFu /* room between LINUX_CMDLINE_ADDR and 0x30000 */
+
+typedef struct LinuxBoot {
+    uint8_t *kernel;
+    size_t kernel_size;
+    uint8_t *initrd;
+    size_t initrd_size;
+    char *cmdline;
+    /* From the setup header */
+    size_t setup_size; /* real-mode part, (setup_sects + 1) * 512 */
+    size_t hdr_end;    /* end of the setup header in the file */
+    uint32_t initrd_addr;
+} LinuxBoot;
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void wr64(uint8_t *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static void linux_boot_release(LinuxBoot *lb)
+{
+    if (!lb)
+        return;
+    free(lb->kernel);
+    free(lb->initrd);
+    free(lb->cmdline);
+    free(lb);
+}
+
+static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
+{
+    int n = bp[BP_E820_ENTRIES];
+    uint8_t *e = bp + BP_E820_TABLE + 20 * n;
+    wr64(e, addr);
+    wr64(e + 8, size);
+    wr32(e + 16, type);
+    bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
+}
+
+/* A setup_data entry of type SETUP_RNG_SEED: the kernel credits it to its
+ * random pool at once, as firmware with a hardware RNG would, so it does not
+ * spend seconds gathering timer jitter before the crng is ready. Runs that
+ * must be reproducible (-icount with sleep=off) get a fixed seed. */
+static void write_rng_seed(Machine *m, uint8_t *bp)
+{
+    uint8_t sd[16 + RNG_SEED_LEN];
+    memset(sd, 0, sizeof sd);
+    wr32(sd + 8, SETUP_RNG_SEED);
+    wr32(sd + 12, RNG_SEED_LEN);
+    bool deterministic = m->icount_shift >= 0 && !m->icount_sleep;
+    if (deterministic || getrandom(sd + 16, RNG_SEED_LEN, 0) != RNG_SEED_LEN)
+        for (int i = 0; i < RNG_SEED_LEN; i++)
+            sd[16 + i] = (uint8_t)(0x5A ^ (i * 37));
+    bios_ram_write(m, LINUX_SETUP_DATA_ADDR, sd, sizeof sd);
+    wr64(bp + HDR_SETUP_DATA, LINUX_SETUP_DATA_ADDR);
+}
+
+/* Copy everything into guest RAM and set up the CPU. Cannot fail: all the
+ * checks were made by linux_boot_setup. */
+static void linux_load(Machine *m, LinuxBoot *lb)
+{
+    const uint8_t *k = lb->kernel;
+    size_t pm_size = lb->kernel_size - lb->setup_size;
+    bios_ram_write(m, LINUX_KERNEL_ADDR, k + lb->setup_size, pm_size);
+    if (lb->initrd_size)
+        bios_ram_write(m, lb->initrd_addr, lb->initrd, lb->initrd_size);
+    size_t clen = strlen(lb->cmdline);
+    bios_ram_write(m, LINUX_CMDLINE_ADDR, lb->cmdline, clen + 1);
+
+    /* boot_params: zeroed, then the image's setup header copied in. */
+    uint8_t bp[BP_SIZE];
+    memset(bp, 0, sizeof bp);
+    memcpy(bp + HDR_START, k + HDR_START, lb->hdr_end - HDR_START);
+    bp[HDR_TYPE_OF_LOADER] = 0xFF; /* undefined loader */
+    /* Keep LOADED_HIGH; clear the loader-set bits (QUIET, KEEP_SEGMENTS). */
+    bp[HDR_LOADFLAGS] = (uint8_t)((bp[HDR_LOADFLAGS] & LF_LOADED_HIGH) | LF_CAN_USE_HEAP);
+    wr16(bp + HDR_HEAP_END_PTR, 0xFE00); /* meaningful to real-mode setup only */
+    wr32(bp + HDR_CODE32_START, LINUX_KERNEL_ADDR);
+    wr32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+    wr32(bp + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
+    wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
+
+    /* Memory: the top 1 KiB of base memory is the EBDA, 0xF0000-0xFFFFF the
+     * BIOS; 0xA0000-0xEFFFF (VGA, option ROMs) is simply not listed. */
+    uint32_t ram = m->ram_size;
+    uint32_t ext_k = (ram - ONE_MIB) / 1024;
+    wr16(bp + BP_EXT_MEM_K, (uint16_t)(ext_k > 0xFFFF ? 0xFFFF : ext_k));
+    wr32(bp + BP_ALT_MEM_K, ext_k);
+    e820_add(bp, 0, 0x9FC00, E820_RAM);
+    e820_add(bp, 0x9FC00, 0x400, E820_RESERVED);
+    e820_add(bp, 0xF0000, 0x10000, E820_RESERVED);
+    e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
+    if (m->rom_size)
+        e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);
+    /* screen_info stays zero: no VGA text console; the kernel uses dummycon. */
+    write_rng_seed(m, bp);
+    bios_ram_write(m, LINUX_BOOT_PARAMS_ADDR, bp, sizeof bp);
+
+    /* GDT: null, null, 0x10 flat 4 GiB code, 0x18 flat 4 GiB data (accessed set). */
+    uint8_t gdt[32];
+    memset(gdt, 0, sizeof gdt);
+    wr64(gdt + 0x10, 0x00CF9B000000FFFFull);
+    wr64(gdt + 0x18, 0x00CF93000000FFFFull);
+    bios_ram_write(m, LINUX_GDT_ADDR, gdt, sizeof gdt);
+
+    machine_set_a20(m, true);
+    CPU *c = m->cpu;
+    c->gdt_base = LINUX_GDT_ADDR;
+    c->gdt_limit = sizeof gdt - 1;
+    c->idt_base = 0;
+    c->idt_limit = 0;
+    c->cr0 = CR0_PE | CR0_ET;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    cpu_set_seg_raw(c, S_CS, 0x10, 0, 0xFFFFFFFFu, 0xC09B);
+    for (int s = 0; s < 6; s++)
+        if (s != S_CS)
+            cpu_set_seg_raw(c, s, 0x18, 0, 0xFFFFFFFFu, 0xC093);
+    cpu_set_eflags(c, 0x2);
+    memset(c->regs, 0, sizeof c->regs);
+    c->regs[R_ESI] = LINUX_BOOT_PARAMS_ADDR;
+    c->regs[R_ESP] = LINUX_STACK_TOP;
+    c->eip = LINUX_KERNEL_ADDR;
+    c->halted = false;
+    cpu_update_mode(c);
+    cpu_tlb_flush(c, true);
+}
+
+static void linux_on_reset(Machine *m, void *opaque)
+{
+    firmware_setup(m);
+    linux_load(m, opaque);
+}
+
+#define FAIL(...)                                                                                  \
+    do {                                                                                           \
+        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        linux_boot_release(lb);                                                                    \
+        return -1;                                                                                 \
+    } while (0)
+
+int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                     char *err, size_t errlen)
+{
+    LinuxBoot *lb = calloc(1, sizeof *lb);
+    if (!lb) {
+        snprintf(err, errlen, "-kernel %s: out of memory", kernel);
+        return -1;
+    }
+    uint32_t ram = m->ram_size;
+    lb->kernel = bios_read_file("-kernel", kernel, ram, &lb->kernel_size, err, errlen);
+    if (!lb->kernel) {
+        linux_boot_release(lb);
+        return -1;
+    }
+    const uint8_t *k = lb->kernel;
+    size_t n = lb->kernel_size;
+
+    /* Is it a bzImage? */
+    if (n >= 4 && memcmp(k,
+                         "\x7f"
+                         "ELF",
+                         4) == 0)
+        FAIL("-kernel %s: is an ELF file (vmlinux?); wirebox boots a bzImage "
+             "(arch/x86/boot/bzImage)",
+             kernel);
+    if (n < 0x1000 || memcmp(k + HDR_MAGIC, "HdrS", 4) != 0 || rd16(k + HDR_BOOT_FLAG) != 0xAA55)
+        FAIL("-kernel %s: not a Linux bzImage (no 'HdrS' setup header)", kernel);
+    uint16_t version = rd16(k + HDR_VERSION);
+    if (version < 0x0206)
+        FAIL("-kernel %s: boot protocol %d.%02d is too old (wirebox needs 2.06 or newer)", kernel,
+             version >> 8, version & 0xFF);
+    if (!(k[HDR_LOADFLAGS] & LF_LOADED_HIGH))
+        FAIL("-kernel %s: not a bzImage (a zImage loads below 1 MiB; not supported)", kernel);
+    if (version >= 0x020C && (rd16(k + HDR_XLOADFLAGS) & XLF_KERNEL_64))
+        FAIL("-kernel %s: is a 64-bit (x86_64) kernel; wirebox emulates a 32-bit i686 CPU", kernel);
+    int setup_sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
+    lb->setup_size = (size_t)(setup_sects + 1) * 512;
+    lb->hdr_end = (size_t)HDR_JUMP + 2 + k[HDR_JUMP + 1]; /* the jump skips the header */
+    if (lb->hdr_end > lb->setup_size || lb->hdr_end < HDR_CMDLINE_SIZE + 4)
+        FAIL("-kernel %s: corrupt setup header (header ends at 0x%zx, setup is 0x%zx bytes)",
+             kernel, lb->hdr_end, lb->setup_size);
+    if (n <= lb->setup_size)
+        FAIL("-kernel %s: truncated (%zu bytes, but the setup part alone is %zu)", kernel, n,
+             lb->setup_size);
+    size_t pm_size = n - lb->setup_size;
+
+    /* Room for the kernel where it decompresses: a relocatable 32-bit kernel
+     * moves itself to max(pref_address, load address rounded up to its
+     * alignment) and needs init_size bytes there. */
+    uint64_t kernel_end = LINUX_KERNEL_ADDR + (uint64_t)pm_size;
+    uint64_t need = kernel_end;
+    if (version >= 0x020A) {
+        uint64_t pref = rd64(k + HDR_PREF_ADDRESS);
+        uint32_t align = rd32(k + HDR_KERNEL_ALIGNMENT);
+        uint64_t run = LINUX_KERNEL_ADDR;
+        if (k[HDR_RELOCATABLE] && align && !(align & (align - 1)))
+            run = (run + align - 1) & ~(uint64_t)(align - 1);
+        if (run < pref)
+            run = pref;
+        uint64_t end = run + rd32(k + HDR_INIT_SIZE);
+        if (end > need)
+            need = end;
+    }
+    if (need > ram)
+        FAIL("-kernel %s: needs at least %llu MiB of guest RAM to decompress (-m is %u MiB)",
+             kernel, (unsigned long long)((need + ONE_MIB - 1) / ONE_MIB), ram >> 20);
+
+    /* Command line */
+    uint32_t cmdline_size = rd32(k + HDR_CMDLINE_SIZE); /* excludes the NUL */
+    if (cmdline_size > CMDLINE_MAX)
+        cmdline_size = CMDLINE_MAX;
+    if (!cmdline)
+        cmdline = "";
+    size_t clen = strlen(cmdline);
+    if (clen > cmdline_size) {
+        wb_log("warning: -append: command line is %zu bytes; the kernel takes %u, the rest is "
+               "dropped",
+               clen, cmdline_size);
+        clen = cmdline_size;
+    }
+    lb->cmdline = strndup(cmdline, clen);
+    if (!lb->cmdline)
+        FAIL("-append: out of memory");
+
+    /* Initrd: page-aligned, as high as the kernel allows and lowmem reaches. */
+    if (initrd) {
+        lb->initrd = bios_read_file("-initrd", initrd, ram, &lb->initrd_size, err, errlen);
+        if (!lb->initrd) {
+            linux_boot_release(lb);
+            return -1;
+        }
+        uint64_t top = rd32(k + HDR_INITRD_ADDR_MAX);
+        if (top > LINUX_INITRD_MAX)
+            top = LINUX_INITRD_MAX;
+        if (top > (uint64_t)ram - 1)
+            top = (uint64_t)ram - 1;
+        top += 1; /* first byte past the allowed range */
+        uint64_t low = (need + 0xFFF) & ~0xFFFull;
+        uint64_t addr = top >= lb->initrd_size ? (top - lb->initrd_size) & ~0xFFFull : 0;
+        if (lb->initrd_size > top || addr < low)
+            FAIL("-initrd %s: too big (%zu bytes) to fit in guest RAM beside the kernel; "
+                 "use a larger -m",
+                 initrd, lb->initrd_size);
+        lb->initrd_addr = (uint32_t)addr;
+    }
+
+    bios_free(m);
+    linux_load(m, lb);
+    m->on_reset = linux_on_reset;
+    m->on_reset_opaque = lb;
+    return 0;
+}
+
+void bios_free(Machine *m)
+{
+    if (m->on_reset == linux_on_reset) {
+        linux_boot_release(m->on_reset_opaque);
+        m->on_reset = NULL;
+        m->on_reset_opaque = NULL;
+    }
+}

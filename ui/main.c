@@ -1,0 +1,111 @@
+/* wirebox: parse the command line, build the PC, boot it, run it. */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bios/bios.h"
+#include "hw/pc.h"
+#include "ui/chardev.h"
+#include "ui/options.h"
+
+static Machine *the_machine;
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    if (got_signal || !the_machine) {
+        /* Second signal (or before the machine exists): leave at once. */
+        chardev_term_restore();
+        _exit(1);
+    }
+    got_signal = sig;
+    machine_request_shutdown(the_machine, 0);
+    loop_kick(the_machine); /* do not sleep out a long poll */
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout pipe is a write error, not death */
+}
+
+static int die(const char *msg)
+{
+    fprintf(stderr, "wirebox: %s\n", msg);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    char err[512];
+    Options o;
+    if (options_parse(argc, argv, &o, err, sizeof err) != 0)
+        return die(err);
+    if (o.help) {
+        options_usage(stdout);
+        return 0;
+    }
+    if (o.version) {
+        options_version(stdout);
+        return 0;
+    }
+    MachineConfig *cfg = &o.cfg;
+    if (cfg->gdb || cfg->start_stopped)
+        return die(cfg->gdb ? "-gdb/-s: the gdb stub is not implemented yet"
+                            : "-S: the gdb stub is not implemented yet");
+    if (!cfg->kernel && !cfg->bios)
+        return die("no -kernel or -bios given; nothing to boot");
+
+    CharDev *serial[MAX_SERIAL] = {NULL};
+    for (int i = 0; i < cfg->nserial; i++)
+        if (chardev_open(cfg->serial[i], &serial[i], err, sizeof err) != 0)
+            return die(err);
+
+    install_signals();
+    Machine *m = machine_new_pc(cfg, serial);
+    if (!m) {
+        fprintf(stderr, "wirebox: cannot allocate %u MiB of guest RAM\n", cfg->ram_size >> 20);
+        return 1;
+    }
+    the_machine = m;
+
+    int rc = 0;
+    if (cfg->bios) {
+        /* The ROM runs from the reset vector: reset puts the CPU there. */
+        rc = bios_load_rom(m, cfg->bios, err, sizeof err);
+        if (rc == 0)
+            machine_reset(m);
+    } else {
+        firmware_setup(m);
+        rc = linux_boot_setup(m, cfg->kernel, cfg->initrd, cfg->append, err, sizeof err);
+    }
+    int status = 1;
+    if (rc != 0) {
+        fprintf(stderr, "wirebox: %s\n", err);
+    } else {
+        if (o.serial_default && !cfg->nographic && !cfg->display_none)
+            wb_log("no display: the serial console is not shown (use -nographic or -serial "
+                   "stdio)");
+        for (int i = 0; i < MAX_SERIAL; i++)
+            chardev_attach(serial[i], m, m->uart[i]);
+        status = machine_run(m);
+        if (got_signal)
+            wb_log("terminating on signal %d", (int)got_signal);
+    }
+
+    for (int i = 0; i < MAX_SERIAL; i++)
+        chardev_close(serial[i]);
+    the_machine = NULL;
+    bios_free(m);
+    machine_free(m);
+    return status;
+}

@@ -1,0 +1,35 @@
+/* The command line: QEMU-compatible options parsed into a MachineConfig. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "hw/pc.h"
+
+#define OPT_RAM_DEFAULT (128u << 20)
+#define OPT_RAM_MIN (2u << 20)
+#define OPT_RAM_MAX (3072u << 20)
+#define OPT_ICOUNT_MAX_SHIFT 10
+
+typedef struct Options {
+    MachineConfig cfg;   /* strings point into argv */
+    bool nodefaults;     /* -nodefaults: no default serial port (or NIC) */
+    bool serial_default; /* cfg.serial[0] was chosen by default, not by -serial */
+    bool help;           /* -h/-help seen: print options_usage, exit 0 */
+    bool version;        /* -version seen: print options_version, exit 0 */
+} Options;
+
+/* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
+ * first: parsing stops there, like QEMU), or 1 with one line in err, without
+ * the "wirebox: " prefix, e.g. "-m: invalid size 'abc'". Afterwards
+ * cfg.serial[0..nserial-1] holds the serial backends to create, defaults
+ * applied: with -nographic "mon:stdio", otherwise "null" (there is no
+ * graphical console to show it); none with -nodefaults. A "none" entry
+ * means that port has no device. */
+int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen);
+
+/* Parses a -m size ("256", "256M", "1G", "1.5G", "size=512M"); default unit MiB. */
+int options_parse_size(const char *s, uint64_t *bytes);
+
+void options_usage(FILE *f);
+void options_version(FILE *f);
