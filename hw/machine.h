@@ -95,6 +95,16 @@ void loop_watch_fd(Machine *m, int fd, FdCanRead can_read, FdOnRead on_read, voi
 void loop_unwatch_fd(Machine *m, int fd);
 /* Wake the loop so can_read is asked again (a receiver became ready). */
 void loop_kick(Machine *m);
+/* Poll hooks, for sources whose fds change from one poll to the next
+ * (libslirp's sockets): before every poll, fill puts up to max pollfds in pfd
+ * and may lower *timeout_ns (host ns); after it, dispatch gets those pollfds
+ * back with revents set (error: the poll itself failed). Both run on every
+ * iteration, also when the poll timed out. */
+struct pollfd;
+typedef int (*LoopPollFill)(void *opaque, struct pollfd *pfd, int max, uint64_t *timeout_ns);
+typedef void (*LoopPollDispatch)(void *opaque, struct pollfd *pfd, int n, bool error);
+void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque);
+void loop_remove_poll_hook(Machine *m, void *opaque);
 
 /* ---- Device state is allocated from the machine, zeroed, and freed with it
  * (machine_free). Exits with a message if memory runs out. */

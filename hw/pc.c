@@ -364,10 +364,31 @@ void loop_kick(Machine *m)
     }
 }
 
+void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque)
+{
+    if (m->npoll_hooks >= MAX_POLL_HOOKS) {
+        wb_log("too many poll hooks");
+        exit(1);
+    }
+    m->poll_hooks[m->npoll_hooks++] = (PollHook){fill, dispatch, opaque};
+}
+
+void loop_remove_poll_hook(Machine *m, void *opaque)
+{
+    for (int i = 0; i < m->npoll_hooks; i++) {
+        if (m->poll_hooks[i].opaque == opaque) {
+            memmove(&m->poll_hooks[i], &m->poll_hooks[i + 1],
+                    (size_t)(m->npoll_hooks - i - 1) * sizeof m->poll_hooks[0]);
+            m->npoll_hooks--;
+            return;
+        }
+    }
+}
+
 /* Poll host fds for at most timeout_ns (0: just look). */
 static void loop_poll(Machine *m, uint64_t timeout_ns)
 {
-    struct pollfd pfd[MAX_FDS + 1];
+    struct pollfd pfd[MAX_FDS + 1 + MAX_HOOK_POLLFDS];
     FdWatch *who[MAX_FDS + 1];
     int n = 0;
     pfd[n] = (struct pollfd){.fd = m->wake_pipe[0], .events = POLLIN};
@@ -379,18 +400,29 @@ static void loop_poll(Machine *m, uint64_t timeout_ns)
         who[n] = w;
         pfd[n++] = (struct pollfd){.fd = w->fd, .events = POLLIN};
     }
+    int nwatch = n, nhooks = m->npoll_hooks, hook_at[MAX_POLL_HOOKS + 1];
+    PollHook hooks[MAX_POLL_HOOKS];
+    memcpy(hooks, m->poll_hooks, (size_t)nhooks * sizeof hooks[0]);
+    for (int h = 0; h < nhooks; h++) {
+        hook_at[h] = n;
+        n += hooks[h].fill(hooks[h].opaque, pfd + n, nwatch + MAX_HOOK_POLLFDS - n, &timeout_ns);
+    }
+    hook_at[nhooks] = n;
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000ull),
                           .tv_nsec = (long)(timeout_ns % 1000000000ull)};
-    if (ppoll(pfd, (nfds_t)n, &ts, NULL) <= 0)
-        return;
-    if (pfd[0].revents) {
-        char buf[64];
-        while (read(m->wake_pipe[0], buf, sizeof buf) > 0)
-            ;
+    int r = ppoll(pfd, (nfds_t)n, &ts, NULL);
+    if (r > 0) {
+        if (pfd[0].revents) {
+            char buf[64];
+            while (read(m->wake_pipe[0], buf, sizeof buf) > 0)
+                ;
+        }
+        for (int i = 1; i < nwatch; i++)
+            if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                who[i]->on_read(who[i]->opaque);
     }
-    for (int i = 1; i < n; i++)
-        if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
-            who[i]->on_read(who[i]->opaque);
+    for (int h = 0; h < nhooks; h++)
+        hooks[h].dispatch(hooks[h].opaque, pfd + hook_at[h], hook_at[h + 1] - hook_at[h], r < 0);
 }
 
 /* ------------------------------------------------------------------ machine */

@@ -36,6 +36,14 @@ typedef struct FdWatch {
     void *opaque;
 } FdWatch;
 
+#define MAX_POLL_HOOKS 16
+#define MAX_HOOK_POLLFDS 512 /* pollfds all hooks together may add per poll */
+typedef struct PollHook {
+    LoopPollFill fill;
+    LoopPollDispatch dispatch;
+    void *opaque;
+} PollHook;
+
 struct Machine {
     MachineConfig cfg;
     uint8_t *ram; /* one host allocation; 0xC0000-0xFFFFF of it is the low ROM area */
@@ -74,6 +82,11 @@ struct Machine {
     FdWatch fds[MAX_FDS];
     int nfds;
     int wake_pipe[2];
+    PollHook poll_hooks[MAX_POLL_HOOKS];
+    int npoll_hooks;
+
+    /* Network clients (net/net.c), in creation order */
+    struct NetClient *net_clients;
 
     /* State */
     bool a20;

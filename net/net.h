@@ -1,0 +1,93 @@
+/* The netdev layer: every endpoint (NIC, backend, hub port) is a client with
+ * a peer. A frame sent goes to the peer; a peer that cannot take it now gets
+ * it queued and asks for a flush when it can (RX ring refilled, link up).
+ * Backends ask net_peer_can_receive before reading their host fd, so no frame
+ * is dropped for lack of flow control. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "hw/machine.h"
+
+typedef struct NetClient NetClient;
+typedef struct NetPacket NetPacket;
+
+typedef enum {
+    NET_CLIENT_NIC,
+    NET_CLIENT_USER,
+    NET_CLIENT_HUBPORT,
+    NET_CLIENT_TAP,
+    NET_CLIENT_SOCKET,
+    NET_CLIENT_OTHER,
+} NetClientKind;
+
+typedef struct NetClientInfo {
+    NetClientKind kind;
+    const char *type; /* "user", "hubport", "e1000", ... as -netdev/-device spell it */
+    /* May this client take a frame now? NULL = always. */
+    bool (*can_receive)(NetClient *nc);
+    /* Take one frame. Returns len when taken (or deliberately dropped, as a
+     * filtering NIC does), 0 when it cannot take it now: the layer queues it
+     * and the client calls net_flush_queue when it can. */
+    ssize_t (*receive)(NetClient *nc, const uint8_t *buf, size_t len);
+    /* The link of this client or its peer changed. */
+    void (*link_status_changed)(NetClient *nc);
+    void (*cleanup)(NetClient *nc);
+} NetClientInfo;
+
+/* Frames waiting for a receiver. Bounded: when full, net_send returns 0 and
+ * the sender must wait (backends stop reading their fd). */
+#define NET_QUEUE_MAX 256
+struct NetPacket {
+    NetPacket *next;
+    NetClient *sender;
+    size_t len;
+    uint8_t data[];
+};
+
+struct NetClient {
+    const NetClientInfo *info;
+    Machine *m;
+    char *name; /* the id= (or a generated name) */
+    NetClient *peer;
+    void *opaque;
+    bool link_down;
+    /* frames sent to this client that it could not take yet */
+    NetPacket *queue_head, *queue_tail;
+    int queue_len;
+    bool flushing; /* never re-enter a client through its own flush */
+    bool waited_on; /* a sender found it unable to receive: kick the loop on flush */
+    NetClient *next_client;
+};
+
+NetClient *net_client_new(Machine *m, const NetClientInfo *info, const char *name, void *opaque);
+void net_client_free(NetClient *nc);
+/* Free every client of the machine (cleanup callbacks run). Before machine_free. */
+void net_cleanup(Machine *m);
+void net_client_set_peer(NetClient *a, NetClient *b);
+NetClient *net_client_find(Machine *m, const char *name);
+/* All clients of a machine, for listing and teardown. */
+NetClient *net_clients(Machine *m);
+
+/* Send a frame to the sender's peer. Returns len if delivered, 0 if it was
+ * queued (the peer could not take it) or could not be queued (queue full;
+ * check net_peer_can_receive first), and len when there is no peer or the
+ * link is down (the frame goes nowhere, as on an unplugged cable). */
+ssize_t net_send(NetClient *sender, const uint8_t *buf, size_t len);
+/* Whether the peer would take a frame now (false if its queue is non-empty
+ * or it says it cannot). Backends call this before reading a frame. */
+bool net_peer_can_receive(NetClient *sender);
+/* The receiver can take frames again: deliver what is queued for it, in
+ * order, while it takes them. Wakes the event loop so backends re-poll. */
+void net_flush_queue(NetClient *receiver);
+void net_set_link(NetClient *nc, bool up);
+
+/* A hub: frames arriving on one port go out of every other port. */
+NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name);
+/* Deliver what waits at the other ports of port's hub (net_flush_queue does
+ * this for a client wired to a hub port). */
+void net_hub_flush(NetClient *port);
+/* The hub a port belongs to, or -1 if nc is not a hub port. */
+int net_hub_id(NetClient *nc);
