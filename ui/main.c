@@ -58,6 +58,10 @@ int main(int argc, char **argv)
         options_version(stdout);
         return 0;
     }
+    if (o.net.help) {
+        netconf_print_help(&o.net, stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
     if (cfg->gdb || cfg->start_stopped)
         return die(cfg->gdb ? "-gdb/-s: the gdb stub is not implemented yet"
@@ -77,6 +81,16 @@ int main(int argc, char **argv)
         return 1;
     }
     the_machine = m;
+    /* NICs before the firmware, which sets up the PCI devices it finds. */
+    if (net_build(m, &o.net, o.nodefaults, err, sizeof err) != 0) {
+        fprintf(stderr, "wirebox: %s\n", err);
+        net_cleanup(m);
+        for (int i = 0; i < MAX_SERIAL; i++)
+            chardev_close(serial[i]);
+        the_machine = NULL;
+        machine_free(m);
+        return 1;
+    }
 
     int rc = 0;
     if (cfg->bios) {
@@ -105,6 +119,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < MAX_SERIAL; i++)
         chardev_close(serial[i]);
     the_machine = NULL;
+    net_cleanup(m);
     bios_free(m);
     machine_free(m);
     return status;

@@ -378,15 +378,19 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             break;
         case OPT_NIC:
         case OPT_NET:
-            if (!strcmp(val, "none")) {
-                o->cfg.nic_none = true;
-                break;
-            }
-            return fail(err, errlen, "-%s %s: networking is not implemented yet", name, val);
         case OPT_NETDEV:
-            return fail(err, errlen, "-netdev %s: networking is not implemented yet", val);
         case OPT_DEVICE:
-            return fail(err, errlen, "-device %s: not supported yet", val);
+            if (netconf_add(&o->net,
+                            id == OPT_NIC      ? NETOPT_NIC
+                            : id == OPT_NET    ? NETOPT_NET
+                            : id == OPT_NETDEV ? NETOPT_NETDEV
+                                               : NETOPT_DEVICE,
+                            val, err, errlen))
+                return 1;
+            o->cfg.nic_none = o->net.nic_none;
+            if (o->net.help)
+                return 0;
+            break;
         case OPT_S_UPPER:
             o->cfg.start_stopped = true;
             break;
@@ -414,6 +418,8 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         nstdio += serial_is_stdio(o->cfg.serial[i]);
     if (nstdio > 1)
         return fail(err, errlen, "-serial: stdio can be used by only one serial port");
+    if (netconf_check(&o->net, o->nodefaults, err, errlen))
+        return 1;
 
     /* Default serial port: the console with -nographic; otherwise QEMU puts it
      * on a graphical console, which we do not have: it goes nowhere. */
@@ -457,11 +463,29 @@ void options_usage(FILE *f)
           "  -display none     no display\n"
           "  -serial dev       next serial port (up to 4): stdio, mon:stdio, file:PATH,\n"
           "                    null, none\n"
-          "  -nodefaults       no default serial port\n"
+          "  -nodefaults       no default serial port or network card\n"
           "  In mon:stdio (and -nographic) Ctrl-A x quits, Ctrl-A h lists the keys.\n"
           "\n"
-          "Network:\n"
-          "  -nic none         no network card (networking is not implemented yet)\n"
+          "Network (default: -nic user,model=e1000):\n"
+          "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dhcpstart=ADDR][,dns=ADDR]\n"
+          "        [,hostname=NAME][,domainname=DOMAIN][,dnssearch=DOMAIN][,restrict=on|off]\n"
+          "        [,tftp=DIR][,bootfile=FILE][,tftp-server-name=NAME][,smb=DIR[,smbserver=ADDR]]\n"
+          "        [,hostfwd=[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport]\n"
+          "        [,guestfwd=[tcp]:server:port-cmd:COMMAND|tcp:HOST:PORT]\n"
+          "        [,ipv4=on|off][,ipv6=on|off][,ipv6-net=ADDR/LEN][,ipv6-host=ADDR]\n"
+          "        [,ipv6-dns=ADDR][,dns-resolv=FILE]\n"
+          "                    user-mode network (libslirp); dns-resolv: the resolver\n"
+          "                    file the DNS proxy reads (default /etc/resolv.conf)\n"
+          "  -netdev hubport,id=ID,hubid=N[,netdev=ID]\n"
+          "                    a port of hub N (wired to netdev ID)\n"
+          "  -device e1000,netdev=ID[,mac=MAC][,addr=SLOT[.FN]][,id=ID]\n"
+          "                    a NIC wired to netdev ID (-device help lists the models)\n"
+          "  -nic [user][,model=e1000][,mac=MAC][,USER-OPTIONS]\n"
+          "                    a NIC with its own user backend (-nic model=help)\n"
+          "  -net nic[,model=e1000][,macaddr=MAC][,netdev=ID][,addr=SLOT[.FN]]\n"
+          "  -net user[,USER-OPTIONS]\n"
+          "                    legacy: a NIC / a user backend on hub 0\n"
+          "  -nic none         no network card\n"
           "\n"
           "Debugging:\n"
           "  -gdb dev          gdb stub on dev, e.g. tcp::1234 (not implemented yet)\n"

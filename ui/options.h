@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "hw/pc.h"
+#include "net/netopts.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -17,6 +18,7 @@ typedef struct Options {
     bool serial_default; /* cfg.serial[0] was chosen by default, not by -serial */
     bool help;           /* -h/-help seen: print options_usage, exit 0 */
     bool version;        /* -version seen: print options_version, exit 0 */
+    NetConfig net;       /* -netdev/-device/-nic/-net (net.help: print netconf_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version

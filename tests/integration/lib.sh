@@ -2,7 +2,8 @@
 # Helpers for the integration tests (sourced). CTest sets WIREBOX (the binary),
 # SRC (source dir) and BUILD (build dir); run by hand, they default to the
 # usual places, e.g.  bash tests/integration/test-boot.sh
-# WB_TIMEOUT (seconds, default 300) bounds each boot.
+# WB_TIMEOUT (seconds, default 300) bounds each boot. WB_NIC (default none) is
+# what boot() passes to -nic, e.g. WB_NIC=user,model=e1000.
 set -euo pipefail
 export LC_ALL=C
 
@@ -10,6 +11,7 @@ export LC_ALL=C
 : "${BUILD:=$SRC/build}"
 : "${WIREBOX:=$BUILD/wirebox}"
 : "${WB_TIMEOUT:=300}"
+: "${WB_NIC:=none}"
 GUEST=$BUILD/guest
 TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
 LOGDIR=$BUILD/integration-logs/$TEST_NAME
@@ -58,7 +60,7 @@ boot() {
     WB_RC=0
     timeout --kill-after=10 "$WB_TIMEOUT" "$WIREBOX" -m 256 \
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.gz" -append "$append" \
-        -nographic -no-reboot -nic none "$@" \
+        -nographic -no-reboot -nic "$WB_NIC" "$@" \
         </dev/null >"$WB_LAST_LOG" 2>"$WB_LAST_LOG.stderr" || WB_RC=$?
     t1=${EPOCHREALTIME/[.,]/}
     WB_SECONDS=$(printf '%d.%02d' $(((t1 - t0) / 1000000)) $(((t1 - t0) % 1000000 / 10000)))

@@ -224,12 +224,14 @@ START_TEST(test_nic)
     ck_assert(o.cfg.nic_none);
     ck_assert_int_eq(parse("-net", "none", NULL), 0);
     ck_assert(o.cfg.nic_none);
-    ck_assert_int_eq(parse("-nic", "user,model=e1000", NULL), 1);
-    ck_assert_str_eq(err, "-nic user,model=e1000: networking is not implemented yet");
-    ck_assert_int_eq(parse("-netdev", "user,id=n0", NULL), 1);
-    ck_assert_str_eq(err, "-netdev user,id=n0: networking is not implemented yet");
-    ck_assert_int_eq(parse("-net", "nic", NULL), 1);
+    /* The networking options themselves: tests/unit/test_netopts.c */
+    ck_assert_int_eq(parse("-nic", "user,model=e1000", NULL), 0);
+    ck_assert(!o.cfg.nic_none);
+    ck_assert_int_eq(o.net.nopts, 1);
+    ck_assert_int_eq(parse("-netdev", "user,id=n0", "-device", "e1000,netdev=n0", NULL), 0);
+    ck_assert_int_eq(o.net.nopts, 2);
     ck_assert_int_eq(parse("-device", "e1000,netdev=n0", NULL), 1);
+    ck_assert_str_eq(err, "-device e1000,netdev=n0: netdev 'n0' not found");
     ck_assert_int_eq(parse("-nic", NULL), 1);
     ck_assert_str_eq(err, "-nic: requires an argument");
 }

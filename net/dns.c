@@ -1,0 +1,553 @@
+/* The DNS proxy of the user backend (see net/dns.h). */
+#define _GNU_SOURCE
+#include "net/dns.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hw/pc.h"
+
+#define DNS_HDR 12
+#define RCODE_SERVFAIL 2
+#define RCODE_NOTIMP 4
+#define RCODE_REFUSED 5
+
+typedef struct DnsServer {
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char text[80];
+} DnsServer;
+
+typedef struct DnsQuery {
+    bool active;
+    uint8_t *msg; /* the guest's query, with our id while in flight */
+    size_t len;
+    size_t qlen; /* bytes of the question section, 0 if not parsed */
+    uint16_t guest_id, wire_id;
+    int fd;
+    int first;   /* the preferred server when the query started */
+    int attempt; /* 0..nservers-1: which server in order */
+    int server;
+    uint64_t deadline;
+    uint8_t *fail; /* the last refusal, sent if every server fails */
+    size_t fail_len;
+    uint8_t ctx[DNS_CTX_MAX];
+} DnsQuery;
+
+struct DnsProxy {
+    char *path;
+    bool have_st;
+    struct stat st;
+    DnsServer servers[DNS_MAX_SERVERS];
+    int nservers;
+    int preferred;
+    uint64_t timeout_ns;
+    DnsQuery q[DNS_MAX_QUERIES];
+    DnsReplyCb cb;
+    void *opaque;
+};
+
+/* ------------------------------------------------------------------ resolver file */
+
+static bool parse_server(const char *tok, DnsServer *s)
+{
+    char host[INET6_ADDRSTRLEN + 32];
+    const char *port = "53";
+    size_t n = strlen(tok);
+    if (n >= sizeof host)
+        return false;
+    if (tok[0] == '[') {
+        const char *close = strchr(tok, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return false;
+        memcpy(host, tok + 1, (size_t)(close - tok - 1));
+        host[close - tok - 1] = '\0';
+        if (close[1] == ':')
+            port = close + 2;
+    } else {
+        strcpy(host, tok);
+        char *c = strchr(host, ':');
+        if (c && !strchr(c + 1, ':') && strchr(host, '.')) { /* IPV4:PORT */
+            *c = '\0';
+            port = c + 1;
+        }
+    }
+    char *end;
+    long pn = strtol(port, &end, 10);
+    if (!*port || *end || pn < 1 || pn > 65535)
+        return false;
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV,
+                             .ai_socktype = SOCK_DGRAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || !res)
+        return false;
+    memcpy(&s->sa, res->ai_addr, res->ai_addrlen);
+    s->salen = res->ai_addrlen;
+    freeaddrinfo(res);
+    snprintf(s->text, sizeof s->text, "%s", tok);
+    return true;
+}
+
+static void load_resolv(DnsProxy *p)
+{
+    p->nservers = 0;
+    FILE *f = fopen(p->path, "r");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f) && p->nservers < DNS_MAX_SERVERS) {
+            char *s = line;
+            while (isspace((unsigned char)*s))
+                s++;
+            if (strncmp(s, "nameserver", 10) || !isspace((unsigned char)s[10]))
+                continue;
+            s += 10;
+            while (isspace((unsigned char)*s))
+                s++;
+            char *e = s;
+            while (*e && !isspace((unsigned char)*e) && *e != '#' && *e != ';')
+                e++;
+            *e = '\0';
+            if (*s && parse_server(s, &p->servers[p->nservers]))
+                p->nservers++;
+        }
+        fclose(f);
+    }
+    if (p->nservers == 0) /* as glibc: no nameserver line means the local one */
+        parse_server("127.0.0.1", &p->servers[p->nservers++]);
+    p->preferred = 0;
+}
+
+/* Reads the file again if it changed since the last look. */
+static void check_resolv(DnsProxy *p)
+{
+    struct stat st;
+    bool ok = stat(p->path, &st) == 0;
+    if (p->have_st && ok && st.st_ino == p->st.st_ino && st.st_dev == p->st.st_dev &&
+        st.st_size == p->st.st_size && st.st_mtim.tv_sec == p->st.st_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == p->st.st_mtim.tv_nsec)
+        return;
+    if (!ok && !p->have_st && p->nservers)
+        return;
+    p->have_st = ok;
+    if (ok)
+        p->st = st;
+    load_resolv(p);
+}
+
+DnsProxy *dns_proxy_new(const char *resolv, DnsReplyCb cb, void *opaque)
+{
+    if (!resolv || !*resolv)
+        resolv = getenv(DNS_RESOLV_ENV);
+    if (!resolv || !*resolv)
+        resolv = DNS_DEFAULT_RESOLV;
+    DnsProxy *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->path = strdup(resolv);
+    if (!p->path) {
+        free(p);
+        return NULL;
+    }
+    p->cb = cb;
+    p->opaque = opaque;
+    p->timeout_ns = DNS_DEFAULT_TIMEOUT_NS;
+    for (int i = 0; i < DNS_MAX_QUERIES; i++)
+        p->q[i].fd = -1;
+    check_resolv(p);
+    return p;
+}
+
+static void query_end(DnsQuery *q)
+{
+    if (q->fd >= 0)
+        close(q->fd);
+    free(q->msg);
+    free(q->fail);
+    memset(q, 0, sizeof *q);
+    q->fd = -1;
+}
+
+void dns_proxy_free(DnsProxy *p)
+{
+    if (!p)
+        return;
+    for (int i = 0; i < DNS_MAX_QUERIES; i++)
+        if (p->q[i].active)
+            query_end(&p->q[i]);
+    free(p->path);
+    free(p);
+}
+
+void dns_proxy_set_timeout(DnsProxy *p, uint64_t ns)
+{
+    p->timeout_ns = ns;
+}
+
+int dns_proxy_nservers(DnsProxy *p)
+{
+    return p->nservers;
+}
+
+int dns_proxy_preferred(DnsProxy *p)
+{
+    return p->preferred;
+}
+
+int dns_proxy_inflight(DnsProxy *p)
+{
+    int n = 0;
+    for (int i = 0; i < DNS_MAX_QUERIES; i++)
+        n += p->q[i].active;
+    return n;
+}
+
+/* ------------------------------------------------------------------ queries */
+
+/* Length of the question section of a one-question message, 0 if malformed. */
+static size_t question_len(const uint8_t *m, size_t len)
+{
+    if (len < DNS_HDR || m[4] != 0 || m[5] != 1)
+        return 0;
+    size_t p = DNS_HDR, name = 0;
+    for (;;) {
+        if (p >= len)
+            return 0;
+        uint8_t l = m[p];
+        if (l == 0) {
+            p++;
+            break;
+        }
+        if (l & 0xC0)
+            return 0; /* no compression in a query's question */
+        name += (size_t)l + 1;
+        if (name > 255)
+            return 0;
+        p += (size_t)l + 1;
+    }
+    p += 4; /* QTYPE, QCLASS */
+    return p <= len ? p - DNS_HDR : 0;
+}
+
+static uint16_t random_id(void)
+{
+    uint16_t id;
+    if (getrandom(&id, sizeof id, GRND_NONBLOCK) != (ssize_t)sizeof id)
+        id = (uint16_t)(host_now_ns() ^ (host_now_ns() >> 17));
+    return id;
+}
+
+static int order_server(DnsQuery *q, int k)
+{
+    if (k == 0)
+        return q->first;
+    return k - 1 < q->first ? k - 1 : k;
+}
+
+static void reply(DnsProxy *p, DnsQuery *q, uint8_t *msg, size_t len)
+{
+    msg[0] = (uint8_t)(q->guest_id >> 8);
+    msg[1] = (uint8_t)q->guest_id;
+    p->cb(p->opaque, q->ctx, msg, len);
+}
+
+/* Every server failed: the last refusal, or a SERVFAIL of our own. */
+static void give_up(DnsProxy *p, DnsQuery *q)
+{
+    if (q->fail) {
+        reply(p, q, q->fail, q->fail_len);
+    } else {
+        size_t len = DNS_HDR + q->qlen;
+        uint8_t *m = q->msg; /* header and question of the query, turned into an answer */
+        m[2] = (uint8_t)(0x80 | (m[2] & 0x79)); /* QR, opcode, RD */
+        m[3] = 0x80 | RCODE_SERVFAIL;           /* RA */
+        m[4] = 0;
+        m[5] = q->qlen ? 1 : 0;
+        memset(m + 6, 0, 6);
+        reply(p, q, m, len);
+    }
+    query_end(q);
+}
+
+/* Sends q to the next server in order; gives up when none is left. */
+static void try_next(DnsProxy *p, DnsQuery *q)
+{
+    while (q->attempt < p->nservers) {
+        int s = order_server(q, q->attempt);
+        DnsServer *srv = &p->servers[s];
+        if (q->fd >= 0)
+            close(q->fd);
+        q->fd = socket(srv->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (q->fd >= 0 && connect(q->fd, (struct sockaddr *)&srv->sa, srv->salen) == 0 &&
+            send(q->fd, q->msg, q->len, 0) == (ssize_t)q->len) {
+            q->server = s;
+            q->deadline = host_now_ns() + p->timeout_ns;
+            return;
+        }
+        q->attempt++;
+    }
+    give_up(p, q);
+}
+
+bool dns_proxy_query(DnsProxy *p, const uint8_t *msg, size_t len, const void *ctx, size_t ctxlen)
+{
+    if (len < DNS_HDR || len > 65535 || (msg[2] & 0x80) || ctxlen > DNS_CTX_MAX)
+        return false; /* not a query */
+    DnsQuery *q = NULL;
+    for (int i = 0; i < DNS_MAX_QUERIES && !q; i++)
+        if (!p->q[i].active)
+            q = &p->q[i];
+    if (!q)
+        return false;
+    check_resolv(p);
+    q->msg = malloc(len);
+    if (!q->msg)
+        return false;
+    memcpy(q->msg, msg, len);
+    q->active = true;
+    q->len = len;
+    q->qlen = question_len(msg, len);
+    q->guest_id = (uint16_t)(msg[0] << 8 | msg[1]);
+    q->wire_id = random_id();
+    q->msg[0] = (uint8_t)(q->wire_id >> 8);
+    q->msg[1] = (uint8_t)q->wire_id;
+    memcpy(q->ctx, ctx, ctxlen);
+    q->first = p->preferred < p->nservers ? p->preferred : 0;
+    q->attempt = 0;
+    q->fd = -1;
+    try_next(p, q);
+    return true;
+}
+
+static void server_failed(DnsProxy *p, DnsQuery *q)
+{
+    q->attempt++;
+    try_next(p, q);
+}
+
+static void on_readable(DnsProxy *p, DnsQuery *q)
+{
+    static uint8_t buf[65536];
+    for (;;) {
+        ssize_t n = recv(q->fd, buf, sizeof buf, 0);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            server_failed(p, q); /* ECONNREFUSED: ICMP port unreachable */
+            return;
+        }
+        size_t len = (size_t)n;
+        /* Ours? Same id, a response, the same question. */
+        if (len < DNS_HDR || len > 65507 || buf[0] != q->msg[0] || buf[1] != q->msg[1] ||
+            !(buf[2] & 0x80))
+            continue;
+        if (q->qlen && (len < DNS_HDR + q->qlen || buf[4] != 0 || buf[5] != 1 ||
+                        memcmp(buf + DNS_HDR, q->msg + DNS_HDR, q->qlen)))
+            continue;
+        int rcode = buf[3] & 0x0F;
+        if (rcode == RCODE_SERVFAIL || rcode == RCODE_REFUSED || rcode == RCODE_NOTIMP) {
+            uint8_t *f = malloc(len);
+            if (f) {
+                memcpy(f, buf, len);
+                free(q->fail);
+                q->fail = f;
+                q->fail_len = len;
+            }
+            server_failed(p, q);
+            return;
+        }
+        if (p->preferred != q->server && p->nservers > 1)
+            wb_log("user: DNS: using nameserver %s (an earlier one failed)",
+                   p->servers[q->server].text);
+        p->preferred = q->server;
+        reply(p, q, buf, len);
+        query_end(q);
+        return;
+    }
+}
+
+int dns_proxy_fill(DnsProxy *p, struct pollfd *pfd, int max, uint64_t *timeout_ns)
+{
+    int n = 0;
+    uint64_t now = host_now_ns();
+    for (int i = 0; i < DNS_MAX_QUERIES; i++) {
+        DnsQuery *q = &p->q[i];
+        if (!q->active || q->fd < 0)
+            continue;
+        uint64_t left = q->deadline > now ? q->deadline - now : 0;
+        if (left < *timeout_ns)
+            *timeout_ns = left;
+        if (n < max)
+            pfd[n++] = (struct pollfd){.fd = q->fd, .events = POLLIN};
+    }
+    return n;
+}
+
+void dns_proxy_dispatch(DnsProxy *p, struct pollfd *pfd, int n)
+{
+    for (int k = 0; k < n; k++) {
+        if (!(pfd[k].revents & (POLLIN | POLLERR | POLLHUP)))
+            continue;
+        for (int i = 0; i < DNS_MAX_QUERIES; i++)
+            if (p->q[i].active && p->q[i].fd == pfd[k].fd) {
+                on_readable(p, &p->q[i]);
+                break;
+            }
+    }
+    uint64_t now = host_now_ns();
+    for (int i = 0; i < DNS_MAX_QUERIES; i++) {
+        DnsQuery *q = &p->q[i];
+        if (q->active && now >= q->deadline)
+            server_failed(p, q);
+    }
+}
+
+/* ------------------------------------------------------------------ frames */
+
+uint32_t dns_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
+{
+    size_t i = 0;
+    for (; i + 1 < len; i += 2)
+        sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
+    if (i < len)
+        sum += (uint32_t)buf[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+uint16_t dns_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+#define ETH_HDR 14
+#define IP_HDR 20
+#define UDP_HDR 8
+
+bool dns_match_guest_query(const uint8_t *f, size_t len, const uint8_t dns_ip[4],
+                           DnsGuestQuery *q)
+{
+    if (len < ETH_HDR + IP_HDR || get16(f + 12) != 0x0800)
+        return false;
+    const uint8_t *ip = f + ETH_HDR;
+    size_t avail = len - ETH_HDR;
+    size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < IP_HDR || ihl > avail)
+        return false;
+    size_t total = get16(ip + 2);
+    if (total < ihl || total > avail)
+        return false;
+    if ((get16(ip + 6) & 0x3FFF) != 0) /* MF or a fragment offset */
+        return false;
+    if (ip[9] != 17 || memcmp(ip + 16, dns_ip, 4))
+        return false;
+    if (dns_csum_fold(dns_csum_add(0, ip, ihl)) != 0xFFFF)
+        return false;
+    const uint8_t *udp = ip + ihl;
+    size_t ulen_avail = total - ihl;
+    if (ulen_avail < UDP_HDR || get16(udp + 2) != 53)
+        return false;
+    size_t ulen = get16(udp + 4);
+    if (ulen < UDP_HDR || ulen > ulen_avail)
+        return false;
+    if (get16(udp + 6)) { /* checksum given: check it */
+        uint8_t pseudo[12];
+        memcpy(pseudo, ip + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = 17;
+        put16(pseudo + 10, (uint16_t)ulen);
+        uint32_t sum = dns_csum_add(dns_csum_add(0, pseudo, sizeof pseudo), udp, ulen);
+        if (dns_csum_fold(sum) != 0xFFFF)
+            return false;
+    }
+    memcpy(q->mac, f + 6, 6);
+    memcpy(q->ip, ip + 12, 4);
+    q->port = get16(udp);
+    q->msg = udp + UDP_HDR;
+    q->len = ulen - UDP_HDR;
+    return true;
+}
+
+int dns_reply_frames(const DnsGuestQuery *q, const uint8_t dns_ip[4], uint16_t ip_id,
+                     const uint8_t *msg, size_t len, int mtu,
+                     void (*emit)(void *opaque, const uint8_t *frame, size_t len), void *opaque)
+{
+    size_t ulen = UDP_HDR + len;
+    if (ulen > 65535 - IP_HDR || mtu < 68)
+        return 0;
+    /* The whole UDP datagram, checksummed, then cut into IP fragments. */
+    uint8_t *dgram = malloc(ulen);
+    uint8_t *frame = malloc(ETH_HDR + (size_t)mtu);
+    if (!dgram || !frame) {
+        free(dgram);
+        free(frame);
+        return 0;
+    }
+    put16(dgram, 53);
+    put16(dgram + 2, q->port);
+    put16(dgram + 4, (uint16_t)ulen);
+    put16(dgram + 6, 0);
+    memcpy(dgram + UDP_HDR, msg, len);
+    uint8_t pseudo[12];
+    memcpy(pseudo, dns_ip, 4);
+    memcpy(pseudo + 4, q->ip, 4);
+    pseudo[8] = 0;
+    pseudo[9] = 17;
+    put16(pseudo + 10, (uint16_t)ulen);
+    uint16_t cs = (uint16_t)~dns_csum_fold(dns_csum_add(dns_csum_add(0, pseudo, 12), dgram, ulen));
+    put16(dgram + 6, cs ? cs : 0xFFFF);
+
+    size_t chunk = ((size_t)mtu - IP_HDR) & ~(size_t)7;
+    int frames = 0;
+    for (size_t off = 0; off < ulen; off += chunk) {
+        size_t n = ulen - off < chunk ? ulen - off : chunk;
+        bool more = off + n < ulen;
+        memcpy(frame, q->mac, 6);
+        frame[6] = 0x52; /* libslirp's MAC for its virtual addresses: 52:55:IP */
+        frame[7] = 0x55;
+        memcpy(frame + 8, dns_ip, 4);
+        put16(frame + 12, 0x0800);
+        uint8_t *ip = frame + ETH_HDR;
+        ip[0] = 0x45;
+        ip[1] = 0;
+        put16(ip + 2, (uint16_t)(IP_HDR + n));
+        put16(ip + 4, ip_id);
+        put16(ip + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+        ip[8] = 64;
+        ip[9] = 17;
+        put16(ip + 10, 0);
+        memcpy(ip + 12, dns_ip, 4);
+        memcpy(ip + 16, q->ip, 4);
+        put16(ip + 10, (uint16_t)~dns_csum_fold(dns_csum_add(0, ip, IP_HDR)));
+        memcpy(ip + IP_HDR, dgram + off, n);
+        emit(opaque, frame, ETH_HDR + IP_HDR + n);
+        frames++;
+    }
+    free(dgram);
+    free(frame);
+    return frames;
+}

@@ -1,0 +1,66 @@
+/* The user backend's DNS proxy: guest queries to the virtual DNS address are
+ * answered by wirebox itself, which forwards them to the host's nameservers
+ * from a resolver file, in order, with a short timeout each, and remembers the
+ * one that answered. A server that refuses (REFUSED, SERVFAIL, NOTIMP), is
+ * unreachable or stays silent is skipped.
+ *
+ * Resolver file: resolv.conf syntax; only `nameserver ADDRESS` lines count.
+ * As an extension (for tests), ADDRESS may carry a port: `IPV4:PORT` or
+ * `[IPV6]:PORT`. No nameserver line means 127.0.0.1, as for glibc. The file
+ * is read again when it changes. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pollfd;
+
+#define DNS_DEFAULT_RESOLV "/etc/resolv.conf"
+#define DNS_RESOLV_ENV "WIREBOX_RESOLV_CONF"
+#define DNS_MAX_SERVERS 8
+#define DNS_MAX_QUERIES 64
+#define DNS_DEFAULT_TIMEOUT_NS 1000000000ull /* per server */
+#define DNS_CTX_MAX 32
+
+typedef struct DnsProxy DnsProxy;
+/* A reply for the guest; ctx is what dns_proxy_query was given. */
+typedef void (*DnsReplyCb)(void *opaque, const void *ctx, const uint8_t *msg, size_t len);
+
+/* resolv: the resolver file; NULL = $WIREBOX_RESOLV_CONF, else /etc/resolv.conf. */
+DnsProxy *dns_proxy_new(const char *resolv, DnsReplyCb cb, void *opaque);
+void dns_proxy_free(DnsProxy *p);
+void dns_proxy_set_timeout(DnsProxy *p, uint64_t ns);
+/* Forwards one query (a DNS message). false if it was dropped (malformed,
+ * too many in flight). The answer, or a SERVFAIL when every server failed,
+ * comes later through the callback, from dns_proxy_dispatch. */
+bool dns_proxy_query(DnsProxy *p, const uint8_t *msg, size_t len, const void *ctx, size_t ctxlen);
+/* Event loop glue (a poll hook): pollfds for the sockets in flight, and the
+ * timeout lowered to the next per-server deadline (host time). */
+int dns_proxy_fill(DnsProxy *p, struct pollfd *pfd, int max, uint64_t *timeout_ns);
+void dns_proxy_dispatch(DnsProxy *p, struct pollfd *pfd, int n);
+/* For tests and messages. */
+int dns_proxy_nservers(DnsProxy *p);
+int dns_proxy_preferred(DnsProxy *p); /* index of the server that worked last */
+int dns_proxy_inflight(DnsProxy *p);
+
+/* ---- Frames. A guest's UDP query to dns_ip:53, from an Ethernet frame
+ * (every length checked; fragments and bad checksums are not matched). */
+typedef struct DnsGuestQuery {
+    uint8_t mac[6];
+    uint8_t ip[4];
+    uint16_t port;
+    const uint8_t *msg;
+    size_t len;
+} DnsGuestQuery;
+
+bool dns_match_guest_query(const uint8_t *frame, size_t len, const uint8_t dns_ip[4],
+                           DnsGuestQuery *q);
+/* Sends msg to the guest (mac/ip/port of q) as UDP from dns_ip:53, in IPv4
+ * fragments if it does not fit in mtu; emit gets each Ethernet frame.
+ * Returns the number of frames. */
+int dns_reply_frames(const DnsGuestQuery *q, const uint8_t dns_ip[4], uint16_t ip_id,
+                     const uint8_t *msg, size_t len, int mtu,
+                     void (*emit)(void *opaque, const uint8_t *frame, size_t len), void *opaque);
+/* The Internet checksum (RFC 1071) of buf, folded, not inverted, from sum. */
+uint32_t dns_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
+uint16_t dns_csum_fold(uint32_t sum);

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Host-side helpers for the networking integration tests (stdlib only).
+
+  net-helper.py free-port
+      print a free TCP port on 127.0.0.1
+  net-helper.py echo-client LOG PORT SECONDS
+      wait until LOG shows "WIREBOX-LISTENING", connect to 127.0.0.1:PORT,
+      send 1 MiB of random bytes, half-close, read the echo until EOF;
+      prints "echo ok BYTES" or "echo FAIL REASON" (exit status 0/1)
+  net-helper.py dns-servers DIR SECONDS
+      two DNS servers on 127.0.0.1: a bad one that REFUSES every query and a
+      good one that answers wirebox-test.example A 192.0.2.123. Writes
+      DIR/resolv.conf (the bad one first, with wirebox's IPV4:PORT syntax),
+      DIR/ready, and DIR/counts ("bad N good M") after every query.
+"""
+import os
+import select
+import socket
+import struct
+import sys
+import threading
+import time
+
+TEST_NAME = "wirebox-test.example"
+TEST_ADDR = bytes([192, 0, 2, 123])
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+def echo_client(log, port, seconds):
+    deadline = time.time() + float(seconds)
+    while time.time() < deadline:
+        try:
+            with open(log, "rb") as f:
+                if b"WIREBOX-LISTENING" in f.read():
+                    break
+        except FileNotFoundError:
+            pass
+        time.sleep(0.2)
+    else:
+        print("echo FAIL guest-never-listened")
+        return 1
+    data = os.urandom(1 << 20)
+    s = socket.create_connection(("127.0.0.1", int(port)), timeout=120)
+
+    def send():
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=send)
+    t.start()
+    got = bytearray()
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+    except OSError as e:
+        print("echo FAIL %s after %d bytes" % (e, len(got)))
+        return 1
+    t.join()
+    s.close()
+    if bytes(got) != data:
+        first = next((i for i in range(min(len(got), len(data))) if got[i] != data[i]), None)
+        print("echo FAIL got %d bytes, differ at %s" % (len(got), first))
+        return 1
+    print("echo ok %d" % len(got))
+    return 0
+
+
+def parse_question(msg):
+    """(name, qtype, end offset) of the first question, or None."""
+    if len(msg) < 12 or struct.unpack(">H", msg[4:6])[0] < 1:
+        return None
+    labels, p = [], 12
+    while p < len(msg):
+        n = msg[p]
+        if n == 0:
+            p += 1
+            break
+        if n & 0xC0 or p + 1 + n > len(msg):
+            return None
+        labels.append(msg[p + 1:p + 1 + n].decode("ascii", "replace"))
+        p += 1 + n
+    if p + 4 > len(msg):
+        return None
+    qtype = struct.unpack(">H", msg[p:p + 2])[0]
+    return ".".join(labels).lower(), qtype, p + 4
+
+
+def answer(msg, good):
+    q = parse_question(msg)
+    if q is None:
+        return None
+    name, qtype, end = q
+    head = bytearray(msg[:12])
+    head[2] = 0x80 | (msg[2] & 0x79)  # QR, opcode, RD
+    head[3] = 0x80                     # RA, NOERROR
+    head[4:6] = b"\x00\x01"
+    head[6:12] = b"\x00" * 6
+    body = bytes(msg[12:end])
+    if not good:
+        head[3] = 0x80 | 5             # REFUSED
+    elif name == TEST_NAME and qtype == 1:
+        head[6:8] = b"\x00\x01"
+        body += b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) + TEST_ADDR
+    elif name != TEST_NAME:
+        head[3] = 0x80 | 3             # NXDOMAIN
+    return bytes(head) + body
+
+
+def dns_servers(directory, seconds):
+    bad = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bad.bind(("127.0.0.1", 0))
+    good = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    good.bind(("127.0.0.1", 0))
+    with open(os.path.join(directory, "resolv.conf"), "w") as f:
+        f.write("# written by net-helper.py: the first nameserver refuses everything\n")
+        f.write("nameserver 127.0.0.1:%d\n" % bad.getsockname()[1])
+        f.write("nameserver 127.0.0.1:%d\n" % good.getsockname()[1])
+    counts = {bad: 0, good: 0}
+
+    def save():
+        tmp = os.path.join(directory, "counts.tmp")
+        with open(tmp, "w") as f:
+            f.write("bad %d good %d\n" % (counts[bad], counts[good]))
+        os.replace(tmp, os.path.join(directory, "counts"))
+
+    save()
+    open(os.path.join(directory, "ready"), "w").close()
+    deadline = time.time() + float(seconds)
+    while time.time() < deadline:
+        r, _, _ = select.select([bad, good], [], [], 1.0)
+        for s in r:
+            msg, peer = s.recvfrom(4096)
+            counts[s] += 1
+            reply = answer(msg, s is good)
+            if reply:
+                s.sendto(reply, peer)
+            save()
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[1] == "free-port":
+        return free_port()
+    if len(argv) == 5 and argv[1] == "echo-client":
+        return echo_client(argv[2], argv[3], argv[4])
+    if len(argv) == 4 and argv[1] == "dns-servers":
+        return dns_servers(argv[2], argv[3])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv) or 0)
