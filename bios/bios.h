@@ -52,6 +52,12 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
  * naming the file and the problem. */
 int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
                      char *err, size_t errlen);
+/* For -S: start the CPU (state as linux_boot_setup left it) at a one-jump
+ * firmware hand-over at LINUX_HANDOVER_ADDR that enters the kernel, instead
+ * of at the entry itself, so a debugger's breakpoint on the entry is hit by
+ * "continue" (gdb steps over a breakpoint at the PC it resumes from). */
+#define LINUX_HANDOVER_ADDR 0xFFFF0u
+void linux_boot_enter_via_handover(Machine *m);
 /* Frees what linux_boot_setup keeps for resets (call before machine_free)
  * and clears m->on_reset if it is its hook. (m->rom is machine_free's.) */
 void bios_free(Machine *m);

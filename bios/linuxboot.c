@@ -337,3 +337,11 @@ void bios_free(Machine *m)
         m->on_reset_opaque = NULL;
     }
 }
+
+void linux_boot_enter_via_handover(Machine *m)
+{
+    uint8_t jmp[5] = {0xE9}; /* jmp rel32 */
+    wr32(jmp + 1, LINUX_KERNEL_ADDR - (LINUX_HANDOVER_ADDR + sizeof jmp));
+    bios_ram_write(m, LINUX_HANDOVER_ADDR, jmp, sizeof jmp);
+    m->cpu->eip = LINUX_HANDOVER_ADDR;
+}

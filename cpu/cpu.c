@@ -121,6 +121,9 @@ void cpu_reset(CPU *c)
     c->exc_depth = 0;
     c->delivering = -1;
     c->last_vector = -1;
+    c->watch_hit = 0;
+    c->fetching = false;
+    cpu_dr_update(c);
     cpu_update_mode(c);
     cpu_tlb_flush(c, true);
     /* Images are reloaded into RAM behind our back after a reset. */
@@ -1175,7 +1178,9 @@ static void exec_one(CPU *c)
         return;
     }
     Insn tmp;
+    c->fetching = true; /* reads of the instruction bytes are no data accesses */
     cpu_decode(c, c->seg[S_CS].base + c->eip, &tmp);
+    c->fetching = false;
     exec_insn(c, &tmp);
 }
 
@@ -1209,6 +1214,68 @@ static void deliver_trap(CPU *c, int vector)
     c->delivering = -1;
 }
 
+/* ------------------------------------------------------------------ debugging */
+
+uint32_t cpu_debug_pc(CPU *c)
+{
+    if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM))
+        return ((uint32_t)c->seg[S_CS].sel << 4) + c->eip;
+    return c->seg[S_CS].base + c->eip;
+}
+
+/* #DB for the guest's own debug conditions: DR6 gets the condition bits. */
+static void deliver_db(CPU *c, uint32_t dr6_bits)
+{
+    c->dr[6] |= dr6_bits;
+    deliver_trap(c, EX_DB);
+}
+
+/* Data-breakpoint hits the memory slow paths recorded during the last
+ * instruction: DR0-DR3 become a #DB trap for the guest, a gdb watchpoint a
+ * debugger stop (returns true). */
+static bool watch_hits(CPU *c, uint32_t more_dr6)
+{
+    uint8_t h = c->watch_hit;
+    c->watch_hit = 0;
+    bool stop = h & CPU_WATCH_HIT_GDB;
+    if (stop)
+        c->debug_stop = true;
+    if ((h & 0xF) | more_dr6)
+        deliver_db(c, (h & 0xFu) | more_dr6);
+    return stop;
+}
+
+/* One instruction on the careful path: gdb's breakpoints and single steps,
+ * the guest's DR7 instruction breakpoints and EFLAGS.TF. True: stop for
+ * the debugger. */
+static bool debug_insn(CPU *c)
+{
+    if (c->debug_break && c->debug_break(c->debug_opaque, cpu_debug_pc(c))) {
+        c->debug_stop = true;
+        return true;
+    }
+    if (c->dr_exec && !(c->eflags & F_RF)) {
+        uint32_t lin = c->seg[S_CS].base + c->eip, hit = 0;
+        for (int n = 0; n < 4; n++)
+            if ((c->dr_exec & (1u << n)) && c->dr[n] == lin)
+                hit |= 1u << n;
+        if (hit) {
+            deliver_db(c, hit); /* a fault: EIP stays at the instruction */
+            if (c->single_step)
+                c->debug_stop = true;
+            return c->single_step;
+        }
+    }
+    bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
+    exec_one(c);
+    if (rf)
+        c->eflags &= ~F_RF; /* the instruction it suppressed a breakpoint for ran */
+    bool stop = watch_hits(c, tf ? 0x4000u : 0u);
+    if (c->single_step)
+        stop = c->debug_stop = true;
+    return stop;
+}
+
 int cpu_run(CPU *c, uint64_t icount_limit)
 {
     c->icount_limit = icount_limit;
@@ -1217,47 +1284,53 @@ int cpu_run(CPU *c, uint64_t icount_limit)
         /* An exception was delivered (or a triple fault requested a reset). */
         c->delivering = -1;
         c->need_check = true;
+        c->fetching = false;
+        c->watch_hit = 0; /* the faulting instruction did not complete */
+        if (c->single_step) {
+            /* gdb's step ends at the handler's first instruction. */
+            c->debug_stop = true;
+            return CPU_RUN_DEBUG;
+        }
     }
     for (;;) {
         if (c->exit_request) {
             c->exit_request = false;
             return CPU_RUN_EXIT;
         }
+        if (unlikely(c->watch_hit) && watch_hits(c, 0))
+            return CPU_RUN_DEBUG;
         if (c->icount >= c->icount_limit)
             return CPU_RUN_LIMIT;
         c->need_check = false;
+        bool dbg = (c->eflags & F_TF) || c->single_step || c->debug_break || c->dr_exec;
         if (c->inhibit_irq) {
             c->inhibit_irq = 0;
-            exec_one(c);
-            continue;
+            if (likely(!dbg)) {
+                exec_one(c);
+                continue;
+            }
+        } else {
+            /* gdb's single steps keep interrupts out, unless halted. */
+            if (c->intr_line && (c->eflags & F_IF) && (!c->single_step || c->halted)) {
+                int vec = machine_intack(c->m);
+                c->halted = false;
+                c->prev_eip = c->eip;
+                do_interrupt(c, vec & 0xFF, false, -1, c->eip);
+                if (c->single_step) {
+                    c->debug_stop = true;
+                    return CPU_RUN_DEBUG;
+                }
+                continue;
+            }
+            if (c->halted)
+                return CPU_RUN_HALTED;
         }
-        if (c->intr_line && (c->eflags & F_IF)) {
-            int vec = machine_intack(c->m);
-            c->halted = false;
-            c->prev_eip = c->eip;
-            do_interrupt(c, vec & 0xFF, false, -1, c->eip);
-            continue;
-        }
-        if (c->halted)
-            return CPU_RUN_HALTED;
-        if (unlikely((c->eflags & F_TF) || c->single_step || c->debug_break)) {
-            if (c->debug_break &&
-                c->debug_break(c->debug_opaque, c->seg[S_CS].base + c->eip)) {
-                c->debug_stop = true;
+        if (unlikely(dbg)) {
+            if (debug_insn(c))
                 return CPU_RUN_DEBUG;
-            }
-            bool tf = c->eflags & F_TF;
-            exec_one(c);
-            if (tf) {
-                c->dr[6] |= 0x4000;
-                deliver_trap(c, EX_DB);
-            }
-            if (c->single_step) {
-                c->debug_stop = true;
-                return CPU_RUN_DEBUG;
-            }
             continue;
         }
+        c->eflags &= ~F_RF; /* no instruction breakpoints: nothing to resume past */
         run_blocks(c);
     }
 }

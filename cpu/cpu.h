@@ -85,6 +85,17 @@ typedef struct TlbEntry {
 
 typedef struct Block Block;
 
+/* A watched linear range: gdb's watchpoints (dr < 0) and the guest's DR7
+ * data breakpoints (dr = 0..3). */
+enum { CPU_WATCH_WRITE = 1, CPU_WATCH_READ = 2, CPU_WATCH_ACCESS = 3 };
+#define CPU_WATCH_HIT_GDB 0x10
+#define CPU_MAX_WATCH 36 /* 32 for gdb + DR0-DR3 */
+typedef struct CpuWatch {
+    uint32_t addr, len;
+    uint8_t kind; /* CPU_WATCH_* */
+    int8_t dr;
+} CpuWatch;
+
 typedef struct CPU {
     uint32_t regs[8];
     uint32_t eip;
@@ -130,7 +141,18 @@ typedef struct CPU {
     bool single_step;     /* stop after one instruction */
     bool debug_stop;      /* set when a gdb breakpoint/watchpoint hit */
     void *debug_opaque;
-    bool (*debug_break)(void *opaque, uint32_t linear_pc); /* NULL = none */
+    /* Asked before each instruction while set (the slow path); pc is
+     * cpu_debug_pc(). True stops the CPU (CPU_RUN_DEBUG). NULL = none. */
+    bool (*debug_break)(void *opaque, uint32_t pc);
+    uint8_t debug_watch_kind;  /* gdb watchpoint stop: CPU_WATCH_* of the hit, 0 none */
+    uint32_t debug_watch_addr; /* and the address inside the watched range */
+    /* Data breakpoints (gdb's and the guest's DR0-DR3): pages holding a
+     * watched range get slow-path TLB tags, the slow paths record hits. */
+    CpuWatch watch[CPU_MAX_WATCH];
+    int nwatch;
+    uint8_t watch_hit; /* pending hits: bits 0-3 DR0-DR3, CPU_WATCH_HIT_GDB */
+    uint8_t dr_exec;   /* DR7-enabled instruction breakpoints (bits 0-3) */
+    bool fetching;     /* instruction fetch: not a data access */
 
     /* Software TLB, one per privilege class (0: CPL<3, 1: CPL 3) */
     TlbEntry tlb[2][TLB_SIZE];
@@ -205,3 +227,14 @@ __attribute__((noreturn)) void cpu_raise(CPU *c, int vector, int32_t error_code)
 bool cpu_linear_to_phys(CPU *c, uint32_t linear, uint32_t *paddr);
 /* Copy guest linear memory for a debugger; returns bytes done. */
 uint32_t cpu_debug_rw(CPU *c, uint32_t linear, void *buf, uint32_t len, bool write);
+
+/* The PC a debugger sees: CS.base + EIP; in real and virtual-8086 mode
+ * CS*16 + IP (also right after reset, when the hidden CS base is FFFF0000). */
+uint32_t cpu_debug_pc(CPU *c);
+/* gdb watchpoints on linear [addr, addr+len): false if the table is full
+ * (insert) or there is no such watchpoint (remove). */
+bool cpu_watch_insert(CPU *c, uint32_t addr, uint32_t len, int kind);
+bool cpu_watch_remove(CPU *c, uint32_t addr, uint32_t len, int kind);
+void cpu_watch_clear(CPU *c); /* every gdb watchpoint */
+/* Re-read DR0-DR3 and DR7 after they changed (MOV to DRn, reset). */
+void cpu_dr_update(CPU *c);

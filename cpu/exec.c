@@ -1527,6 +1527,8 @@ H(op_mov_dr_r)
     else if (r == 7)
         v = (v & 0xFFFF2BFFu) | 0x400;
     c->dr[r] = v;
+    if (r != 6)
+        cpu_dr_update(c); /* breakpoints changed */
 }
 
 H(op_rdtsc)

@@ -146,6 +146,117 @@ fault:
     cpu_raise(c, EX_PF, (int32_t)err);
 }
 
+/* ------------------------------------------------------------------ data breakpoints */
+
+static bool watch_overlaps(const CpuWatch *w, uint32_t lin, uint32_t len)
+{
+    return (uint64_t)lin < (uint64_t)w->addr + w->len && w->addr < (uint64_t)lin + len;
+}
+
+/* A TLB entry for a page holding a watched range sends the watched kinds of
+ * access to the slow paths, which check the ranges. */
+static void watch_tag(CPU *c, TlbEntry *e, uint32_t page)
+{
+    for (int i = 0; i < c->nwatch; i++) {
+        const CpuWatch *w = &c->watch[i];
+        if (!watch_overlaps(w, page, 4096))
+            continue;
+        if (w->kind & CPU_WATCH_WRITE)
+            e->tag_write = 0xFFFFFFFFu;
+        if (w->kind & CPU_WATCH_READ)
+            e->tag_read = 0xFFFFFFFFu;
+    }
+}
+
+/* A data access of size bytes at lin: record the watched ranges it hits.
+ * The CPU reports them when the instruction has completed. */
+static void watch_check(CPU *c, uint32_t lin, int size, bool write)
+{
+    if (c->fetching)
+        return;
+    for (int i = 0; i < c->nwatch; i++) {
+        const CpuWatch *w = &c->watch[i];
+        if (!(w->kind & (write ? CPU_WATCH_WRITE : CPU_WATCH_READ)) ||
+            !watch_overlaps(w, lin, (uint32_t)size))
+            continue;
+        if (w->dr >= 0) {
+            c->watch_hit |= (uint8_t)(1u << w->dr);
+        } else if (!(c->watch_hit & CPU_WATCH_HIT_GDB)) {
+            c->watch_hit |= CPU_WATCH_HIT_GDB;
+            c->debug_watch_kind = w->kind;
+            c->debug_watch_addr = lin > w->addr ? lin : w->addr;
+        }
+        c->need_check = true;
+    }
+}
+
+static bool watch_add(CPU *c, uint32_t addr, uint32_t len, int kind, int dr)
+{
+    if (c->nwatch >= CPU_MAX_WATCH || !len)
+        return false;
+    c->watch[c->nwatch++] = (CpuWatch){addr, len, (uint8_t)kind, (int8_t)dr};
+    cpu_tlb_flush(c, true);
+    return true;
+}
+
+bool cpu_watch_insert(CPU *c, uint32_t addr, uint32_t len, int kind)
+{
+    int n = 0;
+    for (int i = 0; i < c->nwatch; i++)
+        n += c->watch[i].dr < 0;
+    if (n >= CPU_MAX_WATCH - 4) /* keep room for DR0-DR3 */
+        return false;
+    return watch_add(c, addr, len, kind, -1);
+}
+
+static void watch_del(CPU *c, int i)
+{
+    c->watch[i] = c->watch[--c->nwatch];
+    cpu_tlb_flush(c, true);
+}
+
+bool cpu_watch_remove(CPU *c, uint32_t addr, uint32_t len, int kind)
+{
+    for (int i = 0; i < c->nwatch; i++) {
+        CpuWatch *w = &c->watch[i];
+        if (w->dr < 0 && w->addr == addr && w->len == len && w->kind == kind) {
+            watch_del(c, i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void cpu_watch_clear(CPU *c)
+{
+    for (int i = c->nwatch - 1; i >= 0; i--)
+        if (c->watch[i].dr < 0)
+            watch_del(c, i);
+    c->watch_hit &= (uint8_t)~CPU_WATCH_HIT_GDB;
+}
+
+void cpu_dr_update(CPU *c)
+{
+    for (int i = c->nwatch - 1; i >= 0; i--)
+        if (c->watch[i].dr >= 0)
+            watch_del(c, i);
+    uint32_t dr7 = c->dr[7];
+    uint8_t exec = 0;
+    for (int n = 0; n < 4; n++) {
+        if (!(dr7 & (3u << (2 * n))))
+            continue; /* neither Ln nor Gn */
+        uint32_t rw = (dr7 >> (16 + 4 * n)) & 3, lenf = (dr7 >> (18 + 4 * n)) & 3;
+        uint32_t len = lenf == 0 ? 1 : lenf == 1 ? 2 : lenf == 3 ? 4 : 8;
+        if (rw == 0)
+            exec |= (uint8_t)(1u << n);
+        else if (rw == 1 || rw == 3) /* 2: I/O breakpoints, not supported */
+            watch_add(c, c->dr[n] & ~(len - 1), len, rw == 1 ? CPU_WATCH_WRITE : CPU_WATCH_ACCESS,
+                      n);
+    }
+    c->dr_exec = exec;
+    c->need_check = true;
+}
+
 uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
 {
     bool wr_ok = true, global = false;
@@ -165,6 +276,8 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     e->tag_write = (wh && wr_ok && !code) ? page : 0xFFFFFFFFu;
     e->addend = (uintptr_t)(rh ? rh : wh) - page;
     e->paddr = ppage | (global ? 1 : 0);
+    if (unlikely(c->nwatch))
+        watch_tag(c, e, page);
     return pa;
 }
 
@@ -192,6 +305,8 @@ static void phys_access_write(CPU *c, uint32_t pa, uint32_t val, int size)
 
 uint32_t mem_read_slow(CPU *c, uint32_t lin, int size, bool user)
 {
+    if (unlikely(c->nwatch))
+        watch_check(c, lin, size, false);
     if ((lin & 0xFFF) + (uint32_t)size > 4096) {
         /* Page crossing: translate both pages, then read byte by byte. */
         uint32_t v = 0;
@@ -205,6 +320,8 @@ uint32_t mem_read_slow(CPU *c, uint32_t lin, int size, bool user)
 
 void mem_write_slow(CPU *c, uint32_t lin, uint32_t val, int size, bool user)
 {
+    if (unlikely(c->nwatch))
+        watch_check(c, lin, size, true);
     if ((lin & 0xFFF) + (uint32_t)size > 4096) {
         uint32_t first = 4096 - (lin & 0xFFF);
         /* Both pages must be writable before any byte is written. */

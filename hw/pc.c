@@ -602,7 +602,13 @@ void machine_step(Machine *m)
     if (m->shutdown_requested)
         return;
     if (m->paused) {
+        /* Stopped by the debugger: virtual time stands still. Host-time mode
+         * moves its host origin on by the time spent here, so the clock does
+         * not jump when the CPU runs again. */
+        uint64_t t0 = host_now_ns();
         loop_poll(m, 10000000ull);
+        if (m->icount_shift < 0)
+            m->host_start_ns += host_now_ns() - t0;
         return;
     }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "bios/bios.h"
+#include "cpu/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
@@ -63,9 +64,6 @@ int main(int argc, char **argv)
         return 0;
     }
     MachineConfig *cfg = &o.cfg;
-    if (cfg->gdb || cfg->start_stopped)
-        return die(cfg->gdb ? "-gdb/-s: the gdb stub is not implemented yet"
-                            : "-S: the gdb stub is not implemented yet");
     if (!cfg->kernel && !cfg->bios)
         return die("no -kernel or -bios given; nothing to boot");
 
@@ -111,7 +109,21 @@ int main(int argc, char **argv)
                    "stdio)");
         for (int i = 0; i < MAX_SERIAL; i++)
             chardev_attach(serial[i], m, m->uart[i]);
-        status = machine_run(m);
+        GdbStub *gdb = NULL;
+        if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
+            !(gdb = gdbstub_listen(m, cfg->gdb, err, sizeof err))) {
+            fprintf(stderr, "wirebox: %s\n", err);
+        } else {
+            if (cfg->start_stopped) {
+                m->paused = true; /* -S: until gdb continues it */
+                if (cfg->kernel)
+                    linux_boot_enter_via_handover(m);
+                wb_log(gdb ? "CPU stopped (-S): waiting for gdb to continue it"
+                           : "CPU stopped (-S) without -gdb/-s: it stays stopped");
+            }
+            status = machine_run(m);
+        }
+        gdbstub_close(gdb, status);
         if (got_signal)
             wb_log("terminating on signal %d", (int)got_signal);
     }
