@@ -1594,6 +1594,14 @@ static const NetClientInfo e1000_info = {
     .link_status_changed = nic_link_status_changed,
 };
 
+/* Power-on state again when the machine resets (guest reboot). */
+static void e1000_reset(void *opaque)
+{
+    E1000 *s = opaque;
+    phy_reset(s);
+    mac_reset(s);
+}
+
 NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errlen)
 {
     if (!m->pci) {
@@ -1634,7 +1642,7 @@ NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errle
     if (conf->peer)
         net_client_set_peer(s->nc, conf->peer);
     eeprom_init(s);
-    phy_reset(s);
-    mac_reset(s);
+    e1000_reset(s);
+    machine_add_reset(m, e1000_reset, s);
     return s->nc;
 }

@@ -110,6 +110,10 @@ void loop_remove_poll_hook(Machine *m, void *opaque);
  * (machine_free). Exits with a message if memory runs out. */
 void *machine_zalloc(Machine *m, size_t size);
 
+/* ---- Devices that must return to power-on state when the machine resets
+ * (guest reboot) register here; machine_reset calls them in order. */
+void machine_add_reset(Machine *m, void (*reset)(void *opaque), void *opaque);
+
 /* ---- Machine-level requests from devices. */
 void machine_request_reset(Machine *m);    /* i8042 0xFE, port 0x92 bit 0, 0xCF9, triple fault */
 void machine_request_shutdown(Machine *m, int exit_code);

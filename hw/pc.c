@@ -566,6 +566,16 @@ void machine_free(Machine *m)
     free(m);
 }
 
+void machine_add_reset(Machine *m, void (*reset)(void *opaque), void *opaque)
+{
+    if (m->nresets >= MAX_RESETS) {
+        wb_log("too many device reset handlers");
+        exit(1);
+    }
+    m->resets[m->nresets].fn = reset;
+    m->resets[m->nresets++].opaque = opaque;
+}
+
 void machine_reset(Machine *m)
 {
     m->reset_requested = false;
@@ -582,6 +592,8 @@ void machine_reset(Machine *m)
             uart_reset(m->uart[i]);
     if (m->kbd)
         i8042_reset(m->kbd);
+    for (int i = 0; i < m->nresets; i++)
+        m->resets[i].fn(m->resets[i].opaque);
     if (m->on_reset)
         m->on_reset(m, m->on_reset_opaque);
 }

@@ -9,6 +9,7 @@
 #define MAX_SERIAL 4
 #define MAX_FDS 64
 #define MAX_REGIONS 128
+#define MAX_RESETS 32
 
 /* What the command line asks for (ui/options.c fills it). */
 typedef struct MachineConfig {
@@ -98,6 +99,13 @@ struct Machine {
     /* Everything machine_zalloc handed out, freed by machine_free */
     void **allocs;
     int nallocs, allocs_cap;
+
+    /* Device resets registered with machine_add_reset */
+    struct {
+        void (*fn)(void *opaque);
+        void *opaque;
+    } resets[MAX_RESETS];
+    int nresets;
 
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);
