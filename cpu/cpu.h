@@ -176,8 +176,9 @@ typedef struct CPU {
 
     Machine *m;
     jmp_buf jmp;
-    /* Unimplemented-opcode log dedup */
+    /* Unimplemented opcodes are logged once per address (the first 16). */
     uint32_t ud_logged;
+    uint32_t ud_addr[16];
 } CPU;
 
 /* cpu_run return values */

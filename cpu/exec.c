@@ -1336,7 +1336,11 @@ H(op_ud2) { cpu_raise(c, EX_UD, -1); }
 void op_ud(CPU *c, const Insn *i)
 {
     uint32_t lin = c->seg[S_CS].base + c->prev_eip;
-    if (c->ud_logged < 16) {
+    bool seen = false;
+    for (uint32_t k = 0; k < c->ud_logged; k++)
+        seen |= c->ud_addr[k] == lin;
+    if (!seen && c->ud_logged < 16) {
+        c->ud_addr[c->ud_logged] = lin;
         uint8_t b[8] = {0};
         cpu_debug_rw(c, lin, b, sizeof b, false);
         wb_log("unimplemented instruction at %04x:%08x: %02x %02x %02x %02x %02x %02x (#UD)",
