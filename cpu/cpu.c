@@ -580,6 +580,18 @@ __attribute__((noreturn)) void cpu_raise(CPU *c, int vector, int32_t error_code)
 
 /* ------------------------------------------------------------------ far transfers */
 
+/* A far JMP/CALL straight to a code segment (no gate): type, privilege, present. */
+static void check_direct_code(CPU *c, uint16_t sel, uint32_t f)
+{
+    int dpl = (f >> 5) & 3;
+    if (!(f & 8))
+        cpu_raise(c, EX_GP, sel & 0xFFFC);
+    if ((f & 4) ? dpl > c->cpl : ((sel & 3) > c->cpl || dpl != c->cpl))
+        cpu_raise(c, EX_GP, sel & 0xFFFC);
+    if (!(f & SEGF_P))
+        cpu_raise(c, EX_NP, sel & 0xFFFC);
+}
+
 void do_far_jmp(CPU *c, uint16_t sel, uint32_t off)
 {
     if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM)) {
@@ -593,12 +605,7 @@ void do_far_jmp(CPU *c, uint16_t sel, uint32_t off)
     uint32_t f = (hi >> 8) & 0xFF;
     int dpl = (f >> 5) & 3;
     if (f & SEGF_S) {
-        if (!(f & 8))
-            cpu_raise(c, EX_GP, sel & 0xFFFC);
-        if ((f & 4) ? dpl > c->cpl : ((sel & 3) > c->cpl || dpl != c->cpl))
-            cpu_raise(c, EX_GP, sel & 0xFFFC);
-        if (!(f & SEGF_P))
-            cpu_raise(c, EX_NP, sel & 0xFFFC);
+        check_direct_code(c, sel, f);
         if (off > desc_limit(lo, hi))
             cpu_raise(c, EX_GP, 0);
         load_cs(c, sel, lo, hi, c->cpl);
@@ -661,12 +668,7 @@ void do_far_call(CPU *c, uint16_t sel, uint32_t off, bool o32, uint32_t next_eip
     uint32_t f = (hi >> 8) & 0xFF;
     int dpl = (f >> 5) & 3;
     if (f & SEGF_S) {
-        if (!(f & 8))
-            cpu_raise(c, EX_GP, sel & 0xFFFC);
-        if ((f & 4) ? dpl > c->cpl : ((sel & 3) > c->cpl || dpl != c->cpl))
-            cpu_raise(c, EX_GP, sel & 0xFFFC);
-        if (!(f & SEGF_P))
-            cpu_raise(c, EX_NP, sel & 0xFFFC);
+        check_direct_code(c, sel, f);
         StackPtr s = cur_stack(c);
         sp_push(c, &s, c->seg[S_CS].sel, size);
         sp_push(c, &s, next_eip, size);
