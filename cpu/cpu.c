@@ -744,6 +744,22 @@ void do_far_call(CPU *c, uint16_t sel, uint32_t off, bool o32, uint32_t next_eip
     c->eip = goff;
 }
 
+/* The code segment a far RET or IRET returns to: RPL not below CPL, a
+ * present code segment whose DPL equals the RPL (conforming: not above it). */
+static void return_code_desc(CPU *c, uint16_t sel, uint32_t *lo, uint32_t *hi)
+{
+    int rpl = sel & 3;
+    if (rpl < c->cpl)
+        cpu_raise(c, EX_GP, sel & 0xFFFC);
+    code_desc(c, sel, lo, hi);
+    uint32_t f = (*hi >> 8) & 0xFF;
+    int dpl = (f >> 5) & 3;
+    if (!(f & SEGF_S) || !(f & 8) || ((f & 4) ? dpl > rpl : dpl != rpl))
+        cpu_raise(c, EX_GP, sel & 0xFFFC);
+    if (!(f & SEGF_P))
+        cpu_raise(c, EX_NP, sel & 0xFFFC);
+}
+
 void do_far_ret(CPU *c, bool o32, uint16_t pop_extra)
 {
     int size = o32 ? 4 : 2;
@@ -761,16 +777,8 @@ void do_far_ret(CPU *c, bool o32, uint16_t pop_extra)
         return;
     }
     int rpl = sel & 3;
-    if (rpl < c->cpl)
-        cpu_raise(c, EX_GP, sel & 0xFFFC);
     uint32_t lo, hi;
-    code_desc(c, sel, &lo, &hi);
-    uint32_t f = (hi >> 8) & 0xFF;
-    int dpl = (f >> 5) & 3;
-    if (!(f & SEGF_S) || !(f & 8) || ((f & 4) ? dpl > rpl : dpl != rpl))
-        cpu_raise(c, EX_GP, sel & 0xFFFC);
-    if (!(f & SEGF_P))
-        cpu_raise(c, EX_NP, sel & 0xFFFC);
+    return_code_desc(c, sel, &lo, &hi);
     s.esp = (s.esp & ~s.mask) | ((s.esp + pop_extra) & s.mask);
     if (rpl > c->cpl) {
         uint32_t nesp = sp_pop(c, &s, size);
@@ -856,16 +864,8 @@ void do_iret(CPU *c, bool o32)
         return;
     }
     int rpl = sel & 3;
-    if (rpl < c->cpl)
-        cpu_raise(c, EX_GP, sel & 0xFFFC);
     uint32_t lo, hi;
-    code_desc(c, sel, &lo, &hi);
-    uint32_t f = (hi >> 8) & 0xFF;
-    int dpl = (f >> 5) & 3;
-    if (!(f & SEGF_S) || !(f & 8) || ((f & 4) ? dpl > rpl : dpl != rpl))
-        cpu_raise(c, EX_GP, sel & 0xFFFC);
-    if (!(f & SEGF_P))
-        cpu_raise(c, EX_NP, sel & 0xFFFC);
+    return_code_desc(c, sel, &lo, &hi);
     int old_cpl = c->cpl;
     uint32_t mask = F_ARITH | F_TF | F_DF | F_NT | F_RF | F_AC | F_ID;
     if (old_cpl <= (int)((c->eflags & F_IOPL) >> 12))
