@@ -132,5 +132,9 @@ typedef struct CharDev {
     void *opaque;
 } CharDev;
 
+/* A one-line error message for the user, written into err; returns 1 so a
+ * parser can `return wb_errf(err, errlen, ...)`. */
+int wb_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Logging: one line, prefixed "wirebox: ". log_once-style dedup is the caller's. */
 void wb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -31,6 +31,15 @@ void wb_log(const char *fmt, ...)
     fprintf(stderr, "wirebox: %s%s", buf, isatty(2) ? "\r\n" : "\n");
 }
 
+int wb_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return 1;
+}
+
 uint64_t host_now_ns(void)
 {
     struct timespec ts;

@@ -19,16 +19,6 @@
 
 static const char *const opt_names[] = {"-netdev", "-device", "-nic", "-net"};
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -469,7 +459,7 @@ static int parse_guestfwd(const char *spec, const UserConf *u, UserGuestFwd *f)
     return 0;
 }
 
-#define UFAIL(...) (fail(err, errlen, __VA_ARGS__), -1)
+#define UFAIL(...) (wb_errf(err, errlen, __VA_ARGS__), -1)
 
 /* Fills u from the user backend's keys (the caller took id/type/name). */
 static int user_parse(Kv *kv, UserConf *u, const char *origin, char *err, size_t errlen)
@@ -709,7 +699,7 @@ int netconf_add(NetConfig *c, NetOptKind kind, const char *val, char *err, size_
             for (int i = 1; i < kv->n; i++) {
                 if (!strcmp(kv->items[i].key, "help") || !strcmp(kv->items[i].key, "?")) {
                     if (!nic_model_find(first))
-                        rc = fail(err, errlen, "%s %s: '%s' is not a valid device model name",
+                        rc = wb_errf(err, errlen, "%s %s: '%s' is not a valid device model name",
                                   name, val, first);
                     c->help = NET_HELP_DEVICE_PROPS;
                     snprintf(c->help_model, sizeof c->help_model, "%s", first);
@@ -726,7 +716,7 @@ int netconf_add(NetConfig *c, NetOptKind kind, const char *val, char *err, size_
     if (rc || c->help)
         return rc;
     if (c->nopts >= NET_MAX_OPTS)
-        return fail(err, errlen, "%s %s: too many network options (at most %d)", name, val,
+        return wb_errf(err, errlen, "%s %s: too many network options (at most %d)", name, val,
                     NET_MAX_OPTS);
     c->opt[c->nopts].kind = kind;
     c->opt[c->nopts].val = val;
@@ -832,7 +822,7 @@ static const NicModel *model_or_fail(Builder *b, const char *origin, const char 
         for (int i = 0; nic_models[i]; i++)
             snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
                      nic_models[i]->name);
-        fail(b->err, b->errlen, "%s: unknown NIC model '%s' (available: %s)", origin, model, list);
+        wb_errf(b->err, b->errlen, "%s: unknown NIC model '%s' (available: %s)", origin, model, list);
     }
     return m;
 }
@@ -841,13 +831,13 @@ static int parse_nic_mac(Builder *b, const char *origin, const char *key, const 
                          uint8_t mac[6])
 {
     if (net_parse_mac(v, mac))
-        return fail(b->err, b->errlen, "%s: %s=%s: invalid MAC address (expected "
+        return wb_errf(b->err, b->errlen, "%s: %s=%s: invalid MAC address (expected "
                     "xx:xx:xx:xx:xx:xx)", origin, key, v);
     if (mac[0] & 1)
-        return fail(b->err, b->errlen, "%s: %s=%s: a NIC's MAC address must not be multicast",
+        return wb_errf(b->err, b->errlen, "%s: %s=%s: a NIC's MAC address must not be multicast",
                     origin, key, v);
     if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-        return fail(b->err, b->errlen, "%s: %s=%s: a NIC's MAC address must not be zero", origin,
+        return wb_errf(b->err, b->errlen, "%s: %s=%s: a NIC's MAC address must not be zero", origin,
                     key, v);
     return 0;
 }
@@ -862,7 +852,7 @@ static int nic_props(Builder *b, PlanNic *n, Kv *kv, const char *mac_key)
     }
     if ((v = kv_get(kv, "addr"))) {
         if (net_parse_pci_addr(v, &n->devfn))
-            return fail(b->err, b->errlen, "%s: addr=%s: invalid PCI address (expected "
+            return wb_errf(b->err, b->errlen, "%s: addr=%s: invalid PCI address (expected "
                         "SLOT[.FUNCTION] in hex, slot 0-1f)", n->origin, v);
     }
     return 0;
@@ -872,22 +862,22 @@ static int check_unused(Builder *b, Kv *kv, const char *origin)
 {
     const char *k = kv_unused(kv);
     if (k)
-        return fail(b->err, b->errlen, "%s: invalid parameter '%s'", origin, k);
+        return wb_errf(b->err, b->errlen, "%s: invalid parameter '%s'", origin, k);
     return 0;
 }
 
 static int backend_type_check(Builder *b, const char *origin, const char *type)
 {
     if (!*type)
-        return fail(b->err, b->errlen, "%s: missing backend type (see -netdev help)", origin);
+        return wb_errf(b->err, b->errlen, "%s: missing backend type (see -netdev help)", origin);
     if (!strcmp(type, "user") && !net_user_available())
-        return fail(b->err, b->errlen, "%s: this wirebox was built without libslirp: no user "
+        return wb_errf(b->err, b->errlen, "%s: this wirebox was built without libslirp: no user "
                     "networking", origin);
     if (in_list(type, other_backends))
-        return fail(b->err, b->errlen, "%s: the '%s' backend is not supported by wirebox "
+        return wb_errf(b->err, b->errlen, "%s: the '%s' backend is not supported by wirebox "
                     "(supported: user, hubport)", origin, type);
     if (!in_list(type, known_backends))
-        return fail(b->err, b->errlen, "%s: '%s' is not a netdev backend type (see -netdev help)",
+        return wb_errf(b->err, b->errlen, "%s: '%s' is not a netdev backend type (see -netdev help)",
                     origin, type);
     return 0;
 }
@@ -917,7 +907,7 @@ static int add_user(Builder *b, Kv *kv, char *name, const char *origin)
 static int id_or_fail(Builder *b, const char *origin, const char *id)
 {
     if (!valid_id(id))
-        return fail(b->err, b->errlen, "%s: id=%s: an id is a letter followed by letters, "
+        return wb_errf(b->err, b->errlen, "%s: id=%s: an id is a letter followed by letters, "
                     "digits, '-', '.' or '_'", origin, id);
     return 0;
 }
@@ -932,7 +922,7 @@ static int plan_netdev(Builder *b, const char *origin, const char *val)
         goto bad;
     const char *id = kv_get(kv, "id");
     if (!id) {
-        fail(b->err, b->errlen, "%s: parameter 'id' is missing", origin);
+        wb_errf(b->err, b->errlen, "%s: parameter 'id' is missing", origin);
         goto bad;
     }
     if (id_or_fail(b, origin, id))
@@ -943,11 +933,11 @@ static int plan_netdev(Builder *b, const char *origin, const char *val)
     const char *hubid = kv_get(kv, "hubid"), *link = kv_get(kv, "netdev");
     long hub;
     if (!hubid) {
-        fail(b->err, b->errlen, "%s: parameter 'hubid' is missing", origin);
+        wb_errf(b->err, b->errlen, "%s: parameter 'hubid' is missing", origin);
         goto bad;
     }
     if (parse_int(hubid, 0, 0x7fffffff, &hub)) {
-        fail(b->err, b->errlen, "%s: hubid=%s: expected a number", origin, hubid);
+        wb_errf(b->err, b->errlen, "%s: hubid=%s: expected a number", origin, hubid);
         goto bad;
     }
     if (check_unused(b, kv, origin))
@@ -983,7 +973,7 @@ static int plan_nic_option(Builder *b, const char *origin, const char *val)
     if (!type)
         type = "user";
     if (backend_type_check(b, origin, type) ||
-        (strcmp(type, "user") && fail(b->err, b->errlen, "%s: -nic needs a host backend type "
+        (strcmp(type, "user") && wb_errf(b->err, b->errlen, "%s: -nic needs a host backend type "
                                       "(user), not '%s'", origin, type)) ||
         (mac && parse_nic_mac(b, origin, "mac", mac, macb)) || (id && id_or_fail(b, origin, id))) {
         kv_free(kv);
@@ -1016,7 +1006,7 @@ static int plan_net_option(Builder *b, const char *origin, const char *val)
         type = "";
     if (kv_get(kv, "vlan")) {
         kv_free(kv);
-        return fail(b->err, b->errlen, "%s: vlan= is gone (as in QEMU 3.0 and later); use "
+        return wb_errf(b->err, b->errlen, "%s: vlan= is gone (as in QEMU 3.0 and later); use "
                     "netdev= or -netdev hubport", origin);
     }
     if (!strcmp(type, "nic")) {
@@ -1048,7 +1038,7 @@ static int plan_net_option(Builder *b, const char *origin, const char *val)
         goto bad;
     if (!strcmp(type, "hubport")) {
         kv_free(kv);
-        return fail(b->err, b->errlen, "%s: use -netdev hubport,id=ID,hubid=N", origin);
+        return wb_errf(b->err, b->errlen, "%s: use -netdev hubport,id=ID,hubid=N", origin);
     }
     /* -net user: a user backend on hub 0 */
     const char *id = kv_get(kv, "id"), *name = kv_get(kv, "name");
@@ -1072,7 +1062,7 @@ static int plan_device(Builder *b, const char *origin, const char *val)
     Kv *kv = kv_parse(val, "driver");
     const char *driver = kv_get(kv, "driver");
     if (!driver || !nic_model_find(driver)) {
-        fail(b->err, b->errlen, "%s: '%s' is not a valid device model name (see -device help)",
+        wb_errf(b->err, b->errlen, "%s: '%s' is not a valid device model name (see -device help)",
              origin, driver ? driver : "");
         kv_free(kv);
         return 1;
@@ -1091,7 +1081,7 @@ static int plan_device(Builder *b, const char *origin, const char *val)
     kv_get(kv, "bus"); /* there is one PCI bus */
     const char *k = kv_unused(kv);
     if (k) {
-        fail(b->err, b->errlen, "%s: property '%s.%s' not found", origin, driver, k);
+        wb_errf(b->err, b->errlen, "%s: property '%s.%s' not found", origin, driver, k);
         goto bad;
     }
     kv_free(kv);
@@ -1141,12 +1131,12 @@ static int plan_resolve(Builder *b)
     for (int i = 0; i < p->nnetdevs; i++)
         for (int j = 0; j < i; j++)
             if (!strcmp(p->netdevs[i].name, p->netdevs[j].name))
-                return fail(b->err, b->errlen, "%s: duplicate netdev id '%s'",
+                return wb_errf(b->err, b->errlen, "%s: duplicate netdev id '%s'",
                             p->netdevs[i].origin, p->netdevs[i].name);
     for (int i = 0; i < p->nnics; i++)
         for (int j = 0; j < i; j++)
             if (p->nics[i].id && p->nics[j].id && !strcmp(p->nics[i].id, p->nics[j].id))
-                return fail(b->err, b->errlen, "%s: duplicate device id '%s'", p->nics[i].origin,
+                return wb_errf(b->err, b->errlen, "%s: duplicate device id '%s'", p->nics[i].origin,
                             p->nics[i].id);
 
     /* Hub ports wired to a backend (netdev=, or -net user's port). */
@@ -1156,12 +1146,12 @@ static int plan_resolve(Builder *b)
             continue;
         int t = find_netdev(p, d->link_name);
         if (t < 0)
-            return fail(b->err, b->errlen, "%s: netdev '%s' not found", d->origin, d->link_name);
+            return wb_errf(b->err, b->errlen, "%s: netdev '%s' not found", d->origin, d->link_name);
         if (p->netdevs[t].type == NETDEV_HUBPORT)
-            return fail(b->err, b->errlen, "%s: netdev '%s' is a hub port; hubs cannot be "
+            return wb_errf(b->err, b->errlen, "%s: netdev '%s' is a hub port; hubs cannot be "
                         "chained", d->origin, d->link_name);
         if (p->netdevs[t].linked_by >= 0)
-            return fail(b->err, b->errlen, "%s: netdev '%s' is already in use", d->origin,
+            return wb_errf(b->err, b->errlen, "%s: netdev '%s' is already in use", d->origin,
                         d->link_name);
         d->link = t;
         p->netdevs[t].linked_by = i;
@@ -1191,11 +1181,11 @@ static int plan_resolve(Builder *b)
             continue;
         int t = find_netdev(p, n->netdev_name);
         if (t < 0)
-            return fail(b->err, b->errlen, "%s: netdev '%s' not found", n->origin,
+            return wb_errf(b->err, b->errlen, "%s: netdev '%s' not found", n->origin,
                         n->netdev_name);
         PlanNetdev *d = &p->netdevs[t];
         if (d->nic >= 0 || d->linked_by >= 0 || (d->type == NETDEV_HUBPORT && d->link >= 0))
-            return fail(b->err, b->errlen, "%s: netdev '%s' is already in use", n->origin,
+            return wb_errf(b->err, b->errlen, "%s: netdev '%s' is already in use", n->origin,
                         n->netdev_name);
         n->netdev = t;
         d->nic = i;
@@ -1341,7 +1331,7 @@ int net_build(Machine *m, const NetConfig *c, bool nodefaults, char *err, size_t
             char why[384] = "";
             nc[i] = net_user_create(m, d->name, d->user, why, sizeof why);
             if (!nc[i])
-                rc = fail(err, errlen, "%s: %s", d->origin, why);
+                rc = wb_errf(err, errlen, "%s: %s", d->origin, why);
         }
     }
     for (int i = 0; i < p->nnetdevs && !rc; i++) {
@@ -1359,7 +1349,7 @@ int net_build(Machine *m, const NetConfig *c, bool nodefaults, char *err, size_t
         memcpy(conf.mac, n->mac, 6);
         char why[256] = "";
         if (!n->model->create(m, &conf, why, sizeof why))
-            rc = fail(err, errlen, "%s: %s", n->origin, why[0] ? why : "cannot create the NIC");
+            rc = wb_errf(err, errlen, "%s: %s", n->origin, why[0] ? why : "cannot create the NIC");
     }
     free(nc);
     net_plan_free(p);

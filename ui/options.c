@@ -63,16 +63,6 @@ static const struct {
     {"nodefaults", OPT_NODEFAULTS, false},
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return 1;
-}
 
 /* ------------------------------------------------------------------ sizes */
 
@@ -153,7 +143,7 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
 {
     char buf[256];
     if (strlen(val) >= sizeof buf)
-        return fail(err, errlen, "-m: invalid size '%s'", val);
+        return wb_errf(err, errlen, "-m: invalid size '%s'", val);
     strcpy(buf, val);
     const char *size = NULL;
     char *save = NULL;
@@ -162,37 +152,37 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
         char *eq = strchr(item, '=');
         if (!eq) {
             if (!first)
-                return fail(err, errlen, "-m: invalid parameter '%s'", item);
+                return wb_errf(err, errlen, "-m: invalid parameter '%s'", item);
             size = val + (item - buf);
         } else {
             *eq = '\0';
             if (strcmp(item, "size") == 0)
                 size = val + (eq + 1 - buf);
             else if (strcmp(item, "slots") == 0 || strcmp(item, "maxmem") == 0)
-                return fail(err, errlen, "-m: '%s' (memory hotplug) is not supported", item);
+                return wb_errf(err, errlen, "-m: '%s' (memory hotplug) is not supported", item);
             else
-                return fail(err, errlen, "-m: invalid parameter '%s'", item);
+                return wb_errf(err, errlen, "-m: invalid parameter '%s'", item);
         }
         first = false;
     }
     if (!size)
-        return fail(err, errlen, "-m: missing size in '%s'", val);
+        return wb_errf(err, errlen, "-m: missing size in '%s'", val);
     /* size points into val; cut it at the next comma */
     char sz[64];
     size_t len = strcspn(size, ",");
     if (len == 0 || len >= sizeof sz)
-        return fail(err, errlen, "-m: invalid size '%.*s'", (int)len, size);
+        return wb_errf(err, errlen, "-m: invalid size '%.*s'", (int)len, size);
     memcpy(sz, size, len);
     sz[len] = '\0';
     uint64_t bytes;
     if (options_parse_size(sz, &bytes) != 0)
-        return fail(err, errlen, "-m: invalid size '%s'", sz);
+        return wb_errf(err, errlen, "-m: invalid size '%s'", sz);
     bytes = (bytes + 8191) & ~(uint64_t)8191;
     if (bytes < OPT_RAM_MIN)
-        return fail(err, errlen, "-m: %s is too small (the minimum is %u MiB)", sz,
+        return wb_errf(err, errlen, "-m: %s is too small (the minimum is %u MiB)", sz,
                     OPT_RAM_MIN >> 20);
     if (bytes > OPT_RAM_MAX)
-        return fail(err, errlen, "-m: %s is too large (at most %u MiB is supported)", sz,
+        return wb_errf(err, errlen, "-m: %s is too large (at most %u MiB is supported)", sz,
                     OPT_RAM_MAX >> 20);
     o->cfg.ram_size = (uint32_t)bytes;
     return 0;
@@ -214,15 +204,15 @@ static int parse_bool(const char *v, bool *out)
 static int parse_shift(const char *v, int *shift, char *err, size_t errlen)
 {
     if (!strcmp(v, "auto"))
-        return fail(err, errlen, "-icount: shift=auto is not supported; give a number 0-%d",
+        return wb_errf(err, errlen, "-icount: shift=auto is not supported; give a number 0-%d",
                     OPT_ICOUNT_MAX_SHIFT);
     char *end;
     errno = 0;
     long n = strtol(v, &end, 10);
     if (!*v || *end || errno || !isdigit((unsigned char)*v))
-        return fail(err, errlen, "-icount: invalid shift '%s'", v);
+        return wb_errf(err, errlen, "-icount: invalid shift '%s'", v);
     if (n > OPT_ICOUNT_MAX_SHIFT)
-        return fail(err, errlen, "-icount: shift must be 0 to %d, not %ld", OPT_ICOUNT_MAX_SHIFT,
+        return wb_errf(err, errlen, "-icount: shift must be 0 to %d, not %ld", OPT_ICOUNT_MAX_SHIFT,
                     n);
     *shift = (int)n;
     return 0;
@@ -232,7 +222,7 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
 {
     char buf[256];
     if (strlen(val) >= sizeof buf)
-        return fail(err, errlen, "-icount: invalid value '%s'", val);
+        return wb_errf(err, errlen, "-icount: invalid value '%s'", val);
     strcpy(buf, val);
     int shift = -1;
     bool sleep = true, have_sleep = false, first = true;
@@ -241,7 +231,7 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
         char *eq = strchr(item, '=');
         if (!eq) {
             if (!first)
-                return fail(err, errlen, "-icount: invalid parameter '%s'", item);
+                return wb_errf(err, errlen, "-icount: invalid parameter '%s'", item);
             if (parse_shift(item, &shift, err, errlen))
                 return 1;
         } else {
@@ -252,21 +242,21 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
                     return 1;
             } else if (!strcmp(item, "sleep")) {
                 if (parse_bool(v, &sleep))
-                    return fail(err, errlen, "-icount: sleep must be on or off, not '%s'", v);
+                    return wb_errf(err, errlen, "-icount: sleep must be on or off, not '%s'", v);
                 have_sleep = true;
             } else if (!strcmp(item, "align") || !strcmp(item, "rr") || !strcmp(item, "rrfile") ||
                        !strcmp(item, "rrsnapshot")) {
-                return fail(err, errlen, "-icount: '%s' is not supported", item);
+                return wb_errf(err, errlen, "-icount: '%s' is not supported", item);
             } else {
-                return fail(err, errlen, "-icount: invalid parameter '%s'", item);
+                return wb_errf(err, errlen, "-icount: invalid parameter '%s'", item);
             }
         }
         first = false;
     }
     if (shift < 0 && have_sleep)
-        return fail(err, errlen, "-icount: sleep= needs shift=N (0-%d)", OPT_ICOUNT_MAX_SHIFT);
+        return wb_errf(err, errlen, "-icount: sleep= needs shift=N (0-%d)", OPT_ICOUNT_MAX_SHIFT);
     if (shift < 0)
-        return fail(err, errlen, "-icount: invalid value '%s'", val);
+        return wb_errf(err, errlen, "-icount: invalid value '%s'", val);
     o->cfg.icount_shift = shift;
     o->cfg.icount_sleep = sleep;
     return 0;
@@ -286,10 +276,10 @@ static int check_serial(const char *val, char *err, size_t errlen)
         return 0;
     if (!strncmp(val, "file:", 5)) {
         if (!val[5])
-            return fail(err, errlen, "-serial: file: needs a path (file:PATH)");
+            return wb_errf(err, errlen, "-serial: file: needs a path (file:PATH)");
         return 0;
     }
-    return fail(err, errlen,
+    return wb_errf(err, errlen,
                 "-serial: unsupported backend '%s' (use stdio, mon:stdio, file:PATH, null or none)",
                 val);
 }
@@ -308,7 +298,7 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1])
-            return fail(err, errlen, "'%s': disk images are not supported yet", arg);
+            return wb_errf(err, errlen, "'%s': disk images are not supported yet", arg);
         const char *name = arg + 1;
         if (name[0] == '-' && name[1])
             name++; /* --option works like -option */
@@ -322,11 +312,11 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             }
         }
         if (id < 0)
-            return fail(err, errlen, "unknown option '%s'", arg);
+            return wb_errf(err, errlen, "unknown option '%s'", arg);
         const char *val = NULL;
         if (has_arg) {
             if (i + 1 >= argc)
-                return fail(err, errlen, "-%s: requires an argument", name);
+                return wb_errf(err, errlen, "-%s: requires an argument", name);
             val = argv[++i];
         }
         switch (id) {
@@ -359,14 +349,14 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             if (!strcmp(val, "none"))
                 o->cfg.display_none = true;
             else
-                return fail(err, errlen, "-display %s: not supported yet (only -display none)",
+                return wb_errf(err, errlen, "-display %s: not supported yet (only -display none)",
                             val);
             break;
         case OPT_SERIAL:
             if (check_serial(val, err, errlen))
                 return 1;
             if (o->cfg.nserial >= MAX_SERIAL)
-                return fail(err, errlen, "-serial: too many serial ports (at most %d)", MAX_SERIAL);
+                return wb_errf(err, errlen, "-serial: too many serial ports (at most %d)", MAX_SERIAL);
             o->cfg.serial[o->cfg.nserial++] = val;
             break;
         case OPT_NO_REBOOT:
@@ -408,16 +398,16 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
 
     /* Cross-checks, as QEMU makes them. */
     if (o->cfg.append && !o->cfg.kernel)
-        return fail(err, errlen, "-append only allowed with -kernel option");
+        return wb_errf(err, errlen, "-append only allowed with -kernel option");
     if (o->cfg.initrd && !o->cfg.kernel)
-        return fail(err, errlen, "-initrd only allowed with -kernel option");
+        return wb_errf(err, errlen, "-initrd only allowed with -kernel option");
     if (o->cfg.kernel && o->cfg.bios)
-        return fail(err, errlen, "-kernel and -bios cannot be used together yet");
+        return wb_errf(err, errlen, "-kernel and -bios cannot be used together yet");
     int nstdio = 0;
     for (int i = 0; i < o->cfg.nserial; i++)
         nstdio += serial_is_stdio(o->cfg.serial[i]);
     if (nstdio > 1)
-        return fail(err, errlen, "-serial: stdio can be used by only one serial port");
+        return wb_errf(err, errlen, "-serial: stdio can be used by only one serial port");
     if (netconf_check(&o->net, o->nodefaults, err, errlen))
         return 1;
 
