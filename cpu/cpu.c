@@ -669,6 +669,8 @@ void do_far_call(CPU *c, uint16_t sel, uint32_t off, bool o32, uint32_t next_eip
     int dpl = (f >> 5) & 3;
     if (f & SEGF_S) {
         check_direct_code(c, sel, f);
+        if (off > desc_limit(lo, hi))
+            cpu_raise(c, EX_GP, 0);
         StackPtr s = cur_stack(c);
         sp_push(c, &s, c->seg[S_CS].sel, size);
         sp_push(c, &s, next_eip, size);
