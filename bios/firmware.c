@@ -2,6 +2,7 @@
  * PCI resources and interrupt routing, the BIOS data area, the $PIR table.
  * Also loading a raw -bios ROM image. */
 #include "bios/bios.h"
+#include "hw/bytes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -83,12 +84,6 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
     }
     *size = n;
     return buf;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
 }
 
 /* ------------------------------------------------------------------ PCI */
@@ -248,13 +243,13 @@ static void pir_write(Machine *m, int router_devfn)
     uint8_t t[PIR_SIZE];
     memset(t, 0, sizeof t);
     memcpy(t, "$PIR", 4);
-    put16(t + 4, 0x0100); /* version 1.0 */
-    put16(t + 6, PIR_SIZE);
+    st16le(t + 4, 0x0100); /* version 1.0 */
+    st16le(t + 6, PIR_SIZE);
     t[8] = 0; /* router bus */
     t[9] = (uint8_t)(router_devfn >= 0 ? router_devfn : PIIX3_DEVFN);
-    put16(t + 10, 0);            /* no IRQs exclusive to PCI */
-    put16(t + 12, PIIX3_VENDOR); /* compatible router */
-    put16(t + 14, PIIX3_DEVICE);
+    st16le(t + 10, 0);            /* no IRQs exclusive to PCI */
+    st16le(t + 12, PIIX3_VENDOR); /* compatible router */
+    st16le(t + 14, PIIX3_DEVICE);
     /* 16..19 miniport data, 20..30 reserved: zero */
     for (int s = 0; s < PIR_SLOTS; s++) {
         int slot = s + 1;
@@ -263,7 +258,7 @@ static void pir_write(Machine *m, int router_devfn)
         e[1] = (uint8_t)(slot << 3); /* device, function 0 */
         for (int pin = 1; pin <= 4; pin++) {
             e[2 + 3 * (pin - 1)] = (uint8_t)(BIOS_PIRQ_LINK_BASE + pci_pirq(slot, pin));
-            put16(e + 3 + 3 * (pin - 1), PIR_IRQ_MASK);
+            st16le(e + 3 + 3 * (pin - 1), PIR_IRQ_MASK);
         }
         e[14] = 0; /* embedded: no physical slot number */
         e[15] = 0;
@@ -283,10 +278,10 @@ static void bda_write(Machine *m)
     int ncom = 0;
     for (int i = 0; i < MAX_SERIAL; i++)
         if (m->uart[i])
-            put16(bda + 2 * ncom++, com_ports[i]);
-    put16(bda + 0x0E, 0x9FC0);                         /* EBDA segment */
-    put16(bda + 0x10, (uint16_t)(0x0002 | ncom << 9)); /* equipment: x87, serial ports */
-    put16(bda + 0x13, 639);                            /* base memory in KiB */
+            st16le(bda + 2 * ncom++, com_ports[i]);
+    st16le(bda + 0x0E, 0x9FC0);                         /* EBDA segment */
+    st16le(bda + 0x10, (uint16_t)(0x0002 | ncom << 9)); /* equipment: x87, serial ports */
+    st16le(bda + 0x13, 639);                            /* base memory in KiB */
     bios_ram_write(m, 0x400, bda, sizeof bda);
     uint8_t ebda[16] = {1}; /* size in KiB */
     bios_ram_write(m, 0x9FC00, ebda, sizeof ebda);

@@ -2,6 +2,7 @@
  * boot.rst). The bzImage's protected-mode part is loaded at 1 MiB and entered
  * in flat 32-bit protected mode with ESI pointing at boot_params. */
 #include "bios/bios.h"
+#include "hw/bytes.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,39 +63,6 @@ typedef struct LinuxBoot {
     uint32_t initrd_addr;
 } LinuxBoot;
 
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 static void linux_boot_release(LinuxBoot *lb)
 {
     if (!lb)
@@ -109,9 +77,9 @@ static void e820_add(uint8_t *bp, uint64_t addr, uint64_t size, uint32_t type)
 {
     int n = bp[BP_E820_ENTRIES];
     uint8_t *e = bp + BP_E820_TABLE + 20 * n;
-    wr64(e, addr);
-    wr64(e + 8, size);
-    wr32(e + 16, type);
+    st64le(e, addr);
+    st64le(e + 8, size);
+    st32le(e + 16, type);
     bp[BP_E820_ENTRIES] = (uint8_t)(n + 1);
 }
 
@@ -123,14 +91,14 @@ static void write_rng_seed(Machine *m, uint8_t *bp)
 {
     uint8_t sd[16 + RNG_SEED_LEN];
     memset(sd, 0, sizeof sd);
-    wr32(sd + 8, SETUP_RNG_SEED);
-    wr32(sd + 12, RNG_SEED_LEN);
+    st32le(sd + 8, SETUP_RNG_SEED);
+    st32le(sd + 12, RNG_SEED_LEN);
     bool deterministic = m->icount_shift >= 0 && !m->icount_sleep;
     if (deterministic || getrandom(sd + 16, RNG_SEED_LEN, 0) != RNG_SEED_LEN)
         for (int i = 0; i < RNG_SEED_LEN; i++)
             sd[16 + i] = (uint8_t)(0x5A ^ (i * 37));
     bios_ram_write(m, LINUX_SETUP_DATA_ADDR, sd, sizeof sd);
-    wr64(bp + HDR_SETUP_DATA, LINUX_SETUP_DATA_ADDR);
+    st64le(bp + HDR_SETUP_DATA, LINUX_SETUP_DATA_ADDR);
 }
 
 /* Copy everything into guest RAM and set up the CPU. Cannot fail: all the
@@ -152,18 +120,18 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     bp[HDR_TYPE_OF_LOADER] = 0xFF; /* undefined loader */
     /* Keep LOADED_HIGH; clear the loader-set bits (QUIET, KEEP_SEGMENTS). */
     bp[HDR_LOADFLAGS] = (uint8_t)((bp[HDR_LOADFLAGS] & LF_LOADED_HIGH) | LF_CAN_USE_HEAP);
-    wr16(bp + HDR_HEAP_END_PTR, 0xFE00); /* meaningful to real-mode setup only */
-    wr32(bp + HDR_CODE32_START, LINUX_KERNEL_ADDR);
-    wr32(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
-    wr32(bp + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
-    wr32(bp + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
+    st16le(bp + HDR_HEAP_END_PTR, 0xFE00); /* meaningful to real-mode setup only */
+    st32le(bp + HDR_CODE32_START, LINUX_KERNEL_ADDR);
+    st32le(bp + HDR_CMD_LINE_PTR, LINUX_CMDLINE_ADDR);
+    st32le(bp + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
+    st32le(bp + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
 
     /* Memory: the top 1 KiB of base memory is the EBDA, 0xF0000-0xFFFFF the
      * BIOS; 0xA0000-0xEFFFF (VGA, option ROMs) is simply not listed. */
     uint32_t ram = m->ram_size;
     uint32_t ext_k = (ram - ONE_MIB) / 1024;
-    wr16(bp + BP_EXT_MEM_K, (uint16_t)(ext_k > 0xFFFF ? 0xFFFF : ext_k));
-    wr32(bp + BP_ALT_MEM_K, ext_k);
+    st16le(bp + BP_EXT_MEM_K, (uint16_t)(ext_k > 0xFFFF ? 0xFFFF : ext_k));
+    st32le(bp + BP_ALT_MEM_K, ext_k);
     e820_add(bp, 0, 0x9FC00, E820_RAM);
     e820_add(bp, 0x9FC00, 0x400, E820_RESERVED);
     e820_add(bp, 0xF0000, 0x10000, E820_RESERVED);
@@ -177,8 +145,8 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     /* GDT: null, null, 0x10 flat 4 GiB code, 0x18 flat 4 GiB data (accessed set). */
     uint8_t gdt[32];
     memset(gdt, 0, sizeof gdt);
-    wr64(gdt + 0x10, 0x00CF9B000000FFFFull);
-    wr64(gdt + 0x18, 0x00CF93000000FFFFull);
+    st64le(gdt + 0x10, 0x00CF9B000000FFFFull);
+    st64le(gdt + 0x18, 0x00CF93000000FFFFull);
     bios_ram_write(m, LINUX_GDT_ADDR, gdt, sizeof gdt);
 
     machine_set_a20(m, true);
@@ -241,15 +209,15 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
         FAIL("-kernel %s: is an ELF file (vmlinux?); wirebox boots a bzImage "
              "(arch/x86/boot/bzImage)",
              kernel);
-    if (n < 0x1000 || memcmp(k + HDR_MAGIC, "HdrS", 4) != 0 || rd16(k + HDR_BOOT_FLAG) != 0xAA55)
+    if (n < 0x1000 || memcmp(k + HDR_MAGIC, "HdrS", 4) != 0 || ld16le(k + HDR_BOOT_FLAG) != 0xAA55)
         FAIL("-kernel %s: not a Linux bzImage (no 'HdrS' setup header)", kernel);
-    uint16_t version = rd16(k + HDR_VERSION);
+    uint16_t version = ld16le(k + HDR_VERSION);
     if (version < 0x0206)
         FAIL("-kernel %s: boot protocol %d.%02d is too old (wirebox needs 2.06 or newer)", kernel,
              version >> 8, version & 0xFF);
     if (!(k[HDR_LOADFLAGS] & LF_LOADED_HIGH))
         FAIL("-kernel %s: not a bzImage (a zImage loads below 1 MiB; not supported)", kernel);
-    if (version >= 0x020C && (rd16(k + HDR_XLOADFLAGS) & XLF_KERNEL_64))
+    if (version >= 0x020C && (ld16le(k + HDR_XLOADFLAGS) & XLF_KERNEL_64))
         FAIL("-kernel %s: is a 64-bit (x86_64) kernel; wirebox emulates a 32-bit i686 CPU", kernel);
     int setup_sects = k[HDR_SETUP_SECTS] ? k[HDR_SETUP_SECTS] : 4;
     lb->setup_size = (size_t)(setup_sects + 1) * 512;
@@ -268,14 +236,14 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
     uint64_t kernel_end = LINUX_KERNEL_ADDR + (uint64_t)pm_size;
     uint64_t need = kernel_end;
     if (version >= 0x020A) {
-        uint64_t pref = rd64(k + HDR_PREF_ADDRESS);
-        uint32_t align = rd32(k + HDR_KERNEL_ALIGNMENT);
+        uint64_t pref = ld64le(k + HDR_PREF_ADDRESS);
+        uint32_t align = ld32le(k + HDR_KERNEL_ALIGNMENT);
         uint64_t run = LINUX_KERNEL_ADDR;
         if (k[HDR_RELOCATABLE] && align && !(align & (align - 1)))
             run = (run + align - 1) & ~(uint64_t)(align - 1);
         if (run < pref)
             run = pref;
-        uint64_t end = run + rd32(k + HDR_INIT_SIZE);
+        uint64_t end = run + ld32le(k + HDR_INIT_SIZE);
         if (end > need)
             need = end;
     }
@@ -284,7 +252,7 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
              kernel, (unsigned long long)((need + ONE_MIB - 1) / ONE_MIB), ram >> 20);
 
     /* Command line */
-    uint32_t cmdline_size = rd32(k + HDR_CMDLINE_SIZE); /* excludes the NUL */
+    uint32_t cmdline_size = ld32le(k + HDR_CMDLINE_SIZE); /* excludes the NUL */
     if (cmdline_size > CMDLINE_MAX)
         cmdline_size = CMDLINE_MAX;
     if (!cmdline)
@@ -307,7 +275,7 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
             linux_boot_release(lb);
             return -1;
         }
-        uint64_t top = rd32(k + HDR_INITRD_ADDR_MAX);
+        uint64_t top = ld32le(k + HDR_INITRD_ADDR_MAX);
         if (top > LINUX_INITRD_MAX)
             top = LINUX_INITRD_MAX;
         if (top > (uint64_t)ram - 1)
@@ -341,7 +309,7 @@ void bios_free(Machine *m)
 void linux_boot_enter_via_handover(Machine *m)
 {
     uint8_t jmp[5] = {0xE9}; /* jmp rel32 */
-    wr32(jmp + 1, LINUX_KERNEL_ADDR - (LINUX_HANDOVER_ADDR + sizeof jmp));
+    st32le(jmp + 1, LINUX_KERNEL_ADDR - (LINUX_HANDOVER_ADDR + sizeof jmp));
     bios_ram_write(m, LINUX_HANDOVER_ADDR, jmp, sizeof jmp);
     m->cpu->eip = LINUX_HANDOVER_ADDR;
 }

@@ -2,6 +2,7 @@
  * through the machine loop (m->paused, m->on_debug), and the socket. */
 #define _GNU_SOURCE
 #include "cpu/gdbstub.h"
+#include "hw/bytes.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -440,31 +441,18 @@ static bool real_like(CPU *c)
     return !(c->cr0 & CR0_PE) || (c->eflags & F_VM);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Register n into out (reg_size(n) bytes, little-endian). */
 static void reg_get(CPU *c, int n, uint8_t *out)
 {
     FPU *f = &c->fpu;
     if (n < 8) {
-        put32(out, c->regs[n]);
+        st32le(out, c->regs[n]);
     } else if (n == 8) {
-        put32(out, cpu_debug_pc(c));
+        st32le(out, cpu_debug_pc(c));
     } else if (n == 9) {
-        put32(out, cpu_get_eflags(c));
+        st32le(out, cpu_get_eflags(c));
     } else if (n < 16) {
-        put32(out, c->seg[gdb_seg[n - 10]].sel);
+        st32le(out, c->seg[gdb_seg[n - 10]].sel);
     } else if (n < 24) {
         long double v = f->st[(f->top + (n - 16)) & 7];
         memcpy(out, &v, 10); /* the host's long double is the x87 format */
@@ -496,7 +484,7 @@ static void reg_get(CPU *c, int n, uint8_t *out)
             v = f->fop;
             break;
         }
-        put32(out, v);
+        st32le(out, v);
     }
 }
 
@@ -525,7 +513,7 @@ static bool seg_set(CPU *c, int seg, uint16_t sel)
     uint8_t d[8];
     if (cpu_debug_rw(c, base + (sel & ~7u), d, 8, false) != 8)
         return false;
-    uint32_t lo = get32(d), hi = get32(d + 4);
+    uint32_t lo = ld32le(d), hi = ld32le(d + 4);
     if (!(hi & 0x8000) || !(hi & 0x1000)) /* not present, or a system descriptor */
         return false;
     cpu_set_seg_raw(c, seg, sel, desc_base(lo, hi), desc_limit(lo, hi), (hi >> 8) & 0xF0FF);
@@ -536,7 +524,7 @@ static bool seg_set(CPU *c, int seg, uint16_t sel)
 static bool reg_set(CPU *c, int n, const uint8_t *in)
 {
     FPU *f = &c->fpu;
-    uint32_t v = get32(in);
+    uint32_t v = ld32le(in);
     if (n < 8) {
         c->regs[n] = v;
     } else if (n == 8) {
@@ -1086,7 +1074,7 @@ static void handle_resume(GdbStub *s, const char *p, bool step, bool with_sig)
             send_str(s, "E01");
             return;
         }
-        put32(b, addr);
+        st32le(b, addr);
         if (!reg_set(s->c, 8, b)) {
             send_str(s, "E22");
             return;

@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "hw/devices.h"
+#include "hw/bytes.h"
 #include "hw/machine.h"
 #include "hw/pc.h"
 #include "net/nic.h"
@@ -371,60 +372,9 @@ typedef struct E1000 {
 } E1000;
 
 /* ---- Small helpers */
-static inline uint16_t ld16be(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t ld32be(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static inline void st16be(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static inline void st32be(uint8_t *p, uint32_t v)
-{
-    st16be(p, (uint16_t)(v >> 16));
-    st16be(p + 2, (uint16_t)v);
-}
-static inline uint16_t ld16le(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t ld32le(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t ld64le(const uint8_t *p)
-{
-    return ld32le(p) | (uint64_t)ld32le(p + 4) << 32;
-}
-static inline void st16le(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
 
 #define R(s, off) ((s)->regs[(off) >> 2])
 
-/* Ones' complement sum of len bytes (big-endian 16-bit words), unfolded. */
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t len)
-{
-    size_t i;
-    for (i = 0; i + 1 < len; i += 2)
-        sum += ld16be(p + i);
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-static uint16_t csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    return (uint16_t)sum;
-}
 
 static void stat_add(E1000 *s, uint32_t off, uint32_t n)
 {
@@ -897,7 +847,7 @@ static void rx_checksum(E1000 *s, const uint8_t *f, size_t len, size_t l3, uint8
         return;
     if (rxcsum & RXCSUM_IPOFL) {
         *status |= RXD_IPCS;
-        if (csum_fold(csum_add(0, f + l3, ihl)) != 0xFFFF)
+        if (net_csum_fold(net_csum_add(0, f + l3, ihl)) != 0xFFFF)
             *errors |= RXE_IPE;
     }
     if (!(rxcsum & RXCSUM_TUOFL) || (ld16be(f + l3 + 6) & 0x3FFF))
@@ -909,11 +859,11 @@ static void rx_checksum(E1000 *s, const uint8_t *f, size_t len, size_t l3, uint8
         return;
     if (proto == 17 && ld16be(l4 + 6) == 0)
         return; /* UDP without checksum */
-    uint32_t sum = csum_add(0, f + l3 + 12, 8);
+    uint32_t sum = net_csum_add(0, f + l3 + 12, 8);
     sum += proto + (uint32_t)l4len;
-    sum = csum_add(sum, l4, l4len);
+    sum = net_csum_add(sum, l4, l4len);
     *status |= RXD_TCPCS;
-    if (csum_fold(sum) != 0xFFFF)
+    if (net_csum_fold(sum) != 0xFFFF)
         *errors |= RXE_TCPE;
 }
 
@@ -969,7 +919,7 @@ static ssize_t rx_frame(E1000 *s, const uint8_t *buf, size_t len, bool internal)
     else if (!(R(s, RXCSUM) & (RXCSUM_IPOFL | RXCSUM_TUOFL)))
         status |= RXD_IXSM; /* (not IPv4 with offload on: nothing is computed) */
     uint32_t pcss = R(s, RXCSUM) & 0xFF;
-    uint16_t pcsum = pcss < len ? csum_fold(csum_add(0, f + pcss, len - pcss)) : 0;
+    uint16_t pcsum = pcss < len ? net_csum_fold(net_csum_add(0, f + pcss, len - pcss)) : 0;
 
     size_t total = len;
     if (!(rctl & RCTL_SECRC)) {
@@ -1075,7 +1025,7 @@ static void insert_csum(uint8_t *f, size_t len, unsigned start, unsigned end, un
         stop = len;
     if (start >= stop || (size_t)off + 2 > len)
         return;
-    uint16_t c = (uint16_t)~csum_fold(csum_add(extra, f + start, stop - start));
+    uint16_t c = (uint16_t)~net_csum_fold(net_csum_add(extra, f + start, stop - start));
     if (udp && c == 0)
         c = 0xFFFF;
     st16be(f + off, c);

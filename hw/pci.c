@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hw/devices.h"
+#include "hw/bytes.h"
 #include "hw/machine.h"
 #include "hw/pc.h" /* Machine.regions: find the 0xCF9 region */
 
@@ -39,23 +40,6 @@ struct PciBus {
     IoRegion *rcr;       /* reset control register region at 0xCF9, if any */
     uint16_t pci_levels; /* ISA IRQs currently held high by PCI devices */
 };
-
-static uint32_t ld32(const uint8_t *p)
-{
-    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void st16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void st32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static bool overlaps(uint32_t addr, int size, uint32_t lo, uint32_t hi)
 {
@@ -121,7 +105,7 @@ static void pci_update_bars(PciDevice *d)
         PciBar *bar = &d->bar[i];
         if (!bar->size || !bar->region)
             continue;
-        uint32_t v = ld32(d->config + PCI_BAR0 + 4 * i);
+        uint32_t v = ld32le(d->config + PCI_BAR0 + 4 * i);
         uint32_t base;
         bool en;
         if (bar->io) {
@@ -161,8 +145,8 @@ void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd,
     r->len = size;
     d->bar[bar] = (PciBar){.size = size, .io = io, .region = r};
     uint32_t mask = ~(size - 1) & (io ? ~3u : ~0xFu);
-    st32(d->wmask + PCI_BAR0 + 4 * bar, mask);
-    st32(d->config + PCI_BAR0 + 4 * bar, io ? 1u : 0u);
+    st32le(d->wmask + PCI_BAR0 + 4 * bar, mask);
+    st32le(d->config + PCI_BAR0 + 4 * bar, io ? 1u : 0u);
 }
 
 /* ---- config space */
@@ -306,16 +290,16 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
     d->name = name;
     d->devfn = devfn;
     d->opaque = opaque;
-    st16(d->config + 0x00, vendor);
-    st16(d->config + 0x02, device);
+    st16le(d->config + 0x00, vendor);
+    st16le(d->config + 0x02, device);
     d->config[0x08] = revision;
     d->config[0x09] = (uint8_t)class_code;
     d->config[0x0A] = (uint8_t)(class_code >> 8);
     d->config[0x0B] = (uint8_t)(class_code >> 16);
-    st16(d->config + 0x2C, vendor); /* subsystem vendor/device */
-    st16(d->config + 0x2E, device);
+    st16le(d->config + 0x2C, vendor); /* subsystem vendor/device */
+    st16le(d->config + 0x2E, device);
     d->config[PCI_INT_PIN] = 1;
-    st16(d->wmask + PCI_COMMAND, 0x0547); /* IO, MEM, master, parity, SERR, INTx disable */
+    st16le(d->wmask + PCI_COMMAND, 0x0547); /* IO, MEM, master, parity, SERR, INTx disable */
     d->wmask[0x0C] = 0xFF;                /* cache line size */
     d->wmask[0x0D] = 0xFF;                /* latency timer */
     d->wmask[PCI_INT_LINE] = 0xFF;
@@ -351,8 +335,8 @@ PciBus *pci_init(Machine *m, Pic *pic)
 
     /* i440FX PMC host bridge */
     PciDevice *hb = pci_register_device(b, "i440fx", 0, 0x8086, 0x1237, 0x02, 0x060000, NULL);
-    st16(hb->config + PCI_COMMAND, 0x0006);
-    st16(hb->config + PCI_STATUS, 0x0280);
+    st16le(hb->config + PCI_COMMAND, 0x0006);
+    st16le(hb->config + PCI_STATUS, 0x0280);
     hb->config[PCI_INT_PIN] = 0;
     hb->wmask[PCI_INT_LINE] = 0;
     for (int i = 0x59; i <= 0x5F; i++) /* PAM registers: stored, no effect */
@@ -363,8 +347,8 @@ PciBus *pci_init(Machine *m, Pic *pic)
     /* PIIX3 PCI-to-ISA bridge, multifunction (IDE etc. live at 01.1+) */
     PciDevice *isa = pci_register_device(b, "piix3", 1 << 3, 0x8086, 0x7000, 0x00, 0x060100, NULL);
     isa->config[0x0E] = 0x80;
-    st16(isa->config + PCI_COMMAND, 0x0007);
-    st16(isa->config + PCI_STATUS, 0x0200);
+    st16le(isa->config + PCI_COMMAND, 0x0007);
+    st16le(isa->config + PCI_STATUS, 0x0200);
     isa->config[PCI_INT_PIN] = 0;
     isa->wmask[PCI_INT_LINE] = 0;
     for (int i = 0; i < 4; i++) {

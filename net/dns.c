@@ -1,6 +1,7 @@
 /* The DNS proxy of the user backend (see net/dns.h). */
 #define _GNU_SOURCE
 #include "net/dns.h"
+#include "hw/bytes.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -414,36 +415,6 @@ void dns_proxy_dispatch(DnsProxy *p, struct pollfd *pfd, int n)
 
 /* ------------------------------------------------------------------ frames */
 
-uint32_t dns_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
-{
-    size_t i = 0;
-    for (; i + 1 < len; i += 2)
-        sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
-    if (i < len)
-        sum += (uint32_t)buf[i] << 8;
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return sum;
-}
-
-uint16_t dns_csum_fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 #define ETH_HDR 14
 #define IP_HDR 20
 #define UDP_HDR 8
@@ -451,42 +422,42 @@ static void put16(uint8_t *p, uint16_t v)
 bool dns_match_guest_query(const uint8_t *f, size_t len, const uint8_t dns_ip[4],
                            DnsGuestQuery *q)
 {
-    if (len < ETH_HDR + IP_HDR || get16(f + 12) != 0x0800)
+    if (len < ETH_HDR + IP_HDR || ld16be(f + 12) != 0x0800)
         return false;
     const uint8_t *ip = f + ETH_HDR;
     size_t avail = len - ETH_HDR;
     size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
     if ((ip[0] >> 4) != 4 || ihl < IP_HDR || ihl > avail)
         return false;
-    size_t total = get16(ip + 2);
+    size_t total = ld16be(ip + 2);
     if (total < ihl || total > avail)
         return false;
-    if ((get16(ip + 6) & 0x3FFF) != 0) /* MF or a fragment offset */
+    if ((ld16be(ip + 6) & 0x3FFF) != 0) /* MF or a fragment offset */
         return false;
     if (ip[9] != 17 || memcmp(ip + 16, dns_ip, 4))
         return false;
-    if (dns_csum_fold(dns_csum_add(0, ip, ihl)) != 0xFFFF)
+    if (net_csum_fold(net_csum_add(0, ip, ihl)) != 0xFFFF)
         return false;
     const uint8_t *udp = ip + ihl;
     size_t ulen_avail = total - ihl;
-    if (ulen_avail < UDP_HDR || get16(udp + 2) != 53)
+    if (ulen_avail < UDP_HDR || ld16be(udp + 2) != 53)
         return false;
-    size_t ulen = get16(udp + 4);
+    size_t ulen = ld16be(udp + 4);
     if (ulen < UDP_HDR || ulen > ulen_avail)
         return false;
-    if (get16(udp + 6)) { /* checksum given: check it */
+    if (ld16be(udp + 6)) { /* checksum given: check it */
         uint8_t pseudo[12];
         memcpy(pseudo, ip + 12, 8);
         pseudo[8] = 0;
         pseudo[9] = 17;
-        put16(pseudo + 10, (uint16_t)ulen);
-        uint32_t sum = dns_csum_add(dns_csum_add(0, pseudo, sizeof pseudo), udp, ulen);
-        if (dns_csum_fold(sum) != 0xFFFF)
+        st16be(pseudo + 10, (uint16_t)ulen);
+        uint32_t sum = net_csum_add(net_csum_add(0, pseudo, sizeof pseudo), udp, ulen);
+        if (net_csum_fold(sum) != 0xFFFF)
             return false;
     }
     memcpy(q->mac, f + 6, 6);
     memcpy(q->ip, ip + 12, 4);
-    q->port = get16(udp);
+    q->port = ld16be(udp);
     q->msg = udp + UDP_HDR;
     q->len = ulen - UDP_HDR;
     return true;
@@ -507,19 +478,19 @@ int dns_reply_frames(const DnsGuestQuery *q, const uint8_t dns_ip[4], uint16_t i
         free(frame);
         return 0;
     }
-    put16(dgram, 53);
-    put16(dgram + 2, q->port);
-    put16(dgram + 4, (uint16_t)ulen);
-    put16(dgram + 6, 0);
+    st16be(dgram, 53);
+    st16be(dgram + 2, q->port);
+    st16be(dgram + 4, (uint16_t)ulen);
+    st16be(dgram + 6, 0);
     memcpy(dgram + UDP_HDR, msg, len);
     uint8_t pseudo[12];
     memcpy(pseudo, dns_ip, 4);
     memcpy(pseudo + 4, q->ip, 4);
     pseudo[8] = 0;
     pseudo[9] = 17;
-    put16(pseudo + 10, (uint16_t)ulen);
-    uint16_t cs = (uint16_t)~dns_csum_fold(dns_csum_add(dns_csum_add(0, pseudo, 12), dgram, ulen));
-    put16(dgram + 6, cs ? cs : 0xFFFF);
+    st16be(pseudo + 10, (uint16_t)ulen);
+    uint16_t cs = (uint16_t)~net_csum_fold(net_csum_add(net_csum_add(0, pseudo, 12), dgram, ulen));
+    st16be(dgram + 6, cs ? cs : 0xFFFF);
 
     size_t chunk = ((size_t)mtu - IP_HDR) & ~(size_t)7;
     int frames = 0;
@@ -530,19 +501,19 @@ int dns_reply_frames(const DnsGuestQuery *q, const uint8_t dns_ip[4], uint16_t i
         frame[6] = 0x52; /* libslirp's MAC for its virtual addresses: 52:55:IP */
         frame[7] = 0x55;
         memcpy(frame + 8, dns_ip, 4);
-        put16(frame + 12, 0x0800);
+        st16be(frame + 12, 0x0800);
         uint8_t *ip = frame + ETH_HDR;
         ip[0] = 0x45;
         ip[1] = 0;
-        put16(ip + 2, (uint16_t)(IP_HDR + n));
-        put16(ip + 4, ip_id);
-        put16(ip + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
+        st16be(ip + 2, (uint16_t)(IP_HDR + n));
+        st16be(ip + 4, ip_id);
+        st16be(ip + 6, (uint16_t)((more ? 0x2000 : 0) | (off / 8)));
         ip[8] = 64;
         ip[9] = 17;
-        put16(ip + 10, 0);
+        st16be(ip + 10, 0);
         memcpy(ip + 12, dns_ip, 4);
         memcpy(ip + 16, q->ip, 4);
-        put16(ip + 10, (uint16_t)~dns_csum_fold(dns_csum_add(0, ip, IP_HDR)));
+        st16be(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, IP_HDR)));
         memcpy(ip + IP_HDR, dgram + off, n);
         emit(opaque, frame, ETH_HDR + IP_HDR + n);
         frames++;

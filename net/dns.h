@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/net.h"
+
 struct pollfd;
 
 #define DNS_DEFAULT_RESOLV "/etc/resolv.conf"
@@ -61,6 +63,3 @@ bool dns_match_guest_query(const uint8_t *frame, size_t len, const uint8_t dns_i
 int dns_reply_frames(const DnsGuestQuery *q, const uint8_t dns_ip[4], uint16_t ip_id,
                      const uint8_t *msg, size_t len, int mtu,
                      void (*emit)(void *opaque, const uint8_t *frame, size_t len), void *opaque);
-/* The Internet checksum (RFC 1071) of buf, folded, not inverted, from sum. */
-uint32_t dns_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
-uint16_t dns_csum_fold(uint32_t sum);

@@ -252,3 +252,24 @@ void net_set_link(NetClient *nc, bool up)
         loop_kick(nc->m);
     }
 }
+
+/* ------------------------------------------------------------------ checksums */
+
+uint32_t net_csum_add(uint32_t sum, const uint8_t *buf, size_t len)
+{
+    size_t i = 0;
+    for (; i + 1 < len; i += 2)
+        sum += (uint32_t)(buf[i] << 8 | buf[i + 1]);
+    if (i < len)
+        sum += (uint32_t)buf[i] << 8;
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return sum;
+}
+
+uint16_t net_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}

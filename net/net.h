@@ -91,3 +91,8 @@ NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name);
 void net_hub_flush(NetClient *port);
 /* The hub a port belongs to, or -1 if nc is not a hub port. */
 int net_hub_id(NetClient *nc);
+
+/* The Internet checksum (RFC 1071): net_csum_add sums buf as big-endian
+ * 16-bit words onto sum; net_csum_fold folds the carries (not inverted). */
+uint32_t net_csum_add(uint32_t sum, const uint8_t *buf, size_t len);
+uint16_t net_csum_fold(uint32_t sum);

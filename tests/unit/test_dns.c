@@ -455,7 +455,7 @@ static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *
     pseudo[8] = 0;
     pseudo[9] = 17;
     put16(pseudo + 10, (uint16_t)len);
-    return dns_csum_fold(dns_csum_add(dns_csum_add(0, pseudo, 12), udp, len));
+    return net_csum_fold(net_csum_add(net_csum_add(0, pseudo, 12), udp, len));
 }
 
 /* A guest frame: Ethernet, IPv4, UDP from 10.0.2.15:40000 to dst:dport. */
@@ -475,7 +475,7 @@ static size_t guest_frame(uint8_t *f, const uint8_t *dst, uint16_t dport, const 
     ip[9] = 17;
     memcpy(ip + 12, guest_ip, 4);
     memcpy(ip + 16, dst, 4);
-    put16(ip + 10, (uint16_t)~dns_csum_fold(dns_csum_add(0, ip, 20)));
+    put16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, 20)));
     uint8_t *udp = ip + 20;
     put16(udp, 40000);
     put16(udp + 2, dport);
@@ -602,7 +602,7 @@ START_TEST(test_reply_frames)
     ck_assert_uint_eq(ip[9], 17);
     ck_assert_mem_eq(ip + 12, dns_ip, 4);
     ck_assert_mem_eq(ip + 16, guest_ip, 4);
-    ck_assert_uint_eq(dns_csum_fold(dns_csum_add(0, ip, 20)), 0xFFFF);
+    ck_assert_uint_eq(net_csum_fold(net_csum_add(0, ip, 20)), 0xFFFF);
     ck_assert_uint_eq(get16(udp), 53);
     ck_assert_uint_eq(get16(udp + 2), 40000);
     ck_assert_uint_eq(get16(udp + 4), 108);
@@ -621,7 +621,7 @@ START_TEST(test_reply_frames)
     for (int i = 0; i < nf; i++) {
         uint8_t *fi = fr.f[i] + 14;
         ck_assert_uint_le(fr.len[i], 14 + 1500);
-        ck_assert_uint_eq(dns_csum_fold(dns_csum_add(0, fi, 20)), 0xFFFF);
+        ck_assert_uint_eq(net_csum_fold(net_csum_add(0, fi, 20)), 0xFFFF);
         ck_assert_uint_eq(get16(fi + 4), 0x1234);
         uint16_t fo = get16(fi + 6);
         ck_assert_uint_eq((fo & 0x1FFF) * 8u, got);
