@@ -8,14 +8,12 @@
 
 /* ------------------------------------------------------------------ creation and reset */
 
-CPU *cpu_new(Machine *m, uint8_t *ram, uint32_t ram_size)
+CPU *cpu_new(Machine *m, uint32_t ram_size)
 {
     CPU *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     c->m = m;
-    c->ram = ram;
-    c->ram_size = ram_size;
     c->ram_pages = ram_size >> 12;
     c->bcache = calloc(BCACHE_SIZE, sizeof(Block *));
     c->block_pool = malloc(BLOCK_POOL_SIZE);
@@ -108,7 +106,6 @@ void cpu_reset(CPU *c)
     c->cpl = 0;
     c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
     c->tsc_offset = 0;
-    c->apic_base = 0;
     c->mtrr_def_type = 0;
     memset(c->mtrr, 0, sizeof c->mtrr);
     fpu_reset(&c->fpu);
@@ -118,7 +115,6 @@ void cpu_reset(CPU *c)
     c->inhibit_irq = 0;
     c->exit_request = false;
     c->a20_mask = 0xFFFFFFFFu;
-    c->exc_depth = 0;
     c->delivering = -1;
     c->last_vector = -1;
     c->watch_hit = 0;

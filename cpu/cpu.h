@@ -115,7 +115,6 @@ typedef struct CPU {
     /* MSRs we keep */
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     uint64_t tsc_offset;
-    uint64_t apic_base;
     uint64_t mtrr_def_type;
     uint64_t mtrr[32]; /* fixed + variable MTRRs, read back as written */
 
@@ -133,7 +132,6 @@ typedef struct CPU {
     int delivering;  /* vector being delivered (for #DF / triple fault), -1 none */
     uint32_t a20_mask;
     uint32_t prev_eip; /* EIP of the instruction being executed (faults restart it) */
-    int exc_depth;     /* nesting while delivering: 2 -> #DF, 3 -> triple fault */
     int last_vector;   /* last exception/interrupt delivered (for tests), -1 none */
     uint32_t last_error;
 
@@ -171,8 +169,6 @@ typedef struct CPU {
     uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
     uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
     uint32_t ram_pages;
-    uint8_t *ram;
-    uint32_t ram_size;
 
     Machine *m;
     jmp_buf jmp;
@@ -184,7 +180,8 @@ typedef struct CPU {
 /* cpu_run return values */
 enum { CPU_RUN_LIMIT = 0, CPU_RUN_HALTED = 1, CPU_RUN_EXIT = 2, CPU_RUN_DEBUG = 3 };
 
-CPU *cpu_new(Machine *m, uint8_t *ram, uint32_t ram_size);
+/* ram_size: bytes of guest RAM at physical 0 (sizes the per-page code tracking). */
+CPU *cpu_new(Machine *m, uint32_t ram_size);
 void cpu_free(CPU *c);
 void cpu_reset(CPU *c);
 /* Run until icount reaches limit, the CPU halts with nothing to wake it, an

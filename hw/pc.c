@@ -521,7 +521,7 @@ static Machine *machine_alloc(uint32_t ram_size)
         fcntl(m->wake_pipe[0], F_SETFL, O_NONBLOCK);
         fcntl(m->wake_pipe[1], F_SETFL, O_NONBLOCK);
     }
-    m->cpu = cpu_new(m, m->ram, ram_size);
+    m->cpu = cpu_new(m, ram_size);
     return m;
 }
 
