@@ -52,6 +52,7 @@ static void decode_modrm(Fetch *f, Insn *i)
         return;
     int defseg = S_DS;
     if (!i->a32) {
+        /* rm 0-7: BX+SI BX+DI BP+SI BP+DI SI DI BP (disp16 when mod 0) BX */
         static const uint8_t b16[8] = {R_EBX, R_EBX, R_EBP, R_EBP, R_ESI, R_EDI, R_EBP, R_EBX};
         static const uint8_t x16[8] = {R_ESI, R_EDI, R_ESI, R_EDI, 8, 8, 8, 8};
         if (mod == 0 && rm == 6) {
@@ -59,10 +60,6 @@ static void decode_modrm(Fetch *f, Insn *i)
         } else {
             i->base = b16[rm];
             i->index = x16[rm];
-            if (rm >= 4) { /* SI, DI, BP, BX alone */
-                i->base = rm == 4 ? R_ESI : rm == 5 ? R_EDI : b16[rm];
-                i->index = 8;
-            }
             if (i->base == R_EBP)
                 defseg = S_SS;
             if (mod == 1)
