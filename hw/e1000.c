@@ -325,7 +325,11 @@ typedef struct TxContext {
     uint32_t paylen;
 } TxContext;
 
-/* The packet being gathered from transmit descriptors. */
+/* The packet being gathered from transmit descriptors. It keeps a copy of
+ * the context in force when its first data descriptor was fetched: the
+ * manual requires software not to change the context in the middle of a
+ * packet, and the hardware goes on with the one it started with, so a
+ * context descriptor arriving mid-packet only applies to the next packet. */
 typedef struct TxPacket {
     bool active;  /* its first data descriptor has been seen */
     bool bad;     /* unreadable buffer, oversize or invalid TSO: dropped at EOP */
@@ -339,6 +343,7 @@ typedef struct TxPacket {
     uint32_t pay_in;   /* TSO: payload bytes taken so far */
     uint32_t pay_sent; /* TSO: payload bytes sent in earlier segments */
     uint32_t segs;     /* TSO: segments sent */
+    TxContext ctx;     /* the context this packet is built with */
     uint8_t hdr[256];  /* TSO: the header template */
 } TxPacket;
 
@@ -1077,7 +1082,7 @@ static void tx_emit(E1000 *s, uint8_t *f, size_t len, bool vle, uint16_t special
 static void tso_segment(E1000 *s, bool last, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     uint8_t *f = s->tx_buf;
     unsigned hl = c->hdr_len;
     size_t len = hl + p->pending;
@@ -1113,15 +1118,18 @@ static void tso_segment(E1000 *s, bool last, bool vle, uint16_t special)
     tx_emit(s, f, len, vle, special);
 }
 
-/* Take len bytes of buffer at addr into the packet. */
+/* Take len bytes of buffer at addr into the packet. Every copy is checked
+ * against the buffer it lands in, here where it happens: whatever the
+ * descriptors said at the start of the packet, nothing is written beyond
+ * tx_buf or hdr, and each pass of the segmentation loop consumes bytes. */
 static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     if (p->bad || !len)
         return;
     if (!p->tse) {
-        if (p->len + len > TX_MAX) {
+        if (len > TX_MAX - p->len) {
             p->bad = true;
             return;
         }
@@ -1134,7 +1142,7 @@ static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t sp
         uint32_t n = c->hdr_len - p->hdr_have;
         if (n > len)
             n = len;
-        if (!dma_read(s->m, addr, p->hdr + p->hdr_have, n)) {
+        if (p->hdr_have + n > sizeof p->hdr || !dma_read(s->m, addr, p->hdr + p->hdr_have, n)) {
             p->bad = true;
             return;
         }
@@ -1145,14 +1153,16 @@ static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t sp
     while (len && !p->bad) {
         if (p->pay_in >= c->paylen)
             return; /* beyond PAYLEN: ignored */
-        if (p->pending == c->mss) /* more follows: this segment is not the last */
+        if (p->pending >= c->mss) /* more follows: this segment is not the last */
             tso_segment(s, false, vle, special);
         uint32_t n = c->mss - p->pending;
         if (n > len)
             n = len;
         if (n > c->paylen - p->pay_in)
             n = c->paylen - p->pay_in;
-        if (!dma_read(s->m, addr, s->tx_buf + c->hdr_len + p->pending, n)) {
+        uint32_t at = c->hdr_len + p->pending;
+        if (!n || at > TX_MAX || n > TX_MAX - at ||
+            !dma_read(s->m, addr, s->tx_buf + at, n)) {
             p->bad = true;
             return;
         }
@@ -1177,8 +1187,9 @@ static void tx_start_packet(E1000 *s, bool legacy, bool tse, const uint8_t *d)
     }
     p->popts = d[13];
     p->tse = tse;
+    p->ctx = s->ctx;
     if (tse) {
-        TxContext *c = &s->ctx;
+        const TxContext *c = &p->ctx;
         /* A zero MSS or header, or segments longer than a frame: dropped. */
         if (!c->mss || !c->hdr_len || (uint32_t)c->hdr_len + c->mss > TX_MAX)
             p->bad = true;
@@ -1188,7 +1199,7 @@ static void tx_start_packet(E1000 *s, bool legacy, bool tse, const uint8_t *d)
 static void tx_end_packet(E1000 *s, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     if (p->tse) {
         if (p->bad || p->hdr_have < c->hdr_len) {
             stat_add(s, TSCTFC, 1);

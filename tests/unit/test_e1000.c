@@ -1378,6 +1378,226 @@ START_TEST(test_loopback_to_itself_peer)
 }
 END_TEST
 
+/* ---- Regressions: inputs that once broke a model, and the CVE classes
+ * named for NICs. Each one fails on a model that trusts the guest. */
+
+/* Guard bytes around a guest buffer: anything written outside it shows. */
+#define GUARD 0x5Au
+static void guard_fill(uint32_t a, size_t len)
+{
+    memset(ram(a), GUARD, len);
+}
+static bool guard_intact(uint32_t a, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (ram(a)[i] != GUARD)
+            return false;
+    return true;
+}
+
+/* A TSO header template: Ethernet + IPv4 + TCP, 54 bytes, followed by a payload. */
+static size_t tso_packet(uint32_t at, size_t pay)
+{
+    uint8_t f[8000];
+    size_t len = make_ipv4(f, 6, pay, true);
+    memcpy(ram(at), f, len);
+    return len;
+}
+
+/* issue 7, input 1: a context descriptor in the middle of a TSO packet raised
+ * the header to 255 bytes and the MSS to 65535; the gathering code trusted
+ * them and wrote ~65 KB past the device. The packet keeps the context it
+ * started with; the new one applies to the next packet. */
+START_TEST(test_regress_context_mid_packet_grows)
+{
+    tx_setup(16);
+    tso_packet(TXB, 4000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 1000);
+    txd_data(1, TXB, 154, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 0xFFFFF, 0x07, 255, 65535);
+    txd_data(3, TXB + 154, 0xFFFFF, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    /* the next packet starts under the big context: it cannot be sent */
+    txd_data(4, TXB, 3000, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 5);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 5);
+    ck_assert_int_eq(cap.n, 2); /* PAYLEN 2000 in MSS 1000: two segments */
+    ck_assert_uint_eq(cap.len[0], 54 + 1000);
+    ck_assert_uint_eq(cap.len[1], 54 + 1000);
+    ck_assert_uint_eq(rd(TSCTC), 1);
+    ck_assert_uint_eq(rd(TSCTFC), 1);
+}
+END_TEST
+
+/* issue 7, input 2: MSS lowered mid-packet below what was already gathered;
+ * mss - pending wrapped and ~1 MB was written past the device. */
+START_TEST(test_regress_context_mid_packet_shrinks)
+{
+    tx_setup(16);
+    tso_packet(TXB, 3000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 1000);
+    txd_data(1, TXB, 854, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 100);
+    txd_data(3, TXB + 854, 2000, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 4);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 4);
+    ck_assert_int_eq(cap.n, 2);
+    ck_assert_uint_eq(cap.len[0], 54 + 1000);
+    ck_assert_uint_eq(cap.len[1], 54 + 1000);
+    /* the payload arrives in order, untouched */
+    ck_assert(!memcmp(cap.data[0] + 54, ram(TXB + 54), 1000));
+    ck_assert(!memcmp(cap.data[1] + 54, ram(TXB + 1054), 1000));
+}
+END_TEST
+
+/* issue 7, input 3: header-only data descriptor, then MSS 0 mid-packet:
+ * segmentation made no progress and the transmit loop never ended. */
+START_TEST(test_regress_context_mid_packet_mss0)
+{
+    tx_setup(16);
+    tso_packet(TXB, 3000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 1500, 0x07, 54, 500);
+    txd_data(1, TXB, 54, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 1500, 0x07, 54, 0);
+    txd_data(3, TXB + 54, 1500, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 4);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 4);
+    ck_assert_int_eq(cap.n, 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(cap.len[i], 54 + 500);
+}
+END_TEST
+
+/* CVE-2012-6075 class: a frame longer than the guest's buffers. Without LPE
+ * it is dropped; with LPE it spans descriptors and no buffer is overrun. */
+START_TEST(test_regress_oversized_rx_frame)
+{
+    uint8_t f[9000];
+    make_frame(f, MAC, 0x88B5, sizeof f);
+    rx_setup(8, RCTL_SECRC); /* 2048-byte buffers, no long packets */
+    for (int i = 0; i < 8; i++)
+        guard_fill(RXB + 0x4000u * (uint32_t)i, 0x4000);
+    ck_assert_int_eq(inject(f, 1600), 1600);
+    ck_assert_uint_eq(rd(RDH), 0);
+    ck_assert_uint_eq(rd(ROC), 1);
+    for (int i = 0; i < 8; i++)
+        ck_assert(guard_intact(RXB + 0x4000u * (uint32_t)i, 0x4000));
+    rx_setup(8, RCTL_SECRC | RCTL_LPE);
+    for (int i = 0; i < 8; i++)
+        guard_fill(RXB + 0x4000u * (uint32_t)i, 0x4000);
+    ck_assert_int_eq(inject(f, 9000), 9000);
+    ck_assert_uint_eq(rd(RDH), 5); /* 2048 * 4 + 808 */
+    for (int i = 0; i < 5; i++) {
+        size_t used = i < 4 ? 2048 : 9000 - 4 * 2048;
+        ck_assert(!memcmp(rxbuf(i), f + 2048 * i, used));
+        ck_assert(guard_intact(RXB + 0x4000u * (uint32_t)i + (uint32_t)used, 0x4000 - used));
+    }
+}
+END_TEST
+
+/* CVE-2015-6815 / CVE-2021-20257 class: transmit descriptors that make no
+ * progress (zero lengths, TSO that cannot advance, no EOP anywhere). Every
+ * call returns and the head never passes the tail. */
+START_TEST(test_regress_tx_no_progress)
+{
+    tx_setup(64);
+    tso_packet(TXB, 100);
+    int i = 0;
+    txd_context(i++, 14, 24, 33, 34, 50, 0, 0xFFFFF, 0x07, 54, 1);
+    while (i < 63)
+        txd_data(i++, TXB, 0, TXC_TSE | TXC_RS, 0x03, 0);
+    wr(TDT, 63);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+    ck_assert_uint_le(rd(TDH), 63);
+    /* zero-length legacy descriptors with EOP, over and over around the ring */
+    tx_setup(8);
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 8; k++)
+            txd_legacy(k, TXB, 0, TXC_EOP | TXC_RS, 0, 0, 0);
+        wr(TDT, (uint32_t)((round * 8 + 7) % 8));
+        settle();
+    }
+    ck_assert_int_eq(cap.n, 0);
+}
+END_TEST
+
+/* CVE-2016-1981 class: receive descriptors that can never take a frame
+ * (RDLEN 0, heads beyond the ring, head == tail): the frame is dropped or
+ * kept for later, the call returns at once. */
+START_TEST(test_regress_rx_descriptor_loop)
+{
+    uint8_t f[200];
+    make_frame(f, MAC, 0x88B5, sizeof f);
+    rx_setup(8, 0);
+    wr(RDT, 0); /* head == tail: no descriptor is the device's */
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    ck_assert_uint_eq(rd(RDH), 0);
+    wr(RDLEN, 0); /* no ring at all */
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    wr(RDH, 1000); /* head beyond the ring */
+    wr(RDLEN, 8 * 16);
+    wr(RDT, 5);
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    ck_assert_uint_eq(rd(RDH), 1000);
+    /* a sane ring again: the three frames kept for later arrive */
+    ck_assert_int_eq(nic->queue_len, 3);
+    rx_setup(8, 0);
+    ck_assert_int_eq(nic->queue_len, 0);
+    ck_assert_uint_eq(rd(RDH), 3);
+}
+END_TEST
+
+/* CVE-2021-3416 class: loopback to itself must not re-enter the device. */
+START_TEST(test_regress_loopback_reentrancy)
+{
+    rx_setup(8, RCTL_BAM | RCTL_SECRC | RCTL_LBM_MAC);
+    tx_setup(8);
+    uint8_t f[100];
+    make_frame(f, BCAST, 0x88B5, sizeof f);
+    memcpy(ram(TXB), f, sizeof f);
+    /* the transmit buffer is the receive ring's own descriptors */
+    txd_legacy(0, RXR, 128, TXC_EOP | TXC_RS, 0, 0, 0);
+    txd_legacy(1, TXB, 100, TXC_EOP | TXC_RS, 0, 0, 0);
+    wr(TDT, 2);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 2);
+    ck_assert_int_eq(cap.n, 0); /* loopback: nothing to the peer */
+    ck_assert_uint_le(rd(RDH), 2);
+}
+END_TEST
+
+/* CVE-2023-0330 class: descriptors pointing DMA at the device's own MMIO
+ * registers. DMA reaches RAM only: the buffer is bad, no register changes. */
+START_TEST(test_regress_dma_to_own_mmio)
+{
+    tx_setup(8);
+    uint32_t tdlen = rd(TDLEN);
+    txd_legacy(0, MMIO_BASE + TDLEN, 64, TXC_EOP | TXC_RS, 0, 0, 0);
+    wr(TDT, 1);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+    ck_assert_uint_eq(rd(TDLEN), tdlen);
+    ck_assert_uint_eq(rd(TDH), 1);
+    /* a receive buffer on the registers: the frame is marked bad, the
+     * registers keep their values */
+    rx_setup(8, RCTL_BAM);
+    le64(rxd(0), MMIO_BASE + RDLEN);
+    uint8_t f[100];
+    make_frame(f, BCAST, 0x88B5, sizeof f);
+    inject(f, sizeof f);
+    ck_assert_uint_eq(rd(RDLEN), 8 * 16);
+    ck_assert_uint_eq(rxd(0)[13] & 0x80, 0x80); /* RXE */
+    /* the rings themselves on the registers: nothing is fetched */
+    wr(TDBAL, MMIO_BASE);
+    wr(TDT, 2);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+}
+END_TEST
+
 static Suite *e1000_suite(void)
 {
     Suite *s = suite_create("e1000");
@@ -1413,6 +1633,14 @@ static Suite *e1000_suite(void)
     tcase_add_test(tc, test_hostile_tso);
     tcase_add_test(tc, test_hostile_unfinished_packet);
     tcase_add_test(tc, test_loopback_to_itself_peer);
+    tcase_add_test(tc, test_regress_context_mid_packet_grows);
+    tcase_add_test(tc, test_regress_context_mid_packet_shrinks);
+    tcase_add_test(tc, test_regress_context_mid_packet_mss0);
+    tcase_add_test(tc, test_regress_oversized_rx_frame);
+    tcase_add_test(tc, test_regress_tx_no_progress);
+    tcase_add_test(tc, test_regress_rx_descriptor_loop);
+    tcase_add_test(tc, test_regress_loopback_reentrancy);
+    tcase_add_test(tc, test_regress_dma_to_own_mmio);
     suite_add_tcase(s, tc);
     return s;
 }
