@@ -58,6 +58,7 @@ static void make_image(void)
     memcpy(k + 0x202, "HdrS", 4);
     put16(k + 0x206, 0x020F);
     k[0x211] = 0x01; /* LOADED_HIGH */
+    put32(k + 0x1F4, PM_SIZE / 16); /* syssize */
     put32(k + 0x214, 0x100000);
     put32(k + 0x22C, 0x7FFFFFFF);
     put32(k + 0x230, 0x1000000);
@@ -285,6 +286,11 @@ START_TEST(test_errors)
     put32(image + 0x260, 60u << 20); /* needs 16 + 60 MiB */
     p = write_tmp(image, sizeof image);
     expect_error(m, p, NULL, "needs at least 76 MiB of guest RAM");
+
+    /* a kernel file cut short: the header's syssize is beyond its end */
+    make_image();
+    p = write_tmp(image, SETUP_SIZE + PM_SIZE / 2);
+    expect_error(m, p, NULL, "truncated (4608 bytes, but the header says 6656)");
 
     make_image();
     char *kpath = write_tmp(image, sizeof image);
