@@ -51,17 +51,17 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s %s: cannot open: %s", what, path, strerror(errno));
+        wb_errf(err, errlen, "%s %s: cannot open: %s", what, path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s %s: not a regular file", what, path);
+        wb_errf(err, errlen, "%s %s: not a regular file", what, path);
         fclose(f);
         return NULL;
     }
     if ((uint64_t)st.st_size > max) {
-        snprintf(err, errlen, "%s %s: too big (%llu bytes; at most %zu fit)", what, path,
+        wb_errf(err, errlen, "%s %s: too big (%llu bytes; at most %zu fit)", what, path,
                  (unsigned long long)st.st_size, max);
         fclose(f);
         return NULL;
@@ -69,7 +69,7 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
     size_t n = (size_t)st.st_size;
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) {
-        snprintf(err, errlen, "%s %s: out of memory reading %zu bytes", what, path, n);
+        wb_errf(err, errlen, "%s %s: out of memory reading %zu bytes", what, path, n);
         fclose(f);
         return NULL;
     }
@@ -77,7 +77,7 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
     int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (got != n) {
-        snprintf(err, errlen, "%s %s: read error: %s", what, path,
+        wb_errf(err, errlen, "%s %s: read error: %s", what, path,
                  rerr ? strerror(rerr) : "file changed while reading");
         free(buf);
         return NULL;
@@ -326,19 +326,19 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
     if (!img)
         return -1;
     if (n == 0) {
-        snprintf(err, errlen, "-bios %s: file is empty", path);
+        wb_errf(err, errlen, "-bios %s: file is empty", path);
         free(img);
         return -1;
     }
     if (m->ram_size < 0x100000) {
-        snprintf(err, errlen, "-bios %s: guest RAM is smaller than 1 MiB", path);
+        wb_errf(err, errlen, "-bios %s: guest RAM is smaller than 1 MiB", path);
         free(img);
         return -1;
     }
     uint32_t size = (uint32_t)((n + ROM_ALIGN - 1) & ~(size_t)(ROM_ALIGN - 1));
     uint8_t *rom = malloc(size);
     if (!rom) {
-        snprintf(err, errlen, "-bios %s: out of memory", path);
+        wb_errf(err, errlen, "-bios %s: out of memory", path);
         free(img);
         return -1;
     }

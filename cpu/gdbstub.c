@@ -222,7 +222,7 @@ static int addr_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    wb_verrf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -1498,7 +1498,7 @@ static int listen_unix(GdbStub *s, const GdbAddr *a, char *err, size_t errlen)
         unlink(a->path); /* a stale socket from an earlier run */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0) {
-        snprintf(err, errlen, "-gdb unix:%s: %s", a->path, strerror(errno));
+        wb_errf(err, errlen, "-gdb unix:%s: %s", a->path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -1519,7 +1519,7 @@ static int listen_tcp(const GdbAddr *a, char *err, size_t errlen)
                     *res;
     int rc = getaddrinfo(a->host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, gai_strerror(rc));
+        wb_errf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, gai_strerror(rc));
         return -1;
     }
     int fd = -1, saved = 0;
@@ -1539,7 +1539,7 @@ static int listen_tcp(const GdbAddr *a, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, strerror(saved));
+        wb_errf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, strerror(saved));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -1560,7 +1560,7 @@ GdbStub *gdbstub_listen(Machine *m, const char *spec, char *err, size_t errlen)
         return NULL;
     GdbStub *s = gdbstub_new(m, net_write, NULL);
     if (!s) {
-        snprintf(err, errlen, "-gdb: out of memory");
+        wb_errf(err, errlen, "-gdb: out of memory");
         return NULL;
     }
     s->wopaque = s;

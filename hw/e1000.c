@@ -1566,7 +1566,7 @@ static void e1000_reset(void *opaque)
 NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errlen)
 {
     if (!m->pci) {
-        snprintf(err, errlen, "e1000: the machine has no PCI bus");
+        wb_errf(err, errlen, "e1000: the machine has no PCI bus");
         return NULL;
     }
     E1000 *s = machine_zalloc(m, sizeof *s);
@@ -1576,9 +1576,9 @@ NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errle
                                        0x020000, s);
     if (!d) {
         if (conf->devfn < 0)
-            snprintf(err, errlen, "e1000: no free PCI slot");
+            wb_errf(err, errlen, "e1000: no free PCI slot");
         else
-            snprintf(err, errlen, "e1000: PCI address %02x.%x is not free", PCI_SLOT(conf->devfn),
+            wb_errf(err, errlen, "e1000: PCI address %02x.%x is not free", PCI_SLOT(conf->devfn),
                      PCI_FUNC(conf->devfn));
         return NULL;
     }

@@ -135,6 +135,10 @@ typedef struct CharDev {
 /* A one-line error message for the user, written into err; returns 1 so a
  * parser can `return wb_errf(err, errlen, ...)`. */
 int wb_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a va_list. Both keep the message on one line (control
+ * characters escaped) and, when it is too long, drop its middle. */
+#include <stdarg.h>
+int wb_verrf(char *err, size_t errlen, const char *fmt, va_list ap);
 
 /* Logging: one line, prefixed "wirebox: ". log_once-style dedup is the caller's. */
 void wb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -30,7 +30,7 @@ bool net_user_available(void)
 NetClient *net_user_create(Machine *m, const char *name, const UserConf *u, char *err,
                            size_t errlen)
 {
-    snprintf(err, errlen, "this wirebox was built without libslirp: no user networking");
+    wb_errf(err, errlen, "this wirebox was built without libslirp: no user networking");
     return NULL;
 }
 
@@ -421,7 +421,7 @@ static int connect_host(const char *host, int port, char *err, size_t errlen)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int rc = getaddrinfo(host, ps, &hints, &res);
     if (rc) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        wb_errf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
         return -1;
     }
     int fd = -1, e = 0;
@@ -436,7 +436,7 @@ static int connect_host(const char *host, int port, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", host, port, strerror(e));
+        wb_errf(err, errlen, "cannot connect to %s:%d: %s", host, port, strerror(e));
     return fd;
 }
 
@@ -444,7 +444,7 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
 {
     char tmpl[] = "/tmp/wirebox-smb.XXXXXX";
     if (!mkdtemp(tmpl)) {
-        snprintf(err, errlen, "smb=: cannot make a directory for smbd: %s", strerror(errno));
+        wb_errf(err, errlen, "smb=: cannot make a directory for smbd: %s", strerror(errno));
         return -1;
     }
     u->smb_dir = strdup(tmpl);
@@ -452,7 +452,7 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
     snprintf(conf, sizeof conf, "%s/smb.conf", tmpl);
     FILE *f = fopen(conf, "w");
     if (!f) {
-        snprintf(err, errlen, "smb=: cannot write %s: %s", conf, strerror(errno));
+        wb_errf(err, errlen, "smb=: cannot write %s: %s", conf, strerror(errno));
         return -1;
     }
     struct passwd *pw = getpwuid(geteuid());
@@ -478,7 +478,7 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
     snprintf(cmd, sizeof cmd, "%s -l %s -s %s", c->smbd, d, conf);
     struct in_addr a = c->smbserver;
     if (slirp_add_exec(u->slirp, cmd, &a, 445) < 0) {
-        snprintf(err, errlen, "smb=: cannot forward the SMB server address");
+        wb_errf(err, errlen, "smb=: cannot forward the SMB server address");
         return -1;
     }
     return 0;
@@ -494,7 +494,7 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
 {
     UserNet *u = calloc(1, sizeof *u);
     if (!u) {
-        snprintf(err, errlen, "out of memory");
+        wb_errf(err, errlen, "out of memory");
         return NULL;
     }
     u->m = m;
@@ -523,14 +523,14 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
     };
     u->slirp = slirp_new(&cfg, &slirp_callbacks, u);
     if (!u->slirp) {
-        snprintf(err, errlen, "libslirp refused the configuration");
+        wb_errf(err, errlen, "libslirp refused the configuration");
         goto fail;
     }
     for (int i = 0; i < c->nhostfwd; i++) {
         const UserHostFwd *h = &c->hostfwd[i];
         if (slirp_add_hostfwd(u->slirp, h->udp, h->host_addr, h->host_port, h->guest_addr,
                               h->guest_port) < 0) {
-            snprintf(err, errlen, "could not set up host forwarding rule '%s' (%s port %d "
+            wb_errf(err, errlen, "could not set up host forwarding rule '%s' (%s port %d "
                      "in use?)", h->spec, h->udp ? "UDP" : "TCP", h->host_port);
             goto fail;
         }
@@ -544,7 +544,7 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
         f->fd = -1;
         if (g->cmd) {
             if (slirp_add_exec(u->slirp, g->cmd, &a, g->port) < 0) {
-                snprintf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
+                wb_errf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
                 goto fail;
             }
             continue;
@@ -556,11 +556,11 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
         f->fd = connect_host(g->host, g->host_port, why, sizeof why);
         u->nfwds++;
         if (f->fd < 0) {
-            snprintf(err, errlen, "guestfwd rule '%s': %s", g->spec, why);
+            wb_errf(err, errlen, "guestfwd rule '%s': %s", g->spec, why);
             goto fail;
         }
         if (slirp_add_guestfwd(u->slirp, fwd_write, f, &a, g->port) < 0) {
-            snprintf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
+            wb_errf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
             goto fail;
         }
     }

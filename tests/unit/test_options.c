@@ -188,6 +188,23 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* Messages are one line whatever argv holds, and keep their reason. */
+START_TEST(test_error_messages_tidy)
+{
+    ck_assert_int_eq(parse("-m", "12\n34\x1b[2J", NULL), 1);
+    ck_assert_str_eq(err, "-m: invalid size '12\\n34\\x1b[2J'");
+    static char huge[4000];
+    memset(huge, '7', sizeof huge - 2);
+    huge[sizeof huge - 2] = 'x';
+    ck_assert_int_eq(parse("-icount", huge, NULL), 1);
+    ck_assert_uint_lt(strlen(err), sizeof err);
+    ck_assert(!strncmp(err, "-icount: invalid value '777", 27));
+    ck_assert_ptr_nonnull(strstr(err, " ... "));
+    ck_assert_ptr_nonnull(strstr(err, "777x'"));
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
 START_TEST(test_boot_and_misc)
 {
     ck_assert_int_eq(parse("-kernel", "bz", "-initrd", "rd", "-append", "console=ttyS0",
@@ -409,6 +426,7 @@ int main(void)
     tcase_add_test(tc, test_icount);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_error_messages_tidy);
     tcase_add_test(tc, test_boot_and_misc);
     tcase_add_test(tc, test_nic);
     tcase_add_test(tc, test_usage);
