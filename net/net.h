@@ -14,13 +14,13 @@
 typedef struct NetClient NetClient;
 typedef struct NetPacket NetPacket;
 
+/* What a client is; its type string (NetClientInfo.type) says which model
+ * or backend. */
 typedef enum {
-    NET_CLIENT_NIC,
-    NET_CLIENT_USER,
-    NET_CLIENT_HUBPORT,
-    NET_CLIENT_TAP,
-    NET_CLIENT_SOCKET,
-    NET_CLIENT_OTHER,
+    NET_CLIENT_NIC,     /* a guest's network card */
+    NET_CLIENT_HUBPORT, /* a port of a hub */
+    NET_CLIENT_BACKEND, /* a netdev backend (net/backend.h) */
+    NET_CLIENT_OTHER,   /* anything else (tests) */
 } NetClientKind;
 
 typedef struct NetClientInfo {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "bios/bios.h"
-#include "cpu/gdbstub.h"
+#include "ui/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
@@ -63,6 +63,10 @@ int main(int argc, char **argv)
         netconf_print_help(&o.net, stdout);
         return 0;
     }
+    if (o.devices.help) {
+        device_list_print_help(&o.devices, stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
     if (!cfg->kernel && !cfg->bios)
         return die("no -kernel or -bios given; nothing to boot");
@@ -79,8 +83,8 @@ int main(int argc, char **argv)
         return 1;
     }
     the_machine = m;
-    /* NICs before the firmware, which sets up the PCI devices it finds. */
-    if (net_build(m, &o.net, o.nodefaults, err, sizeof err) != 0) {
+    /* Devices before the firmware, which sets up the PCI devices it finds. */
+    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0) {
         fprintf(stderr, "wirebox: %s\n", err);
         net_cleanup(m);
         for (int i = 0; i < MAX_SERIAL; i++)
@@ -108,14 +112,14 @@ int main(int argc, char **argv)
             wb_log("no display: the serial console is not shown (use -nographic or -serial "
                    "stdio)");
         for (int i = 0; i < MAX_SERIAL; i++)
-            chardev_attach(serial[i], m, m->uart[i]);
+            chardev_attach(serial[i], m, pc_board(m)->uart[i]);
         GdbStub *gdb = NULL;
         if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
             !(gdb = gdbstub_listen(m, cfg->gdb, err, sizeof err))) {
             fprintf(stderr, "wirebox: %s\n", err);
         } else {
             if (cfg->start_stopped) {
-                m->paused = true; /* -S: until gdb continues it */
+                machine_set_paused(m, true); /* -S: until gdb continues it */
                 if (cfg->kernel)
                     linux_boot_enter_via_handover(m);
                 wb_log(gdb ? "CPU stopped (-S): waiting for gdb to continue it"

@@ -1,6 +1,8 @@
 /* QEMU-compatible command line parsing. */
 #include "ui/options.h"
 
+#include "hw/opts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -63,81 +65,35 @@ static const struct {
     {"nodefaults", OPT_NODEFAULTS, false},
 };
 
+/* QEMU's options that wirebox does not have yet (and whether they take an
+ * argument): a user who pastes one learns that, not "unknown option". */
+static const struct {
+    const char *name;
+    bool arg;
+} qemu_only[] = {
+    {"accel", true},        {"acpitable", true}, {"action", true},       {"add-fd", true},
+    {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
+    {"cdrom", true},        {"chardev", true},   {"compat", true},       {"cpu", true},
+    {"daemonize", false},   {"debugcon", true},  {"drive", true},        {"dtb", true},
+    {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
+    {"fw_cfg", true},       {"global", true},    {"hda", true},          {"hdb", true},
+    {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
+    {"L", true},            {"loadvm", true},    {"machine", true},      {"mem-path", true},
+    {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
+    {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
+    {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},   {"object", true},
+    {"option-rom", true},   {"overcommit", true}, {"parallel", true},    {"pflash", true},
+    {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
+    {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
+    {"sd", true},           {"semihosting", false}, {"smbios", true},    {"smp", true},
+    {"snapshot", false},    {"spice", true},     {"tpmdev", true},       {"trace", true},
+    {"usb", false},         {"usbdevice", true}, {"uuid", true},         {"vga", true},
+    {"virtfs", true},       {"vnc", true},       {"watchdog-action", true}, {"win2k-hack", false},
+    {"writeconfig", true},  {"xen-domid", true},
+};
+
 
 /* ------------------------------------------------------------------ sizes */
-
-int options_parse_size(const char *s, uint64_t *bytes)
-{
-    const char *p = s;
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    uint64_t whole = 0, frac_num = 0, frac_den = 1;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        p += 2;
-        if (!isxdigit((unsigned char)*p))
-            return -1;
-        errno = 0;
-        char *end;
-        unsigned long long v = strtoull(p, &end, 16);
-        if (errno)
-            return -1;
-        whole = v;
-        p = end;
-    } else {
-        for (; isdigit((unsigned char)*p); p++) {
-            if (whole > (UINT64_MAX - 9) / 10)
-                return -1;
-            whole = whole * 10 + (uint64_t)(*p - '0');
-        }
-        if (*p == '.') {
-            p++;
-            if (!isdigit((unsigned char)*p))
-                return -1;
-            for (; isdigit((unsigned char)*p); p++) {
-                if (frac_den < 1000000000ull) {
-                    frac_num = frac_num * 10 + (uint64_t)(*p - '0');
-                    frac_den *= 10;
-                }
-            }
-        }
-    }
-    unsigned shift;
-    switch (*p) {
-    case '\0':
-        shift = 20;
-        break; /* no suffix: MiB */
-    case 'b':
-    case 'B':
-        shift = 0;
-        break;
-    case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        break;
-    case 't':
-    case 'T':
-        shift = 40;
-        break;
-    default:
-        return -1;
-    }
-    if (*p && p[1])
-        return -1;
-    if (shift == 0 && frac_num)
-        return -1; /* fractional bytes */
-    if (whole > (UINT64_MAX >> shift) >> 1)
-        return -1;
-    *bytes = (whole << shift) + (uint64_t)(((__uint128_t)frac_num << shift) / frac_den);
-    return 0;
-}
 
 static int parse_m(const char *val, Options *o, char *err, size_t errlen)
 {
@@ -175,7 +131,7 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
     memcpy(sz, size, len);
     sz[len] = '\0';
     uint64_t bytes;
-    if (options_parse_size(sz, &bytes) != 0)
+    if (opt_parse_size(sz, 20, &bytes) != 0)
         return wb_errf(err, errlen, "-m: invalid size '%s'", sz);
     bytes = (bytes + 8191) & ~(uint64_t)8191;
     if (bytes < OPT_RAM_MIN)
@@ -190,16 +146,6 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ -icount */
 
-static int parse_bool(const char *v, bool *out)
-{
-    if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
-        *out = true;
-    else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
-        *out = false;
-    else
-        return -1;
-    return 0;
-}
 
 static int parse_shift(const char *v, int *shift, char *err, size_t errlen)
 {
@@ -241,7 +187,7 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
                 if (parse_shift(v, &shift, err, errlen))
                     return 1;
             } else if (!strcmp(item, "sleep")) {
-                if (parse_bool(v, &sleep))
+                if (opt_parse_bool(v, &sleep))
                     return wb_errf(err, errlen, "-icount: sleep must be on or off, not '%s'", v);
                 have_sleep = true;
             } else if (!strcmp(item, "align") || !strcmp(item, "rr") || !strcmp(item, "rrfile") ||
@@ -311,8 +257,13 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                 break;
             }
         }
-        if (id < 0)
+        if (id < 0) {
+            for (size_t k = 0; k < sizeof qemu_only / sizeof qemu_only[0]; k++)
+                if (!strcmp(qemu_only[k].name, name))
+                    return wb_errf(err, errlen, "-%s is a QEMU option that wirebox does not "
+                                   "support yet", name);
             return wb_errf(err, errlen, "unknown option '%s'", arg);
+        }
         const char *val = NULL;
         if (has_arg) {
             if (i + 1 >= argc)
@@ -369,16 +320,18 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         case OPT_NIC:
         case OPT_NET:
         case OPT_NETDEV:
-        case OPT_DEVICE:
             if (netconf_add(&o->net,
-                            id == OPT_NIC      ? NETOPT_NIC
-                            : id == OPT_NET    ? NETOPT_NET
-                            : id == OPT_NETDEV ? NETOPT_NETDEV
-                                               : NETOPT_DEVICE,
+                            id == OPT_NIC ? NETOPT_NIC : id == OPT_NET ? NETOPT_NET : NETOPT_NETDEV,
                             val, err, errlen))
                 return 1;
             o->cfg.nic_none = o->net.nic_none;
             if (o->net.help)
+                return 0;
+            break;
+        case OPT_DEVICE:
+            if (device_list_add(&o->devices, val, err, errlen))
+                return 1;
+            if (o->devices.help)
                 return 0;
             break;
         case OPT_S_UPPER:
@@ -408,8 +361,10 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         nstdio += serial_is_stdio(o->cfg.serial[i]);
     if (nstdio > 1)
         return wb_errf(err, errlen, "-serial: stdio can be used by only one serial port");
-    if (netconf_check(&o->net, o->nodefaults, err, errlen))
+    NetPlan *plan;
+    if (net_plan(&o->net, &o->devices, o->nodefaults, &plan, err, errlen))
         return 1;
+    net_plan_free(plan);
 
     /* Default serial port: the console with -nographic; otherwise QEMU puts it
      * on a graphical console, which we do not have: it goes nowhere. */
@@ -468,14 +423,21 @@ void options_usage(FILE *f)
           "                    file the DNS proxy reads (default /etc/resolv.conf)\n"
           "  -netdev hubport,id=ID,hubid=N[,netdev=ID]\n"
           "                    a port of hub N (wired to netdev ID)\n"
-          "  -device e1000,netdev=ID[,mac=MAC][,addr=SLOT[.FN]][,id=ID]\n"
-          "                    a NIC wired to netdev ID (-device help lists the models)\n"
-          "  -nic [user][,model=e1000][,mac=MAC][,USER-OPTIONS]\n"
-          "                    a NIC with its own user backend (-nic model=help)\n"
+          "  -netdev help, -netdev TYPE,help\n"
+          "                    the backend types, a backend's options\n"
+          "  -nic [TYPE][,model=e1000][,mac=MAC][,BACKEND-OPTIONS]\n"
+          "                    a NIC with a backend of its own (TYPE: user, hubport;\n"
+          "                    -nic model=help lists the NIC models)\n"
           "  -net nic[,model=e1000][,macaddr=MAC][,netdev=ID][,addr=SLOT[.FN]]\n"
           "  -net user[,USER-OPTIONS]\n"
           "                    legacy: a NIC / a user backend on hub 0\n"
           "  -nic none         no network card\n"
+          "\n"
+          "Devices:\n"
+          "  -device MODEL[,id=ID][,addr=SLOT[.FN]][,PROP=VALUE...]\n"
+          "                    add a device, e.g. -device e1000,netdev=ID[,mac=MAC]\n"
+          "  -device help, -device MODEL,help\n"
+          "                    the device models, a model's properties\n"
           "\n"
           "Debugging:\n"
           "  -gdb dev          gdb stub on dev: tcp:[host]:port (host defaults to\n"

@@ -436,17 +436,6 @@ static const uint8_t dns_ip[4] = {10, 0, 2, 3};
 static const uint8_t guest_ip[4] = {10, 0, 2, 15};
 static const uint8_t guest_mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
 static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *udp, size_t len)
 {
     uint8_t pseudo[12];
@@ -454,7 +443,7 @@ static uint16_t udp_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *
     memcpy(pseudo + 4, dst, 4);
     pseudo[8] = 0;
     pseudo[9] = 17;
-    put16(pseudo + 10, (uint16_t)len);
+    st16be(pseudo + 10, (uint16_t)len);
     return net_csum_fold(net_csum_add(net_csum_add(0, pseudo, 12), udp, len));
 }
 
@@ -465,24 +454,24 @@ static size_t guest_frame(uint8_t *f, const uint8_t *dst, uint16_t dport, const 
     memset(f, 0, 14 + 28 + len + 4);
     memcpy(f, "\x52\x55\x0a\x00\x02\x03", 6);
     memcpy(f + 6, guest_mac, 6);
-    put16(f + 12, 0x0800);
+    st16be(f + 12, 0x0800);
     uint8_t *ip = f + 14;
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(28 + len));
-    put16(ip + 4, 0x1111);
-    put16(ip + 6, 0x4000); /* DF */
+    st16be(ip + 2, (uint16_t)(28 + len));
+    st16be(ip + 4, 0x1111);
+    st16be(ip + 6, 0x4000); /* DF */
     ip[8] = 64;
     ip[9] = 17;
     memcpy(ip + 12, guest_ip, 4);
     memcpy(ip + 16, dst, 4);
-    put16(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, 20)));
+    st16be(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, 20)));
     uint8_t *udp = ip + 20;
-    put16(udp, 40000);
-    put16(udp + 2, dport);
-    put16(udp + 4, (uint16_t)(8 + len));
+    st16be(udp, 40000);
+    st16be(udp + 2, dport);
+    st16be(udp + 4, (uint16_t)(8 + len));
     memcpy(udp + 8, msg, len);
     if (with_csum)
-        put16(udp + 6, (uint16_t)~udp_csum(guest_ip, dst, udp, 8 + len));
+        st16be(udp + 6, (uint16_t)~udp_csum(guest_ip, dst, udp, 8 + len));
     return 14 + 28 + len;
 }
 
@@ -519,9 +508,9 @@ START_TEST(test_match_guest_query)
     f[14 + 8] ^= 1; /* TTL, under the IP checksum */
     ck_assert(!dns_match_guest_query(f, n, dns_ip, &q));
     n = guest_frame(f, dns_ip, 53, msg, mlen, false);
-    put16(f + 14 + 20 + 4, (uint16_t)(8 + mlen + 1)); /* UDP length past the packet */
+    st16be(f + 14 + 20 + 4, (uint16_t)(8 + mlen + 1)); /* UDP length past the packet */
     ck_assert(!dns_match_guest_query(f, n, dns_ip, &q));
-    put16(f + 14 + 20 + 4, 7); /* shorter than its header */
+    st16be(f + 14 + 20 + 4, 7); /* shorter than its header */
     ck_assert(!dns_match_guest_query(f, n, dns_ip, &q));
     n = guest_frame(f, dns_ip, 53, msg, mlen, true);
     f[14] = 0x4F; /* IHL 60 bytes: past the packet's UDP header, checksum wrong anyway */
@@ -532,7 +521,7 @@ START_TEST(test_match_guest_query)
     f[14 + 6] = 0x20; /* MF */
     ck_assert(!dns_match_guest_query(f, n, dns_ip, &q));
     n = guest_frame(f, dns_ip, 53, msg, mlen, true);
-    put16(f + 12, 0x86DD);
+    st16be(f + 12, 0x86DD);
     ck_assert(!dns_match_guest_query(f, n, dns_ip, &q));
     /* Every truncation of a good frame is rejected without reading past it
      * (AddressSanitizer watches the heap copies). */
@@ -594,18 +583,18 @@ START_TEST(test_reply_frames)
     ck_assert_uint_eq(fr.len[0], 14 + 28 + 100);
     ck_assert_mem_eq(f, guest_mac, 6);
     ck_assert_mem_eq(f + 6, "\x52\x55\x0a\x00\x02\x03", 6);
-    ck_assert_uint_eq(get16(f + 12), 0x0800);
+    ck_assert_uint_eq(ld16be(f + 12), 0x0800);
     ck_assert_uint_eq(ip[0], 0x45);
-    ck_assert_uint_eq(get16(ip + 2), 128);
-    ck_assert_uint_eq(get16(ip + 4), 0x99);
-    ck_assert_uint_eq(get16(ip + 6), 0);
+    ck_assert_uint_eq(ld16be(ip + 2), 128);
+    ck_assert_uint_eq(ld16be(ip + 4), 0x99);
+    ck_assert_uint_eq(ld16be(ip + 6), 0);
     ck_assert_uint_eq(ip[9], 17);
     ck_assert_mem_eq(ip + 12, dns_ip, 4);
     ck_assert_mem_eq(ip + 16, guest_ip, 4);
     ck_assert_uint_eq(net_csum_fold(net_csum_add(0, ip, 20)), 0xFFFF);
-    ck_assert_uint_eq(get16(udp), 53);
-    ck_assert_uint_eq(get16(udp + 2), 40000);
-    ck_assert_uint_eq(get16(udp + 4), 108);
+    ck_assert_uint_eq(ld16be(udp), 53);
+    ck_assert_uint_eq(ld16be(udp + 2), 40000);
+    ck_assert_uint_eq(ld16be(udp + 4), 108);
     ck_assert_uint_eq(udp_csum(dns_ip, guest_ip, udp, 108), 0xFFFF);
     ck_assert_mem_eq(udp + 8, msg, 100);
 
@@ -622,11 +611,11 @@ START_TEST(test_reply_frames)
         uint8_t *fi = fr.f[i] + 14;
         ck_assert_uint_le(fr.len[i], 14 + 1500);
         ck_assert_uint_eq(net_csum_fold(net_csum_add(0, fi, 20)), 0xFFFF);
-        ck_assert_uint_eq(get16(fi + 4), 0x1234);
-        uint16_t fo = get16(fi + 6);
+        ck_assert_uint_eq(ld16be(fi + 4), 0x1234);
+        uint16_t fo = ld16be(fi + 6);
         ck_assert_uint_eq((fo & 0x1FFF) * 8u, got);
         ck_assert_uint_eq(!!(fo & 0x2000), i < nf - 1);
-        size_t plen = get16(fi + 2) - 20u;
+        size_t plen = ld16be(fi + 2) - 20u;
         ck_assert_uint_eq(fr.len[i], 14 + 20 + plen);
         if (i < nf - 1)
             ck_assert_uint_eq(plen % 8, 0);
@@ -634,7 +623,7 @@ START_TEST(test_reply_frames)
         got += plen;
     }
     ck_assert_uint_eq(got, 8 + sizeof big);
-    ck_assert_uint_eq(get16(dgram + 4), 8 + sizeof big);
+    ck_assert_uint_eq(ld16be(dgram + 4), 8 + sizeof big);
     ck_assert_uint_eq(udp_csum(dns_ip, guest_ip, dgram, got), 0xFFFF);
     ck_assert_mem_eq(dgram + 8, big, sizeof big);
 
