@@ -32,7 +32,7 @@ static bool in_list(const char *const *l, const char *s)
     return false;
 }
 
-static void spec_free(DriveSpec *s)
+void drive_spec_free(DriveSpec *s)
 {
     if (!s)
         return;
@@ -137,22 +137,21 @@ static int parse_drive(DriveSpec *s, int *index, char *err, size_t errlen)
     return 0;
 }
 
-int drive_config_add(DriveConfig *c, const char *name, const char *val, char *err,
-                     size_t errlen)
+/* Parses one option into a new spec and its requested index (-1: the
+ * first free one; -10 - B: the first free unit on bus B). */
+static int spec_parse(const char *name, const char *val, DriveSpec **out, int *index, char *err,
+                      size_t errlen)
 {
-    if (!strcmp(name, "snapshot")) {
-        c->snapshot_all = true;
-        return 0;
-    }
     DriveSpec *s = wb_calloc(1, sizeof *s);
     s->origin = wb_asprintf("-%s %s", name, val);
     s->snapshot = -1;
     s->cache = BLK_CACHE_WRITEBACK;
-    int index = -1;
+    *index = -1;
+    *out = NULL;
     if (!strcmp(name, "drive")) {
         s->opts = opts_parse(val, NULL);
-        if (parse_drive(s, &index, err, errlen)) {
-            spec_free(s);
+        if (parse_drive(s, index, err, errlen)) {
+            drive_spec_free(s);
             return 1;
         }
     } else {
@@ -161,44 +160,70 @@ int drive_config_add(DriveConfig *c, const char *name, const char *val, char *er
         s->file = val;
         if (!*val) {
             int rc = wb_errf(err, errlen, "-%s: needs an image file", name);
-            spec_free(s);
+            drive_spec_free(s);
             return rc;
         }
         if (!strcmp(name, "cdrom")) {
             s->cdrom = true;
-            index = 2;
+            *index = 2;
         } else {
-            index = name[2] - 'a';
+            *index = name[2] - 'a';
         }
     }
+    *out = s;
+    return 0;
+}
+
+DriveSpec *drive_config_spec(const DriveConfig *c, int i)
+{
+    DriveSpec *s;
+    int index;
+    char err[8];
+    if (i < 0 || i >= IDE_DRIVES || !c->slot[i].name ||
+        spec_parse(c->slot[i].name, c->slot[i].val, &s, &index, err, sizeof err))
+        return NULL;
+    return s;
+}
+
+int drive_config_add(DriveConfig *c, const char *name, const char *val, char *err,
+                     size_t errlen)
+{
+    if (!strcmp(name, "snapshot")) {
+        c->snapshot_all = true;
+        return 0;
+    }
+    DriveSpec *s;
+    int index;
+    if (spec_parse(name, val, &s, &index, err, errlen))
+        return 1;
+    int rc = 0;
     if (index <= -10) { /* bus given, first free unit on it */
         int bus = -index - 10;
-        index = c->slot[bus * 2] ? bus * 2 + 1 : bus * 2;
+        index = c->slot[bus * 2].name ? bus * 2 + 1 : bus * 2;
     } else if (index < 0) {
         index = 0;
-        while (index < IDE_DRIVES && c->slot[index])
+        while (index < IDE_DRIVES && c->slot[index].name)
             index++;
-        if (index == IDE_DRIVES) {
-            int rc = wb_errf(err, errlen, "%s: no free IDE position (at most %d drives)",
-                             s->origin, IDE_DRIVES);
-            spec_free(s);
-            return rc;
-        }
+        if (index == IDE_DRIVES)
+            rc = wb_errf(err, errlen, "%s: no free IDE position (at most %d drives)", s->origin,
+                         IDE_DRIVES);
     }
-    if (c->slot[index]) {
-        int rc = wb_errf(err, errlen, "%s: drive with bus=%d, unit=%d (index=%d) exists (%s)",
-                         s->origin, index / 2, index % 2, index, c->slot[index]->origin);
-        spec_free(s);
-        return rc;
+    if (!rc && c->slot[index].name)
+        rc = wb_errf(err, errlen, "%s: drive with bus=%d, unit=%d (index=%d) exists (-%s %s)",
+                     s->origin, index / 2, index % 2, index, c->slot[index].name,
+                     c->slot[index].val);
+    for (int i = 0; i < IDE_DRIVES && s->id && !rc; i++) {
+        DriveSpec *o = drive_config_spec(c, i);
+        if (o && o->id && !strcmp(o->id, s->id))
+            rc = wb_errf(err, errlen, "%s: duplicate drive id '%s'", s->origin, s->id);
+        drive_spec_free(o);
     }
-    for (int i = 0; i < IDE_DRIVES && s->id; i++)
-        if (c->slot[i] && c->slot[i]->id && !strcmp(c->slot[i]->id, s->id)) {
-            int rc = wb_errf(err, errlen, "%s: duplicate drive id '%s'", s->origin, s->id);
-            spec_free(s);
-            return rc;
-        }
-    c->slot[index] = s;
-    return 0;
+    if (!rc) {
+        c->slot[index].name = name;
+        c->slot[index].val = val;
+    }
+    drive_spec_free(s);
+    return rc;
 }
 
 int drive_config_open(const DriveConfig *c, IdeDriveConf out[IDE_DRIVES], char *err,
@@ -206,22 +231,25 @@ int drive_config_open(const DriveConfig *c, IdeDriveConf out[IDE_DRIVES], char *
 {
     memset(out, 0, sizeof(IdeDriveConf) * IDE_DRIVES);
     for (int i = 0; i < IDE_DRIVES; i++) {
-        const DriveSpec *s = c->slot[i];
+        DriveSpec *s = drive_config_spec(c, i);
         if (!s)
             continue;
         out[i].present = true;
         out[i].cdrom = s->cdrom;
-        if (!s->file)
-            continue;
-        bool snap = s->snapshot == 1 || (s->snapshot < 0 && c->snapshot_all);
-        BlockOpen bo = {
-            .format = s->format,
-            .readonly = s->readonly || s->cdrom,
-            .snapshot = snap && !s->cdrom,
-            .cache = s->cache,
-            .what = s->origin,
-        };
-        if (blk_open(s->file, &bo, &out[i].blk, err, errlen)) {
+        int rc = 0;
+        if (s->file) {
+            bool snap = s->snapshot == 1 || (s->snapshot < 0 && c->snapshot_all);
+            BlockOpen bo = {
+                .format = s->format,
+                .readonly = s->readonly || s->cdrom,
+                .snapshot = snap && !s->cdrom,
+                .cache = s->cache,
+                .what = s->origin,
+            };
+            rc = blk_open(s->file, &bo, &out[i].blk, err, errlen);
+        }
+        drive_spec_free(s);
+        if (rc) {
             drive_config_close(out);
             return 1;
         }
@@ -234,13 +262,5 @@ void drive_config_close(IdeDriveConf conf[IDE_DRIVES])
     for (int i = 0; i < IDE_DRIVES; i++) {
         blk_close(conf[i].blk);
         conf[i].blk = NULL;
-    }
-}
-
-void drive_config_free(DriveConfig *c)
-{
-    for (int i = 0; i < IDE_DRIVES; i++) {
-        spec_free(c->slot[i]);
-        c->slot[i] = NULL;
     }
 }

@@ -20,13 +20,19 @@ typedef struct DriveSpec {
     struct Opts *opts;  /* owns the strings */
 } DriveSpec;
 
+/* The options as given (pointers into argv), by drive index = bus * 2 +
+ * unit; each is checked when added and parsed again when opened. */
 typedef struct DriveConfig {
-    DriveSpec *slot[IDE_DRIVES]; /* by index = bus * 2 + unit */
-    bool snapshot_all;           /* -snapshot */
+    struct {
+        const char *name; /* NULL: no drive at this index */
+        const char *val;
+    } slot[IDE_DRIVES];
+    bool snapshot_all; /* -snapshot */
 } DriveConfig;
 
-/* One option: name is "hda".."hdd", "cdrom" or "drive" (without the dash),
- * val its argument. 0, or 1 with one line in err. */
+/* One option: name is "hda".."hdd", "cdrom", "drive" or "snapshot" (without
+ * the dash), val its argument; both must outlive c. 0, or 1 with one line
+ * in err. */
 int drive_config_add(DriveConfig *c, const char *name, const char *val, char *err,
                      size_t errlen);
 /* Opens the images into out (present drives with their BlockDevs). 0, or 1
@@ -35,4 +41,6 @@ int drive_config_open(const DriveConfig *c, IdeDriveConf out[IDE_DRIVES], char *
                       size_t errlen);
 /* Flushes and closes what drive_config_open opened. */
 void drive_config_close(IdeDriveConf conf[IDE_DRIVES]);
-void drive_config_free(DriveConfig *c);
+/* Option i parsed (NULL: no drive there); free it with drive_spec_free. */
+DriveSpec *drive_config_spec(const DriveConfig *c, int i);
+void drive_spec_free(DriveSpec *s);

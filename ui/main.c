@@ -144,6 +144,5 @@ int main(int argc, char **argv)
     bios_free(m);
     machine_free(m);
     drive_config_close(cfg->ide); /* flushes what the guest wrote */
-    drive_config_free(&o.drives);
     return status;
 }
