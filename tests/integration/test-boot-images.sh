@@ -8,7 +8,7 @@
 #  2. compressed qcow2 of that disk: the guest finds boot 1's file, writes
 #  3. the same qcow2 again: the file boot 2 wrote is there; qemu-img check ok
 #  4. the pristine disk as (uncompressed) qcow2 boots to the guest
-#  5. the ISO from -cdrom boots to the guest's shell
+#  5. the ISO from -cdrom boots to the guest, which reads the CD it booted from
 # Exits 77 (skipped) when this wirebox cannot boot without -kernel.
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -75,9 +75,11 @@ expect "WIREBOX-FILE: sda2 hello.txt $(md5 "$WORK/data/hello.txt")"
 expect "WIREBOX-RESULT: disk ok"
 expect_clean_exit
 
-make_boot_iso "$WORK/boot.iso" "console=ttyS0 nokaslr wb.cmd=shell"
+make_boot_iso "$WORK/boot.iso" "console=ttyS0 nokaslr wb.cmd=disk wb.dev=sr0"
 firmware_boot iso -cdrom "$WORK/boot.iso"
 expect "ISOLINUX" "isolinux's banner on the serial console"
-expect "WIREBOX-READY" "the guest's shell"
+expect "WIREBOX-GUEST: init running"
+expect "WIREBOX-FILE: sr0 readme.txt $(echo "on the boot CD" | md5sum | cut -d' ' -f1)" "the boot CD's files"
+expect "WIREBOX-RESULT: disk ok"
 expect_clean_exit
 note "ok"
