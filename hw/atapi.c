@@ -131,7 +131,7 @@ static void pio_next(IdeDrive *d)
         limit = 0xFFFE;
     uint32_t n = d->dma_in_buf - d->pos;
     if (n > limit)
-        n = limit & ~1u;
+        n = limit >= 2 ? limit & ~1u : 2; /* blocks but the last are even */
     ide_pio_start(d, d->pos, n, pio_block_done);
     d->lbam = (uint8_t)n;
     d->lbah = (uint8_t)(n >> 8);

@@ -804,11 +804,14 @@ static uint32_t data_read(IdeChannel *ch, int size_log2)
 {
     IdeDrive *d = cur_drive(ch);
     unsigned n = 1u << size_log2;
-    if (!(d->status & ATA_SR_DRQ) || !d->end_pio || d->pos + n > d->end)
+    if (!(d->status & ATA_SR_DRQ) || !d->end_pio || d->pos >= d->end)
         return n == 4 ? 0xFFFFFFFFu : n == 2 ? 0xFFFF : 0xFF;
-    uint32_t v = n == 4 ? ld32le(d->buf + d->pos) : n == 2 ? ld16le(d->buf + d->pos)
-                                                          : d->buf[d->pos];
-    d->pos += n;
+    /* an odd-length ATAPI block: the last access gets the last byte */
+    unsigned k = d->end - d->pos < n ? d->end - d->pos : n;
+    uint32_t v = 0;
+    for (unsigned i = 0; i < k; i++)
+        v |= (uint32_t)d->buf[d->pos + i] << (8 * i);
+    d->pos += k;
     if (d->pos >= d->end) {
         void (*end)(IdeDrive *) = d->end_pio;
         d->end_pio = NULL;
@@ -821,15 +824,12 @@ static void data_write(IdeChannel *ch, uint32_t v, int size_log2)
 {
     IdeDrive *d = cur_drive(ch);
     unsigned n = 1u << size_log2;
-    if (!(d->status & ATA_SR_DRQ) || !d->end_pio || d->pos + n > d->end)
+    if (!(d->status & ATA_SR_DRQ) || !d->end_pio || d->pos >= d->end)
         return;
-    if (n == 4)
-        st32le(d->buf + d->pos, v);
-    else if (n == 2)
-        st16le(d->buf + d->pos, (uint16_t)v);
-    else
-        d->buf[d->pos] = (uint8_t)v;
-    d->pos += n;
+    unsigned k = d->end - d->pos < n ? d->end - d->pos : n;
+    for (unsigned i = 0; i < k; i++)
+        d->buf[d->pos + i] = (uint8_t)(v >> (8 * i));
+    d->pos += k;
     if (d->pos >= d->end) {
         void (*end)(IdeDrive *) = d->end_pio;
         d->end_pio = NULL;

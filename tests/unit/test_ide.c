@@ -621,6 +621,17 @@ START_TEST(atapi_toc_inquiry_events_and_unknown)
     ck_assert_int_eq(pio_in(b, sizeof b), 36);
     ck_assert_int_eq(b[0], 0x05);
     ck_assert_int_eq(memcmp(b + 8, "WIREBOX DVD-ROM", 8), 0);
+    /* an odd allocation length: the last word read carries the last byte */
+    inq[4] = 35;
+    packet(inq, 0xFFFE, false);
+    ck_assert_int_eq(wb_inb(m, CD_CMD + ATA_REG_LBAM), 35);
+    read_words(CD_CMD, b, 36);
+    ck_assert_int_eq(status(CD_CMD), ATA_SR_DRDY | ATA_SR_DSC);
+    ck_assert_int_eq(memcmp(b + 8, "WIREBOX DVD-ROM", 8), 0);
+    /* a byte count limit of 1: blocks of 2 bytes */
+    packet(inq, 1, false);
+    ck_assert_int_eq(wb_inb(m, CD_CMD + ATA_REG_LBAM), 2);
+    ck_assert_int_eq(pio_in(b, sizeof b), 35);
     uint8_t toc[12] = {GPCMD_READ_TOC, 0, 0, 0, 0, 0, 0, 0, 64};
     packet(toc, 0xFFFE, false);
     ck_assert_int_eq(pio_in(b, sizeof b), 20);
