@@ -3,7 +3,8 @@
 # ata_piix, sd and sr drivers.
 #  Boot 1 (bus master DMA): the guest mounts the ext4 image the test built
 #  (-drive format=raw), reads its files (MD5 sums must match the host's),
-#  writes a note and 768 KiB of random bytes and syncs. On the host the image
+#  writes a note and 768 KiB of random bytes and syncs; it reads the ISO
+#  (-drive media=cdrom,index=3: secondary slave). On the host the image
 #  is clean (e2fsck) and holds what the guest wrote (debugfs).
 #  Boot 2 (PIO: libata.dma=0, -snapshot, -cdrom): the guest finds boot 1's
 #  files on the disk and the ISO's files on /dev/sr0, writes again; the
@@ -29,9 +30,12 @@ xorriso -as mkisofs -quiet -R -V WBTEST -o "$WORK/cd.iso" "$WORK/iso" 2>/dev/nul
 md5() { md5sum <"$1" | cut -d' ' -f1; }
 
 # ---- Boot 1: DMA, read-write
-boot dma "console=ttyS0 nokaslr wb.cmd=disk wb.rw=1 wb.write=note.txt:written-by-the-guest wb.big=768" \
-    -icount shift=0,sleep=off -drive "file=$WORK/disk.img,format=raw,if=ide,index=0"
+boot dma "console=ttyS0 nokaslr wb.cmd=disk wb.dev=sda,sr0 wb.rw=1 wb.write=note.txt:written-by-the-guest wb.big=768" \
+    -icount shift=0,sleep=off -drive "file=$WORK/disk.img,format=raw,if=ide,index=0" \
+    -drive "file=$WORK/cd.iso,media=cdrom,index=3"
 expect "WIREBOX-DISK: sda model=WIREBOX_HARDDISK size=25165824 driver=ata_piix xfer=XFER_MW_DMA_2"
+expect "WIREBOX-DISK: sr0 model=DVD-ROM size=$(stat -c %s "$WORK/cd.iso") driver=ata_piix xfer=XFER_MW_DMA_2"
+expect "WIREBOX-FILE: sr0 data.bin $(md5 "$WORK/iso/data.bin")" "the CD's listing (DMA)"
 expect "WIREBOX-FILE: sda hello.txt $(md5 "$WORK/root/hello.txt")" "the guest's listing"
 expect "WIREBOX-FILE: sda rand.bin $(md5 "$WORK/root/rand.bin")" "the guest's listing"
 expect "WIREBOX-RESULT: disk ok"
@@ -52,7 +56,7 @@ boot pio "console=ttyS0 nokaslr wb.cmd=disk wb.dev=sda,sr0 wb.rw=1 wb.write=note
 expect "WIREBOX-DISK: sda model=WIREBOX_HARDDISK size=25165824 driver=ata_piix xfer=XFER_PIO_4"
 expect "WIREBOX-FILE: sda big.bin $big" "the guest's listing after a second boot"
 expect "WIREBOX-FILE: sda note.txt $(printf 'written-by-the-guest\n' | md5sum | cut -d' ' -f1)"
-expect "WIREBOX-DISK: sr0 model=DVD-ROM"
+expect "WIREBOX-DISK: sr0 model=DVD-ROM size=$(stat -c %s "$WORK/cd.iso") driver=ata_piix xfer=XFER_PIO_4"
 expect "WIREBOX-FILE: sr0 readme.txt $(md5 "$WORK/iso/readme.txt")" "the CD's listing"
 expect "WIREBOX-FILE: sr0 data.bin $(md5 "$WORK/iso/data.bin")" "the CD's listing"
 expect "WIREBOX-RESULT: disk ok"
