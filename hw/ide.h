@@ -63,7 +63,6 @@ struct IdeDrive {
     uint32_t chunk, chunk_done; /* sectors in buf, sectors of it moved */
     /* Bus master DMA: pending until the channel's engine is started */
     bool dma_pending, dma_to_host;
-    uint32_t dma_left;    /* ATAPI: bytes to move; ATA: uses left */
     uint32_t dma_in_buf, dma_buf_pos;
 
     /* ATAPI */
