@@ -469,6 +469,57 @@ START_TEST(raw_probing_and_readonly)
 }
 END_TEST
 
+/* Random damage to the metadata of real images: opening, reading and
+ * writing end in errors, never in a crash or a hang (ASan and UBSan watch
+ * this test in tools/run-tests --sanitize). */
+START_TEST(random_damage_never_crashes)
+{
+    sh("qemu-img convert -c -O qcow2 -o cluster_size=4096 ref.raw c.qcow2 && "
+       "qemu-img create -q -f qcow2 -b c.qcow2 -F qcow2 -o cluster_size=4096 top.qcow2 && "
+       "qemu-io -c 'write -P 0x33 100k 300k' top.qcow2");
+    size_t clen, tlen;
+    uint8_t *c = slurp("c.qcow2", &clen), *t = slurp("top.qcow2", &tlen);
+    uint32_t x = 12345;
+    uint8_t *buf = malloc(IMG_SIZE);
+    int opened = 0;
+    for (int i = 0; i < 300; i++) {
+        bool top = i & 1; /* odd: a damaged overlay over the intact compressed image */
+        uint8_t *img = malloc(top ? tlen : clen);
+        size_t len = top ? tlen : clen;
+        memcpy(img, top ? t : c, len);
+        for (int k = 0; k < 1 + i % 8; k++) {
+            x = x * 1103515245u + 12345u;
+            size_t limit = len < 65536 ? len : 65536; /* header, tables, first data */
+            img[(x >> 8) % limit] ^= (uint8_t)(1u << (x % 8));
+        }
+        int fd = open(path(top ? "top.qcow2.bad" : "c.qcow2.bad"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+        ck_assert_int_eq(write(fd, img, len), (ssize_t)len);
+        close(fd);
+        free(img);
+        BlockOpen o = {.format = NULL, .readonly = i % 3 == 0};
+        BlockDev *b;
+        char err[512];
+        if (blk_open(path(top ? "top.qcow2.bad" : "c.qcow2.bad"), &o, &b, err, sizeof err)) {
+            ck_assert_ptr_null(strchr(err, '\n'));
+            continue;
+        }
+        opened++;
+        size_t size = blk_size(b) < IMG_SIZE ? (size_t)blk_size(b) : IMG_SIZE;
+        (void)blk_read(b, 0, buf, size);
+        if (!blk_is_readonly(b) && size >= 65536) {
+            memset(buf, 0x77, 65536);
+            (void)blk_write(b, 4096 * (i % 16), buf, 65536);
+            (void)blk_read(b, 0, buf, size);
+        }
+        blk_close(b);
+    }
+    ck_assert_int_gt(opened, 0);
+    free(buf);
+    free(c);
+    free(t);
+}
+END_TEST
+
 static Suite *qcow2_suite(void)
 {
     Suite *s = suite_create("qcow2");
@@ -485,6 +536,7 @@ static Suite *qcow2_suite(void)
     tcase_add_test(t, corrupt_tables_fail_reads);
     tcase_add_test(t, snapshot_on_never_writes_the_image);
     tcase_add_test(t, raw_probing_and_readonly);
+    tcase_add_test(t, random_damage_never_crashes);
     suite_add_tcase(s, t);
     return s;
 }
