@@ -685,6 +685,102 @@ START_TEST(atapi_eject_lock_load)
 }
 END_TEST
 
+static uint32_t rnd_next(uint32_t *x)
+{
+    *x = *x * 1103515245u + 12345u;
+    return *x >> 8;
+}
+
+/* A guest that writes anything anywhere: random register accesses on both
+ * channels, commands (ATA and ATAPI packets), PRD tables of random bytes,
+ * bus master starts. Nothing crashes or hangs (ASan and UBSan watch it in
+ * tools/run-tests --sanitize), and a reset brings the drives back. */
+START_TEST(random_register_storm)
+{
+    static const uint8_t cmds[] = {
+        ATA_CMD_READ, ATA_CMD_READ_EXT, ATA_CMD_WRITE, ATA_CMD_WRITE_EXT, ATA_CMD_READ_DMA,
+        ATA_CMD_READ_DMA_EXT, ATA_CMD_WRITE_DMA, ATA_CMD_WRITE_DMA_EXT, ATA_CMD_READ_MULTIPLE,
+        ATA_CMD_WRITE_MULTIPLE, ATA_CMD_SET_MULTIPLE, ATA_CMD_IDENTIFY, ATA_CMD_ID_ATAPI,
+        ATA_CMD_PACKET, ATA_CMD_SET_FEATURES, ATA_CMD_FLUSH, ATA_CMD_VERIFY, ATA_CMD_DIAGNOSE,
+        ATA_CMD_INIT_DEV_PARAMS, ATA_CMD_DEVICE_RESET, ATA_CMD_CHECK_POWER, 0x00, 0xFF};
+    static const uint8_t ops[] = {GPCMD_READ_10, GPCMD_READ_12, GPCMD_READ_CD, GPCMD_READ_TOC,
+                                  GPCMD_GET_CONFIGURATION, GPCMD_MODE_SENSE_10,
+                                  GPCMD_GET_EVENT_STATUS, GPCMD_REQUEST_SENSE,
+                                  GPCMD_START_STOP_UNIT, GPCMD_INQUIRY, 0x5E};
+    static uint32_t x;
+    x = 0xC0FFEE;
+#define RND() rnd_next(&x)
+    uint8_t junk[4096];
+    for (int i = 0; i < 60000; i++) {
+        uint16_t base = (RND() & 1) ? IDE_SEC_CMD : IDE_PRI_CMD;
+        uint32_t r = RND();
+        switch (r % 12) {
+        case 0: case 1:
+            wb_outb(m, base + 1 + RND() % 6, (uint8_t)RND());
+            break;
+        case 2:
+            wb_outb(m, base + ATA_REG_COMMAND,
+                    RND() % 4 ? cmds[RND() % sizeof cmds] : (uint8_t)RND());
+            break;
+        case 3: case 4:
+            (void)wb_inw(m, base);
+            break;
+        case 5:
+            if (RND() % 2)
+                wb_outw(m, base, RND() % 3 ? ops[RND() % sizeof ops] : (uint16_t)RND());
+            else
+                wb_outl(m, base, RND());
+            break;
+        case 6:
+            (void)wb_inb(m, base + RND() % 8);
+            break;
+        case 7:
+            wb_outb(m, base == IDE_PRI_CMD ? IDE_PRI_CTL : IDE_SEC_CTL,
+                    (uint8_t)(RND() % 8 ? RND() & ~ATA_CTL_SRST : RND()));
+            break;
+        case 8: {
+            uint16_t bm = BMBASE + (base == IDE_PRI_CMD ? 0 : 8);
+            wb_outb(m, bm + BM_CMD, (uint8_t)RND());
+            break;
+        }
+        case 9: {
+            uint16_t bm = BMBASE + (base == IDE_PRI_CMD ? 0 : 8);
+            uint32_t v = RND() % 4 ? PRD_TABLE + (RND() % 64) * 8 : RND() << 8;
+            wb_outl(m, bm + (RND() % 2 ? BM_PRD : BM_STATUS), v);
+            break;
+        }
+        case 10:
+            for (size_t k = 0; k < sizeof junk; k++)
+                junk[k] = (uint8_t)RND();
+            for (size_t k = 0; k < sizeof junk; k += 8) /* buffers mostly inside RAM */
+                junk[k + 3] = (uint8_t)(RND() % 3 ? 0x00 : junk[k + 3]);
+            ck_assert(dma_write(m, PRD_TABLE, junk, sizeof junk));
+            break;
+        default:
+            (void)wb_inl(m, BMBASE + RND() % 16);
+            break;
+        }
+    }
+#undef RND
+    for (int c = 0; c < 2; c++) {
+        uint16_t ctl = c ? IDE_SEC_CTL : IDE_PRI_CTL;
+        wb_outb(m, BMBASE + 8 * c + BM_CMD, 0);
+        wb_outb(m, ctl, ATA_CTL_SRST);
+        wb_outb(m, ctl, 0);
+    }
+    lba28(3, 1);
+    command(IDE_PRI_CMD, ATA_CMD_READ);
+    ck_assert_int_eq(status(IDE_PRI_CMD), ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ);
+    uint8_t buf[512];
+    read_words(IDE_PRI_CMD, buf, 512); /* (the storm may have written the sector) */
+    ck_assert_int_eq(status(IDE_PRI_CMD), ATA_SR_DRDY | ATA_SR_DSC);
+    wb_outb(m, CD_CMD + ATA_REG_DEVICE, 0);
+    command(CD_CMD, ATA_CMD_ID_ATAPI);
+    read_words(CD_CMD, buf, 512);
+    ck_assert_int_eq(ld16le(buf), 0x85C0);
+}
+END_TEST
+
 static Suite *ide_suite(void)
 {
     Suite *s = suite_create("ide");
@@ -709,6 +805,7 @@ static Suite *ide_suite(void)
     tcase_add_test(a, atapi_unit_attention_then_reads);
     tcase_add_test(a, atapi_toc_inquiry_events_and_unknown);
     tcase_add_test(a, atapi_eject_lock_load);
+    tcase_add_test(a, random_register_storm);
     suite_add_tcase(s, a);
     return s;
 }
