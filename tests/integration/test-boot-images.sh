@@ -22,8 +22,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/wb-bootimg.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 md5() { md5sum <"$1" | cut -d' ' -f1; }
 
-if "$WIREBOX" -nographic -nodefaults -nic none -hda /dev/null 2>&1 </dev/null |
-    grep -q "no -kernel or -bios given"; then
+probe=$(timeout 10 "$WIREBOX" -nographic -nodefaults -nic none -hda /dev/null 2>&1 </dev/null || true)
+if grep -q "no -kernel or -bios given" <<<"$probe"; then
     note "SKIP: this wirebox has no firmware boot path yet"
     exit 77
 fi
