@@ -34,13 +34,18 @@ APPEND="console=ttyS0 nokaslr wb.cmd=disk wb.dev=sda2 wb.rw=1 wb.big=64"
 make_boot_disk "$WORK/disk.img" "$APPEND" "$WORK/data"
 cp "$WORK/disk.img" "$WORK/pristine.img"
 
+# Host time, not -icount: on a local merge with the firmware branch (SeaBIOS
+# given with -bios), ata_piix did not bind after a SeaBIOS boot under
+# -icount shift=0,sleep=off within a minute, while it did with host time
+# and with -kernel under -icount (see the storage report); to be looked at
+# once the firmware path is on main.
 firmware_boot() { # NAME ARGS...: no -kernel: the BIOS boots the drives
     local name=$1
     shift
     WB_LAST_LOG=$LOGDIR/$name.log
     WB_RC=0
     timeout --kill-after=10 "$WB_TIMEOUT" "$WIREBOX" -m 256 -nographic -no-reboot -nic none \
-        -icount shift=0,sleep=off "$@" </dev/null >"$WB_LAST_LOG" 2>"$WB_LAST_LOG.stderr" ||
+        "$@" </dev/null >"$WB_LAST_LOG" 2>"$WB_LAST_LOG.stderr" ||
         WB_RC=$?
     note "$name: exited with status $WB_RC"
 }
