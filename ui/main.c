@@ -71,6 +71,9 @@ int main(int argc, char **argv)
     if (!cfg->kernel && !cfg->bios)
         return die("no -kernel or -bios given; nothing to boot");
 
+    if (drive_config_open(&o.drives, cfg->ide, err, sizeof err) != 0)
+        return die(err);
+
     CharDev *serial[MAX_SERIAL] = {NULL};
     for (int i = 0; i < cfg->nserial; i++)
         if (chardev_open(cfg->serial[i], &serial[i], err, sizeof err) != 0)
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
     Machine *m = machine_new_pc(cfg, serial);
     if (!m) {
         fprintf(stderr, "wirebox: cannot allocate %u MiB of guest RAM\n", cfg->ram_size >> 20);
+        drive_config_close(cfg->ide);
         return 1;
     }
     the_machine = m;
@@ -91,6 +95,7 @@ int main(int argc, char **argv)
             chardev_close(serial[i]);
         the_machine = NULL;
         machine_free(m);
+        drive_config_close(cfg->ide);
         return 1;
     }
 
@@ -138,5 +143,6 @@ int main(int argc, char **argv)
     net_cleanup(m);
     bios_free(m);
     machine_free(m);
+    drive_config_close(cfg->ide); /* flushes what the guest wrote */
     return status;
 }

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "block/drive.h"
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
@@ -21,6 +22,7 @@ typedef struct Options {
     bool version;        /* -version seen: print options_version, exit 0 */
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
+    DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
