@@ -469,13 +469,29 @@ static bool cp_rx_room(Rtl8139 *s)
     return (ld32le(d) & CP_OWN) != 0;
 }
 
+static void rx_poll_arm(Rtl8139 *s);
+
+/* C+: no descriptor for a frame. RDU is raised once per stall (not again
+ * for each retry), and the chip looks again later. */
+static void cp_rx_stall(Rtl8139 *s)
+{
+    if (!s->rx_blocked)
+        raise_int(s, INT_RXOVW);
+    s->rx_blocked = true;
+    rx_poll_arm(s);
+}
+
 static bool rx_can_receive(NetClient *nc)
 {
     Rtl8139 *s = nc->opaque;
     if (!rx_enabled(s))
         return false;
-    if (cplus_rx(s))
-        return cp_rx_room(s);
+    if (cplus_rx(s)) {
+        if (cp_rx_room(s))
+            return true;
+        cp_rx_stall(s);
+        return false;
+    }
     uint32_t len = rx_ring_len(s);
     return rx_ring_need(MIN_FRAME + FCS_LEN) < len - rx_ring_used(s);
 }
@@ -643,10 +659,7 @@ static ssize_t rx_cplus(Rtl8139 *s, size_t flen, size_t in_len, uint32_t status,
                 count_missed(s);
                 return TAKEN(in_len);
             }
-            if (!s->rx_blocked)
-                raise_int(s, INT_RXOVW); /* once per stall, not per retry */
-            s->rx_blocked = true;
-            rx_poll_arm(s);
+            cp_rx_stall(s);
             return 0;
         }
         uint32_t size = o1 & CP_RX_BUF_MASK;
