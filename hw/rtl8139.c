@@ -37,14 +37,18 @@
  * than 60 bytes arrive padded, as a sender's MAC pads them on a real wire.
  *
  * Timing, on the virtual clock: a frame occupies the 100 Mbit/s wire for
- * (preamble + frame + FCS + inter-frame gap) * 80 ns; a transmit slot or C+
- * packet completes (TOK, write-back, interrupt) when its last frame has
- * left. Received frames are stored when they arrive.
+ * (preamble + frame + FCS + inter-frame gap) * 80 ns, both ways. A transmit
+ * slot or C+ packet completes (TOK, write-back, interrupt) when its last
+ * frame has left; a received frame is stored when it has arrived, and the
+ * next one cannot arrive before the wire is free again (frames a peer hands
+ * over faster wait in the netdev queue).
  *
  * Flow control: when the ring or the descriptors have no room for a frame,
- * it waits in the netdev queue; it moves on when the driver makes room (a
- * CAPR, ISR, IMR, CR or CPCR write) or, in C+ mode, when a poll on the
- * virtual clock (backing off from 100 us to 10 ms) finds a descriptor.
+ * it waits in the netdev queue instead of being missed. It moves on when
+ * the driver makes room (a CAPR, ISR, IMR, CR or CPCR write) or when a poll
+ * on the virtual clock (backing off from 100 us to 10 ms) finds room; a
+ * poll that finds none while the driver is idle raises RXOVW (RDU in C+
+ * mode), as the next frame arriving at a real chip would.
  *
  * The guest is hostile: every address is reached through dma_read/
  * dma_write (RAM only; a miss raises the PCI system error interrupt), every
@@ -74,6 +78,7 @@
 #define WIRE_OVERHEAD 24       /* FCS 4 + preamble/SFD 8 + inter-frame gap 12 */
 #define RX_POLL_MIN_NS 100000ull
 #define RX_POLL_MAX_NS 10000000ull
+#define RX_IDLE_NS 10000000ull /* a driver this long without reading has stopped */
 #define TCTR_PERIOD_NS ((1ull << 32) * RTL_PCI_CLOCK_NS)
 #define MPC_MAX 0xFFFFFFu      /* 24 bits */
 #define CAPR_RESET 0xFFF0      /* 16 bytes before offset 0 */
@@ -152,9 +157,12 @@ typedef struct Rtl8139 {
     CpTx cptx;
 
     Timer timer_int;
+    Timer rx_wire; /* the receive side of the wire is free again */
+    uint64_t rx_wire_free;
     Timer rx_poll;
     uint64_t rx_poll_ns;
-    bool rx_blocked; /* C+: a frame waits for descriptors (RDU was raised) */
+    bool rx_blocked; /* frames wait for room and the driver was told (RXOVW/RDU) */
+    uint64_t rx_active_ns; /* the last frame stored or CAPR write */
 
     uint8_t tx_buf[TX_BUF_MAX];
     uint8_t tx_seg[TX_FRAME_MAX + 64];
@@ -180,6 +188,12 @@ static uint16_t int_mask(const Rtl8139 *s)
 static uint64_t max_u64(uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
+}
+
+/* The time a frame of len bytes (without FCS) occupies the wire. */
+static uint64_t wire_ns(size_t len)
+{
+    return (uint64_t)((len < MIN_FRAME ? MIN_FRAME : len) + WIRE_OVERHEAD) * RTL_BYTE_NS;
 }
 
 /* ---- Interrupts */
@@ -469,40 +483,26 @@ static bool cp_rx_room(Rtl8139 *s)
     return (ld32le(d) & CP_OWN) != 0;
 }
 
-static void rx_poll_arm(Rtl8139 *s);
-
-/* C+: no descriptor for a frame. RDU is raised once per stall (not again
- * for each retry), and the chip looks again later. */
-static void cp_rx_stall(Rtl8139 *s)
+/* Room for a frame: a descriptor (C+), or the ring has room for the
+ * shortest one (C; a longer one may still have to wait). */
+static bool rx_room(Rtl8139 *s)
 {
-    if (!s->rx_blocked)
-        raise_int(s, INT_RXOVW);
-    s->rx_blocked = true;
-    rx_poll_arm(s);
+    if (cplus_rx(s))
+        return cp_rx_room(s);
+    return rx_ring_need(MIN_FRAME + FCS_LEN) < rx_ring_len(s) - rx_ring_used(s);
 }
 
-static bool rx_can_receive(NetClient *nc)
-{
-    Rtl8139 *s = nc->opaque;
-    if (!rx_enabled(s))
-        return false;
-    if (cplus_rx(s)) {
-        if (cp_rx_room(s))
-            return true;
-        cp_rx_stall(s);
-        return false;
-    }
-    uint32_t len = rx_ring_len(s);
-    return rx_ring_need(MIN_FRAME + FCS_LEN) < len - rx_ring_used(s);
-}
-
-static void rx_maybe_flush(Rtl8139 *s)
-{
-    if (s->nic.nc && rx_can_receive(s->nic.nc))
-        net_flush_queue(s->nic.nc);
-}
-
-/* C+: frames wait in the queue for a descriptor; look again later. */
+/* A frame that finds no room waits in the netdev queue instead of being
+ * missed (MPC stays 0), and the chip tells the driver as it would tell it
+ * about the next frame arriving at a full ring: with RXOVW ("ring
+ * exhausted"; in C+ mode the bit is RDU, "no descriptor") when the driver
+ * unmasks its receive interrupts (IMR) while frames wait without room, and
+ * when the chip, looking again on the virtual clock (backing off from
+ * 100 us to 10 ms), finds the driver has not read anything for 10 ms. (Linux's
+ * 8139too only reads the ring when an RX bit is set: a NAPI poll that ends
+ * on its budget would otherwise leave the ring full and frames waiting for
+ * ever.) A driver that is reading is not interrupted. The C+ also reports
+ * RDU when a stall begins, once until nothing waits any more. */
 static void rx_poll_arm(Rtl8139 *s)
 {
     if (s->rx_poll.pending)
@@ -512,18 +512,71 @@ static void rx_poll_arm(Rtl8139 *s)
     timer_mod(s->m, &s->rx_poll, clock_ns(s->m) + ns);
 }
 
+/* The first waiting frame finds no room (a frame too long to be taken
+ * would just be dropped: it does not wait). */
+static bool rx_head_waits(Rtl8139 *s)
+{
+    NetClient *nc = s->nic.nc;
+    if (!nc || !nc->queue_head || !rx_enabled(s))
+        return false;
+    if (cplus_rx(s))
+        return !cp_rx_room(s);
+    size_t total = (nc->queue_head->len < MIN_FRAME ? MIN_FRAME : nc->queue_head->len) + FCS_LEN;
+    return total <= RX_MAX_FRAME_C && rx_ring_need(total) >= rx_ring_len(s) - rx_ring_used(s);
+}
+
+static void rx_stall(Rtl8139 *s)
+{
+    if (cplus_rx(s) && !s->rx_blocked)
+        raise_int(s, INT_RXOVW);
+    s->rx_blocked = true;
+    rx_poll_arm(s);
+}
+
 static void rx_poll_fire(void *opaque)
 {
     Rtl8139 *s = opaque;
     NetClient *nc = s->nic.nc;
-    if (!nc || !nc->queue_len || !rx_enabled(s) || !cplus_rx(s)) {
-        s->rx_poll_ns = 0; /* a register write or the link brings it back */
+    if (!nc || !nc->queue_len || !rx_enabled(s)) {
+        s->rx_poll_ns = 0; /* nothing waits, or a register write or the link brings it back */
+        if (!nc || !nc->queue_len)
+            s->rx_blocked = false;
         return;
     }
-    if (rx_can_receive(nc))
-        net_flush_queue(nc); /* re-arms if the next frame does not fit */
-    else
-        rx_poll_arm(s);
+    int before = nc->queue_len;
+    if (rx_room(s))
+        net_flush_queue(nc);
+    if (nc->queue_len < before) {
+        if (nc->queue_len)
+            rx_poll_arm(s);
+        return;
+    }
+    if (clock_ns(s->m) - s->rx_active_ns >= RX_IDLE_NS)
+        raise_int(s, INT_RXOVW); /* still no room, and the driver has stopped reading */
+    s->rx_blocked = true;
+    rx_poll_arm(s);
+}
+
+static bool rx_can_receive(NetClient *nc)
+{
+    Rtl8139 *s = nc->opaque;
+    if (!rx_enabled(s))
+        return false;
+    if (clock_ns(s->m) < s->rx_wire_free) { /* the previous frame is still arriving */
+        if (!s->rx_wire.pending)
+            timer_mod(s->m, &s->rx_wire, s->rx_wire_free);
+        return false;
+    }
+    if (rx_room(s))
+        return true;
+    rx_stall(s);
+    return false;
+}
+
+static void rx_maybe_flush(Rtl8139 *s)
+{
+    if (s->nic.nc && rx_can_receive(s->nic.nc))
+        net_flush_queue(s->nic.nc);
 }
 
 /* What receive returns for a frame stored or dropped: never 0, which means
@@ -602,8 +655,10 @@ static ssize_t rx_c(Rtl8139 *s, size_t flen, size_t in_len, uint16_t status, RxA
         return TAKEN(in_len);
     }
     if (need >= ring - rx_ring_used(s)) {
-        if (!loop)
+        if (!loop) {
+            rx_stall(s);
             return 0; /* waits for the driver to make room */
+        }
         count_missed(s);
         raise_int(s, INT_RXOVW);
         return TAKEN(in_len);
@@ -626,6 +681,8 @@ static ssize_t rx_c(Rtl8139 *s, size_t flen, size_t in_len, uint16_t status, RxA
         return TAKEN(in_len);
     }
     s->cbr = (uint16_t)((off + need) % ring);
+    s->rx_poll_ns = 0;
+    s->rx_active_ns = clock_ns(s->m);
     count_rx_ok(s, a);
     raise_int(s, INT_ROK);
     return TAKEN(in_len);
@@ -659,7 +716,7 @@ static ssize_t rx_cplus(Rtl8139 *s, size_t flen, size_t in_len, uint32_t status,
                 count_missed(s);
                 return TAKEN(in_len);
             }
-            cp_rx_stall(s);
+            rx_stall(s);
             return 0;
         }
         uint32_t size = o1 & CP_RX_BUF_MASK;
@@ -699,8 +756,8 @@ static ssize_t rx_cplus(Rtl8139 *s, size_t flen, size_t in_len, uint32_t status,
         dma_write(s->m, at, wb, 4);
     }
     s->cp_rx_idx = idx;
-    s->rx_blocked = false;
     s->rx_poll_ns = 0;
+    s->rx_active_ns = clock_ns(s->m);
     if (!ok) {
         s->tally.rxerr++;
         raise_int(s, INT_RER | INT_SERR);
@@ -761,9 +818,22 @@ static ssize_t rx_frame(Rtl8139 *s, const uint8_t *buf, size_t len, bool loop)
     return rx_cplus(s, flen, len, st, opts2, a, loop);
 }
 
+/* A frame from the peer: once it is taken (stored or dropped), the wire
+ * is busy for its wire time. */
 static ssize_t nic_receive(NetClient *nc, const uint8_t *buf, size_t len)
 {
-    return rx_frame(nc->opaque, buf, len, false);
+    Rtl8139 *s = nc->opaque;
+    if (!nc->queue_len)
+        s->rx_blocked = false; /* nothing was waiting: a stall is over */
+    ssize_t r = rx_frame(s, buf, len, false);
+    if (r)
+        s->rx_wire_free = max_u64(s->rx_wire_free, clock_ns(s->m)) + wire_ns(len);
+    return r;
+}
+
+static void rx_wire_fire(void *opaque)
+{
+    rx_maybe_flush(opaque);
 }
 
 /* ---- Transmit */
@@ -785,9 +855,7 @@ static void tx_emit(Rtl8139 *s, const uint8_t *f, size_t len, bool tag, uint32_t
     }
     if (!len)
         return; /* an empty packet: nothing goes on the wire */
-    uint64_t now = clock_ns(s->m);
-    s->wire_free = max_u64(s->wire_free, now) +
-                   (uint64_t)((len < MIN_FRAME ? MIN_FRAME : len) + WIRE_OVERHEAD) * RTL_BYTE_NS;
+    s->wire_free = max_u64(s->wire_free, clock_ns(s->m)) + wire_ns(len);
     s->tally.txok++;
     if (s->tcr & TCR_LBK)
         rx_frame(s, out, len, true);
@@ -1104,6 +1172,8 @@ static void soft_reset(Rtl8139 *s)
     timer_del(s->m, &s->rx_poll);
     s->rx_poll_ns = 0;
     s->rx_blocked = false;
+    timer_del(s->m, &s->rx_wire);
+    s->rx_wire_free = 0;
     s->cr = 0;
     s->imr = s->isr = 0;
     for (int i = 0; i < 4; i++) {
@@ -1446,13 +1516,18 @@ static void reg_write(Rtl8139 *s, unsigned base, uint32_t val, uint32_t mask)
         return;
     case RTL_CAPR:
         s->capr = (uint16_t)merge(s->capr, val, mask);
+        s->rx_active_ns = clock_ns(s->m);
         rx_maybe_flush(s);
         return;
-    case RTL_IMR:
+    case RTL_IMR: {
+        uint16_t old = s->imr;
         s->imr = (uint16_t)merge(s->imr, val, mask);
-        update_irq(s);
         rx_maybe_flush(s);
+        if ((s->imr & ~old & (INT_ROK | INT_RXOVW)) && rx_head_waits(s))
+            s->isr |= INT_RXOVW; /* the driver goes back to waiting: tell it */
+        update_irq(s);
         return;
+    }
     case RTL_ISR:
         s->isr &= (uint16_t)~(val & mask);
         update_irq(s);
@@ -1655,6 +1730,7 @@ static int rtl8139_create(const DeviceContext *ctx, const DeviceSpec *spec, char
     timer_init(&s->tx_timer, tx_done, s);
     timer_init(&s->timer_int, timer_int_fire, s);
     timer_init(&s->rx_poll, rx_poll_fire, s);
+    timer_init(&s->rx_wire, rx_wire_fire, s);
     eeprom_init(s);
     rtl_reset(s);
     return 0;

@@ -78,9 +78,16 @@ static void settle(void)
 {
     run_ns(50000000ull);
 }
+/* A frame from the peer, and the time it takes to arrive on a 100 Mbit/s
+ * wire: the next one finds the wire free again. */
+static uint64_t wire_ns(size_t len)
+{
+    return (uint64_t)((len < 60 ? 60 : len) + 24) * RTL_BYTE_NS;
+}
 static void inject(const uint8_t *f, size_t len)
 {
     net_send(peer, f, len);
+    run_ns(wire_ns(len));
 }
 
 /* independent ones' complement sum */
@@ -205,6 +212,8 @@ static void c_start(uint32_t rblen, uint32_t rcr_extra)
 /* The next packet of the ring as the driver reads it; false if empty. */
 static bool c_pop(uint16_t *status, uint16_t *len, uint8_t *data, size_t max)
 {
+    if (r8(RTL_CR) & CR_BUFE)
+        run_ns(wire_ns(1514)); /* a frame may still be on its way */
     if (r8(RTL_CR) & CR_BUFE)
         return false;
     uint32_t ring = 8192u << ((r32(RTL_RCR) >> RCR_RBLEN_SHIFT) & 3);
@@ -698,7 +707,78 @@ START_TEST(test_c_rx_ring_full_then_flush)
         ck_assert_uint_eq(ld16be(got + 12), 0xA000 + i);
     }
     ck_assert_int_eq(nic->queue_len, 0);
+    run_ns(wire_ns(1000)); /* the last one has arrived: the wire is free */
     ck_assert(net_peer_can_receive(peer));
+}
+END_TEST
+
+/* Frames arrive at 100 Mbit/s: a peer handing over two at once gets the
+ * second taken when the first has arrived, (len + 24) * 80 ns later. */
+START_TEST(test_c_rx_wire_time)
+{
+    c_start(0, 0);
+    uint8_t f[1000], got[1100];
+    uint16_t st, len;
+    make_frame(f, MAC, 0xA200, sizeof f);
+    uint64_t t0 = clock_ns(m);
+    net_send(peer, f, sizeof f);
+    net_send(peer, f, 200);
+    ck_assert_uint_eq(r16(RTL_CBR), 1008);
+    ck_assert_int_eq(nic->queue_len, 1);
+    wb_run_until(m, t0 + wire_ns(1000) - 1);
+    ck_assert_int_eq(nic->queue_len, 1);
+    wb_run_until(m, t0 + wire_ns(1000));
+    ck_assert_int_eq(nic->queue_len, 0);
+    ck_assert_uint_eq(r16(RTL_CBR), 1008 + 208);
+    ck_assert(c_pop(&st, &len, got, sizeof got));
+    ck_assert(c_pop(&st, &len, got, sizeof got));
+    ck_assert_uint_eq(len, 204);
+}
+END_TEST
+
+/* A driver that reads the ring only when ISR has a receive bit (8139too's
+ * NAPI poll) must not be left waiting on a full ring: when it unmasks its
+ * interrupts with frames waiting and no room, RXOVW tells it; so does the
+ * chip when the driver has read nothing for 10 ms. A driver that keeps
+ * reading is not interrupted, and no frame is missed. */
+START_TEST(test_c_rx_stall_signals)
+{
+    c_start(0, 0);
+    uint8_t f[1500], got[1600];
+    uint16_t st, len;
+    for (int i = 0; i < 8; i++) {
+        make_frame(f, MAC, (uint16_t)(0xA100 + i), sizeof f);
+        inject(f, sizeof f);
+    }
+    ck_assert_int_eq(nic->queue_len, 3); /* 5 of 1508 bytes fit */
+    ck_assert_uint_eq(r16(RTL_ISR) & INT_RXOVW, 0);
+    /* the driver reads one packet, acks, and ends its poll on its budget:
+     * re-enabling its interrupts, it is told the ring is exhausted */
+    w16(RTL_IMR, INT_TOK);
+    ck_assert(c_pop(&st, &len, got, sizeof got));
+    w16(RTL_ISR, 0xFFFF);
+    ck_assert_int_eq(nic->queue_len, 2);
+    ck_assert_uint_eq(r16(RTL_ISR), 0);
+    w16(RTL_IMR, 0xE07F);
+    ck_assert_uint_eq(r16(RTL_ISR) & INT_RXOVW, INT_RXOVW);
+    ck_assert(irq_level());
+    /* acked and ignored: after 10 ms without reading, again */
+    w16(RTL_ISR, 0xFFFF);
+    ck_assert(!irq_level());
+    run_ns(9000000ull);
+    ck_assert_uint_eq(r16(RTL_ISR) & INT_RXOVW, 0);
+    run_ns(11000000ull);
+    ck_assert_uint_eq(r16(RTL_ISR) & INT_RXOVW, INT_RXOVW);
+    for (int i = 1; i < 8; i++) {
+        ck_assert_msg(c_pop(&st, &len, got, sizeof got), "packet %d", i);
+        ck_assert_uint_eq(ld16be(got + 12), 0xA100 + i);
+    }
+    ck_assert_uint_eq(r32(RTL_MPC), 0);
+    /* nothing waits: no more polls, no more interrupts */
+    w16(RTL_ISR, 0xFFFF);
+    w16(RTL_IMR, 0xE07F);
+    run_ns(100000000ull);
+    ck_assert_uint_eq(r16(RTL_ISR), 0);
 }
 END_TEST
 
@@ -988,11 +1068,11 @@ START_TEST(test_cp_rx_descriptor_unavailable)
     w16(RTL_IMR, 0xE1FF);
     ck_assert_int_eq(nic->queue_len, 1);
     ck_assert_uint_eq(ld16be(rxd_buf(0) + 12), 0xC202);
-    /* refill descriptor 1 with no register write: the poll finds it */
+    /* refill descriptor 1 with no register write: the chip's next look
+     * (within its first poll interval) finds it */
     cp_rx_desc(1, 1536, true);
-    run_ns(99000);
     ck_assert_int_eq(nic->queue_len, 1);
-    run_ns(1000);
+    run_ns(100000 + wire_ns(100));
     ck_assert_int_eq(nic->queue_len, 0);
     ck_assert_uint_eq(ld16be(rxd_buf(1) + 12), 0xC203);
 }
@@ -1463,6 +1543,8 @@ static Suite *rtl8139_suite(void)
     tcase_add_test(c, test_c_rx_filter);
     tcase_add_test(c, test_c_rx_ring_wrap);
     tcase_add_test(c, test_c_rx_ring_full_then_flush);
+    tcase_add_test(c, test_c_rx_stall_signals);
+    tcase_add_test(c, test_c_rx_wire_time);
     tcase_add_test(c, test_c_tx_slots_and_timing);
     tcase_add_test(c, test_c_tx_abort_and_clrabt);
     tcase_add_test(c, test_c_loopback);
