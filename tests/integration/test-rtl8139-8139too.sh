@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The RTL8139 with each of Linux's two drivers, one boot each. The script's
 # name picks the chip: test-rtl8139-8139too.sh gives the RTL8139C
-# (-device rtl8139,netdev=n0,rev=0x10); test-rtl8139-8139cp.sh, a symlink to
+# (-device rtl8139,netdev=n0,rev=0x10,mac=52:54:00:c0:ff:ee); test-rtl8139-8139cp.sh, a symlink to
 # this file, the RTL8139C+ as QEMU users spell it (-nic user,model=rtl8139).
 # The guest runs wb.cmd=nics,ping,stats,wget,serve,stats and shows:
 #   - its driver binds (dmesg, the interface's driver); with the C+, 8139too
@@ -25,11 +25,13 @@ port=$(free_port)
 fwd="hostfwd=tcp:127.0.0.1:$port-:8080"
 case "$DRIVER" in
 8139too)
-    net=(-netdev "user,id=n0,$fwd" -device "rtl8139,netdev=n0,rev=0x10")
+    mac=52:54:00:c0:ff:ee
+    net=(-netdev "user,id=n0,$fwd" -device "rtl8139,netdev=n0,rev=0x10,mac=$mac")
     bound="8139too 0000:00:02.0 eth0: RealTek RTL8139 at"
     refused= # 8139too is loaded first and takes the chip: 8139cp never sees it
     ;;
 8139cp)
+    mac=52:54:00:12:34:56
     net=(-nic "user,model=rtl8139,$fwd")
     bound="8139cp 0000:00:02.0 eth0: RTL-8139C+ at"
     refused="8139too 0000:00:02.0: This (id 10ec:8139 rev 20) is an enhanced 8139C+ chip, use 8139cp"
@@ -52,7 +54,7 @@ boot_net "$DRIVER" "wb.cmd=nics,ping,stats,wget,serve,stats wb.url=http://10.0.2
 
 expect "$bound" "the $DRIVER driver's probe message"
 [ -z "$refused" ] || expect "$refused" "the other driver's refusal"
-expect "WIREBOX-NIC: eth0 $DRIVER 52:54:00:12:34:56" "eth0's driver"
+expect "WIREBOX-NIC: eth0 $DRIVER $mac" "eth0's driver and its MAC address (from the EEPROM)"
 expect "WIREBOX-DHCP: eth0 10.0.2.15/24 router=10.0.2.2 dns=10.0.2.3" "the DHCP lease"
 expect_ok ping
 expect "3 packets transmitted, 3 packets received" "ping's summary"
