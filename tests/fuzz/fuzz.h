@@ -96,10 +96,16 @@ static inline void fz_fail(const char *file, int line, const char *fmt, ...)
             fz_fail(__FILE__, __LINE__, __VA_ARGS__);                                              \
     } while (0)
 
-static inline bool fz_verbose(void)
+/* WIREBOX_FUZZ_VERBOSE: 1 says what an input did, 2 also traces each step. */
+static inline int fz_verbosity(void)
 {
     const char *v = getenv("WIREBOX_FUZZ_VERBOSE");
-    return v && *v && strcmp(v, "0");
+    return v ? atoi(v) : 0;
+}
+
+static inline bool fz_verbose(void)
+{
+    return fz_verbosity() > 0;
 }
 
 /* Model log lines go nowhere unless WIREBOX_FUZZ_VERBOSE is set. glibc lets

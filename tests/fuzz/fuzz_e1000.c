@@ -20,6 +20,7 @@
 /* fuzz-models: hw/e1000.c */
 #include "fuzz.h"
 
+#include "hw/bytes.h"
 #include "hw/e1000_regs.h"
 #include "net/net.h"
 #include "net/nic.h"
@@ -296,30 +297,53 @@ static uint32_t rx_buf_size(uint32_t rctl)
     return (rctl & (1u << 25)) ? ext[b] : normal[b];
 }
 
+/* The buffer addresses of the receive descriptors the device may fill
+ * during an operation, read before it: a buffer may overlap the ring, even
+ * its own descriptor, and then what is in RAM afterwards is frame data. */
+#define RX_SNAP 512
+static struct {
+    uint32_t first, count; /* descriptors [first, first + count) mod the ring */
+    uint64_t addr[RX_SNAP];
+} rxs;
+
+static void rx_snapshot(uint32_t rdh)
+{
+    uint32_t n = ring_count(false);
+    uint64_t base = ring_base(false);
+    rxs.first = rdh;
+    rxs.count = 0;
+    if (!n || rdh >= n || base + (uint64_t)n * 16 > RAM_SIZE)
+        return;
+    uint32_t avail = (peek(RDT) + n - rdh) % n;
+    rxs.count = avail < RX_SNAP ? avail : RX_SNAP;
+    for (uint32_t k = 0; k < rxs.count; k++)
+        rxs.addr[k] = ld64le(m->ram + base + 16 * ((rdh + k) % n));
+}
+
 /* Descriptors [rdh0, rdh) were filled during an operation that did not
  * touch the registers (so the ring and RCTL are what they were): each is
  * done, and no longer than its buffer. Skipped when a buffer overlaps the
- * ring (the guest's own doing: data may overwrite a write-back). */
+ * ring (the guest's own doing: data may overwrite a write-back), or when
+ * more were filled than the snapshot holds. */
 static void check_rx_writeback(uint32_t rdh0, uint32_t rdh)
 {
     uint32_t n = ring_count(false), rctl = peek(RCTL), bsize = rx_buf_size(rctl);
     uint64_t base = ring_base(false);
     FUZZ_CHECK(n && rdh < n, "RDH moved to %u outside a ring of %u", rdh, n);
+    FUZZ_CHECK(rdh0 < n, "RDH moved from %u, outside a ring of %u", rdh0, n);
     uint64_t ring_end = base + (uint64_t)n * 16;
-    if (ring_end > RAM_SIZE)
+    uint32_t used = (rdh + n - rdh0) % n;
+    if (ring_end > RAM_SIZE || rxs.first != rdh0 || used > rxs.count)
         return;
-    for (uint32_t i = rdh0; i != rdh; i = (i + 1) % n) {
-        const uint8_t *d = m->ram + base + 16 * i;
-        uint64_t addr = 0;
-        for (int k = 0; k < 8; k++)
-            addr |= (uint64_t)d[k] << (8 * k);
-        if (addr < ring_end && addr + bsize > base)
+    for (uint32_t k = 0; k < used; k++)
+        if (rxs.addr[k] < ring_end && rxs.addr[k] + bsize > base)
             return;
-    }
-    for (uint32_t i = rdh0; i != rdh; i = (i + 1) % n) {
+    for (uint32_t k = 0; k < used; k++) {
+        uint32_t i = (rdh0 + k) % n;
         const uint8_t *d = m->ram + base + 16 * i;
-        uint32_t len = d[8] | (uint32_t)d[9] << 8;
-        FUZZ_CHECK(d[12] & 1, "receive descriptor %u consumed without DD", i);
+        uint32_t len = ld16le(d + 8);
+        FUZZ_CHECK(d[12] & 1, "receive descriptor %u (ring at %#llx) consumed without DD", i,
+                   (unsigned long long)base);
         FUZZ_CHECK(len <= bsize, "receive descriptor %u says %u bytes in a %u-byte buffer", i,
                    len, bsize);
     }
@@ -368,6 +392,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (; ops < MAX_OPS && !fz_done(&in) && sent < MAX_FRAMES; ops++) {
         uint8_t op = fz_u8(&in) % NOPS;
         uint32_t rdh0 = peek(RDH), tdh0 = peek(TDH);
+        /* the operations that make the device receive without a register write */
+        rxs.count = 0;
+        if (op == OP_FRAME || op == OP_CLOCK || op == OP_LINK || op == OP_PEER)
+            rx_snapshot(rdh0);
         uint32_t target = UINT32_MAX; /* the register the op writes, if any */
         bool regs_touched = true;
         bool reset = false; /* the op may put the heads anywhere itself */
@@ -465,6 +493,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (target == RDH || target == TDH || target == CTRL) /* CTRL.RST */
             reset = true;
 
+        if (fz_verbosity() > 1)
+            fprintf(stderr,
+                    "fuzz_e1000: op %d %d: RDH %u->%u TDH %u->%u RDT %u TDT %u RDLEN %u "
+                    "RCTL %#x TCTL %#x\n",
+                    ops, op, rdh0, peek(RDH), tdh0, peek(TDH), peek(RDT), peek(TDT), peek(RDLEN),
+                    peek(RCTL), peek(TCTL));
         const char *why = e1000_selfcheck(nic);
         FUZZ_CHECK(!why, "e1000_selfcheck after op %d: %s", op, why);
         /* Heads the device moves itself stay inside their ring. */
