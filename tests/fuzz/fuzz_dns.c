@@ -65,7 +65,7 @@ static int mtu;
 
 /* ---- the reference: the question section of a one-question query, as
  * net/dns.h promises to keep it (no compression, names up to 255 bytes) */
-static size_t question_len(const uint8_t *m, size_t len)
+FZ_HARNESS static size_t question_len(const uint8_t *m, size_t len)
 {
     if (len < 12 || m[4] != 0 || m[5] != 1)
         return 0;
@@ -107,7 +107,7 @@ static size_t dgram_len; /* from the last fragment, 0 until seen */
 static uint16_t frag_id;
 static int nfrags;
 
-static void emit(void *opaque, const uint8_t *f, size_t len)
+FZ_HARNESS static void emit(void *opaque, const uint8_t *f, size_t len)
 {
     (void)opaque;
     FUZZ_CHECK(len >= 14 + 20 && len <= 14 + (size_t)mtu, "reply frame of %zu bytes, MTU %d",
@@ -139,7 +139,7 @@ static void emit(void *opaque, const uint8_t *f, size_t len)
     }
 }
 
-static void check_reply_frames(const uint8_t *msg, size_t len, uint16_t port)
+FZ_HARNESS static void check_reply_frames(const uint8_t *msg, size_t len, uint16_t port)
 {
     DnsGuestQuery q;
     memcpy(q.mac, GUEST_MAC, 6);
@@ -173,7 +173,7 @@ static void check_reply_frames(const uint8_t *msg, size_t len, uint16_t port)
 }
 
 /* ---- the proxy's answers */
-static void on_reply(void *opaque, const void *ctx, const uint8_t *msg, size_t len)
+FZ_HARNESS static void on_reply(void *opaque, const void *ctx, const uint8_t *msg, size_t len)
 {
     (void)opaque;
     int k;
@@ -234,7 +234,7 @@ static void poll_proxy(DnsProxy *p)
     dns_proxy_dispatch(p, pfd, n);
 }
 
-static void drain(int k)
+FZ_HARNESS static void drain(int k)
 {
     for (;;) {
         uint8_t buf[512];

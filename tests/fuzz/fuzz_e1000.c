@@ -66,7 +66,7 @@ static bool peer_can_receive(NetClient *nc)
     return peer_ready;
 }
 
-static ssize_t peer_receive(NetClient *nc, const uint8_t *buf, size_t len)
+FZ_HARNESS static ssize_t peer_receive(NetClient *nc, const uint8_t *buf, size_t len)
 {
     (void)nc;
     FUZZ_CHECK(len >= 1 && len <= TX_MAX + 4, "frame of %zu bytes sent to the peer", len);
@@ -94,17 +94,17 @@ static void wr(uint32_t off, uint32_t v)
 {
     phys_write(m, MMIO_BASE + off, v, 2);
 }
-static uint32_t peek(uint32_t off)
+FZ_HARNESS static uint32_t peek(uint32_t off)
 {
     IoRegion *r = dev->bar[0].region;
     return r->read(r->opaque, off, 2);
 }
 
-static uint64_t ring_base(bool tx)
+FZ_HARNESS static uint64_t ring_base(bool tx)
 {
     return (uint64_t)peek(tx ? TDBAH : RDBAH) << 32 | (peek(tx ? TDBAL : RDBAL) & ~0xFu);
 }
-static uint32_t ring_count(bool tx)
+FZ_HARNESS static uint32_t ring_count(bool tx)
 {
     return (peek(tx ? TDLEN : RDLEN) & 0x000FFF80u) / 16;
 }
@@ -137,7 +137,7 @@ static void ram_write(uint64_t addr, const void *p, size_t len)
         dma_write(m, addr, p, len);
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n)
+FZ_HARNESS static void put_le(uint8_t *p, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++)
         p[i] = (uint8_t)(v >> (8 * i));
@@ -289,7 +289,7 @@ static void op_frame(FuzzIn *in)
     net_send(peer, f, len);
 }
 
-static uint32_t rx_buf_size(uint32_t rctl)
+FZ_HARNESS static uint32_t rx_buf_size(uint32_t rctl)
 {
     static const uint32_t normal[4] = {2048, 1024, 512, 256};
     static const uint32_t ext[4] = {2048, 16384, 8192, 4096};
@@ -300,13 +300,13 @@ static uint32_t rx_buf_size(uint32_t rctl)
 /* The buffer addresses of the receive descriptors the device may fill
  * during an operation, read before it: a buffer may overlap the ring, even
  * its own descriptor, and then what is in RAM afterwards is frame data. */
-#define RX_SNAP 512
+#define RX_SNAP 128
 static struct {
     uint32_t first, count; /* descriptors [first, first + count) mod the ring */
     uint64_t addr[RX_SNAP];
 } rxs;
 
-static void rx_snapshot(uint32_t rdh)
+FZ_HARNESS static void rx_snapshot(uint32_t rdh)
 {
     uint32_t n = ring_count(false);
     uint64_t base = ring_base(false);
@@ -325,7 +325,7 @@ static void rx_snapshot(uint32_t rdh)
  * done, and no longer than its buffer. Skipped when a buffer overlaps the
  * ring (the guest's own doing: data may overwrite a write-back), or when
  * more were filled than the snapshot holds. */
-static void check_rx_writeback(uint32_t rdh0, uint32_t rdh)
+FZ_HARNESS static void check_rx_writeback(uint32_t rdh0, uint32_t rdh)
 {
     uint32_t n = ring_count(false), rctl = peek(RCTL), bsize = rx_buf_size(rctl);
     uint64_t base = ring_base(false);

@@ -34,7 +34,7 @@ static struct {
     unsigned long packets;
 } out;
 
-static void out_byte(uint8_t b)
+FZ_HARNESS static void out_byte(uint8_t b)
 {
     switch (out.state) {
     case O_OUT:
@@ -73,7 +73,7 @@ static void out_byte(uint8_t b)
     }
 }
 
-static void out_write(void *opaque, const void *buf, size_t len)
+FZ_HARNESS static void out_write(void *opaque, const void *buf, size_t len)
 {
     (void)opaque;
     const uint8_t *p = buf;

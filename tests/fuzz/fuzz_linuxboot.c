@@ -50,7 +50,7 @@ static int load(Machine *m, const FzLoad *l, char *err, size_t errlen)
 }
 
 /* Fields of boot_params the loader writes itself, not copied from the image. */
-static bool loader_field(size_t off)
+FZ_HARNESS static bool loader_field(size_t off)
 {
     static const struct {
         size_t off, len;
@@ -62,7 +62,7 @@ static bool loader_field(size_t off)
     return false;
 }
 
-static void check(Machine *m, const FzLoad *l)
+FZ_HARNESS static void check(Machine *m, const FzLoad *l)
 {
     const uint8_t *k = l->kernel, *ram = m->ram;
     uint32_t ram_size = m->ram_size;

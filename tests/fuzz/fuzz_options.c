@@ -24,7 +24,7 @@
 
 static FILE *devnull;
 
-static bool in_argv(const char *s, int argc, char **argv)
+FZ_HARNESS static bool in_argv(const char *s, int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (s >= argv[i] && s <= argv[i] + strlen(argv[i]))
@@ -32,13 +32,13 @@ static bool in_argv(const char *s, int argc, char **argv)
     return false;
 }
 
-static void check_message(const char *what, const char *err, size_t errlen)
+FZ_HARNESS static void check_message(const char *what, const char *err, size_t errlen)
 {
     const char *bad = fz_bad_message(err, errlen);
     FUZZ_CHECK(!bad, "%s: message %s: '%.*s'", what, bad, (int)strnlen(err, errlen), err);
 }
 
-static void check_plan(const NetPlan *p, int ndevices)
+FZ_HARNESS static void check_plan(const NetPlan *p, int ndevices)
 {
     FUZZ_CHECK(p->nnetdevs >= 0 && p->nnics >= 0 && p->nwarnings >= 0, "negative counts");
     for (int i = 0; i < p->nwarnings; i++) {
@@ -101,7 +101,7 @@ static void check_plan(const NetPlan *p, int ndevices)
     }
 }
 
-static void check_config(const Options *o, int argc, char **argv)
+FZ_HARNESS static void check_config(const Options *o, int argc, char **argv)
 {
     const MachineConfig *c = &o->cfg;
     FUZZ_CHECK(c->ram_size >= OPT_RAM_MIN && c->ram_size <= OPT_RAM_MAX && !(c->ram_size % 8192),
