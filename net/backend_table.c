@@ -6,18 +6,23 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const NetBackend net_user_backend; /* net/user.c: libslirp */
+extern const NetBackend net_user_backend;   /* net/user.c: libslirp */
+extern const NetBackend net_socket_backend; /* net/socket.c */
+extern const NetBackend net_stream_backend; /* net/stream.c */
+extern const NetBackend net_dgram_backend;  /* net/dgram.c */
 
 const NetBackend *const net_backends[] = {
     &net_user_backend,
     &net_hubport_backend,
+    &net_socket_backend,
+    &net_stream_backend,
+    &net_dgram_backend,
     NULL,
 };
 
 const char *const net_backends_not_yet[] = {
-    "tap",    "bridge",     "socket",     "stream",    "dgram",        "vde",
-    "l2tpv3", "vhost-user", "vhost-vdpa", "netmap",    "af-xdp",       "vmnet-host",
-    "vmnet-shared", "vmnet-bridged", NULL,
+    "tap", "bridge", "vde", "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
+    "vmnet-host", "vmnet-shared", "vmnet-bridged", NULL,
 };
 
 const NetBackend *net_backend_find(const char *type)
