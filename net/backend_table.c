@@ -10,6 +10,8 @@ extern const NetBackend net_user_backend;   /* net/user.c: libslirp */
 extern const NetBackend net_socket_backend; /* net/socket.c */
 extern const NetBackend net_stream_backend; /* net/stream.c */
 extern const NetBackend net_dgram_backend;  /* net/dgram.c */
+extern const NetBackend net_tap_backend;    /* net/tap.c */
+extern const NetBackend net_bridge_backend; /* net/bridge.c: qemu-bridge-helper */
 
 const NetBackend *const net_backends[] = {
     &net_user_backend,
@@ -17,11 +19,13 @@ const NetBackend *const net_backends[] = {
     &net_socket_backend,
     &net_stream_backend,
     &net_dgram_backend,
+    &net_tap_backend,
+    &net_bridge_backend,
     NULL,
 };
 
 const char *const net_backends_not_yet[] = {
-    "tap", "bridge", "vde", "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
+    "vde", "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
     "vmnet-host", "vmnet-shared", "vmnet-bridged", NULL,
 };
 
