@@ -12,6 +12,7 @@ extern const NetBackend net_stream_backend; /* net/stream.c */
 extern const NetBackend net_dgram_backend;  /* net/dgram.c */
 extern const NetBackend net_tap_backend;    /* net/tap.c */
 extern const NetBackend net_bridge_backend; /* net/bridge.c: qemu-bridge-helper */
+extern const NetBackend net_vde_backend;    /* net/vde.c: libvdeplug */
 
 const NetBackend *const net_backends[] = {
     &net_user_backend,
@@ -21,11 +22,12 @@ const NetBackend *const net_backends[] = {
     &net_dgram_backend,
     &net_tap_backend,
     &net_bridge_backend,
+    &net_vde_backend,
     NULL,
 };
 
 const char *const net_backends_not_yet[] = {
-    "vde", "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
+    "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
     "vmnet-host", "vmnet-shared", "vmnet-bridged", NULL,
 };
 
