@@ -599,8 +599,14 @@ static bool in_deliver(NetSock *s)
                 return false; /* the connection ended meanwhile */
         }
     }
-    if (s->in_start == s->in_end)
-        s->in_start = s->in_end = 0;
+    /* What is left (at most part of one frame, or frames the NIC cannot take
+     * yet) moves to the front, so that the buffer always has room to read
+     * the rest of a frame into. */
+    if (s->in_start) {
+        memmove(s->in, s->in + s->in_start, s->in_end - s->in_start);
+        s->in_end -= s->in_start;
+        s->in_start = 0;
+    }
     return true;
 }
 
@@ -614,11 +620,6 @@ static bool in_frame_ready(const NetSock *s)
 
 static void in_read(NetSock *s)
 {
-    if (s->in_start && s->in_end > IN_CAP / 2) {
-        memmove(s->in, s->in + s->in_start, s->in_end - s->in_start);
-        s->in_end -= s->in_start;
-        s->in_start = 0;
-    }
     size_t room = IN_CAP - s->in_end;
     if (!room)
         return;
