@@ -10,6 +10,7 @@
  * killed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -35,8 +36,17 @@ typedef struct Dump {
     int fd;
     uint32_t maxlen;
     char *file;
+    char *id;
     bool failed;
 } Dump;
+
+static void dump_describe(NetFilter *f, char *buf, size_t len)
+{
+    Dump *d = f->opaque;
+    snprintf(buf, len, ",queue=%s,status=%s,maxlen=%u,file=%s",
+             f->dirs == NET_FILTER_ALL ? "all" : f->dirs == NET_FILTER_RX ? "rx" : "tx",
+             f->enabled ? "on" : "off", d->maxlen, d->file);
+}
 
 static void dump_frame(NetFilter *f, NetClient *nc, int dir, const uint8_t *buf, size_t len)
 {
@@ -66,6 +76,7 @@ static void dump_cleanup(NetFilter *f)
     if (d->fd >= 0)
         close(d->fd);
     free(d->file);
+    free(d->id);
     free(d);
 }
 
@@ -170,6 +181,10 @@ static int dump_create(Machine *m, const char *id, const void *conf, char *err, 
     d->fd = fd;
     d->maxlen = c->maxlen;
     d->file = wb_strdup(c->file);
+    d->id = wb_strdup(id);
+    d->f.id = d->id;
+    d->f.type = "filter-dump";
+    d->f.describe = dump_describe;
     d->f.dirs = c->dirs;
     d->f.enabled = c->enabled;
     d->f.frame = dump_frame;

@@ -99,8 +99,11 @@ void net_set_link(NetClient *nc, bool up);
  * no filter, as in QEMU. */
 enum { NET_FILTER_RX = 1, NET_FILTER_TX = 2, NET_FILTER_ALL = 3 };
 struct NetFilter {
+    const char *id, *type; /* for info network: "f0", "filter-dump" */
     int dirs;     /* NET_FILTER_RX, NET_FILTER_TX or both */
     bool enabled; /* status=on|off */
+    /* Its options after the type, for info network (",file=x.pcap"); may be NULL. */
+    void (*describe)(NetFilter *f, char *buf, size_t len);
     void (*frame)(NetFilter *f, NetClient *nc, int dir, const uint8_t *buf, size_t len);
     void (*cleanup)(NetFilter *f); /* frees f (with the client, or net_filter_remove) */
     void *opaque;
@@ -108,6 +111,11 @@ struct NetFilter {
 };
 /* Appends f to nc's filters; nc owns it from now on. */
 void net_filter_add(NetClient *nc, NetFilter *f);
+
+/* QEMU's `info network`: the hubs with what is plugged into each port, then
+ * every NIC with its backend and every backend alone, one line each (and
+ * a client's filters under it), through out. */
+void net_info_network(Machine *m, void (*out)(void *opaque, const char *line), void *opaque);
 
 /* A hub: frames arriving on one port go out of every other port. */
 NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name);

@@ -1006,6 +1006,9 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
     }
     u->m = m;
     u->nc = net_client_new(m, &user_info, name, u);
+    char netbuf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &c->net, netbuf, sizeof netbuf);
+    net_client_set_info(u->nc, "net=%s,restrict=%s", netbuf, c->restricted ? "on" : "off");
 
     SlirpConfig cfg = {
         .version = 4,
