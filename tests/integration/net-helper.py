@@ -11,8 +11,8 @@
       two DNS servers on 127.0.0.1: a bad one that REFUSES every query and a
       good one that answers wirebox-test.example A 192.0.2.123, each over UDP
       and TCP on one port. Writes DIR/resolv.conf (the bad one first, with
-      wirebox's IPV4:PORT syntax), DIR/ready, and DIR/counts ("bad N good M
-      tcp-bad N tcp-good M") after every query.
+      wirebox's IPV4:PORT syntax), DIR/ready, and after every query
+      DIR/counts ("bad N good M", UDP) and DIR/counts-tcp (the same over TCP).
 """
 import os
 import select
@@ -147,11 +147,12 @@ def dns_servers(directory, seconds):
     lock = threading.Lock()
 
     def save():
-        tmp = os.path.join(directory, "counts.tmp")
-        with open(tmp, "w") as f:
-            f.write("bad %d good %d tcp-bad %d tcp-good %d\n" %
-                    (counts[bad], counts[good], counts[bad_tcp], counts[good_tcp]))
-        os.replace(tmp, os.path.join(directory, "counts"))
+        for name, line in (("counts", "bad %d good %d\n" % (counts[bad], counts[good])),
+                           ("counts-tcp", "bad %d good %d\n" % (counts[bad_tcp], counts[good_tcp]))):
+            tmp = os.path.join(directory, name + ".tmp")
+            with open(tmp, "w") as f:
+                f.write(line)
+            os.replace(tmp, os.path.join(directory, name))
 
     def serve_tcp(listener, conn):
         # [len][query] after [len][query], each answered, until the peer closes.

@@ -25,7 +25,8 @@ case " $RESULT_DETAIL " in
 *) fail "wirebox-test.example resolved to '$RESULT_DETAIL', not 192.0.2.123" ;;
 esac
 expect "WIREBOX-DNS-TCP: 192.0.2.123" "the answer over TCP"
-read -r _ bad _ good _ tbad _ tgood <"$NET_TMP/counts"
+read -r _ bad _ good <"$NET_TMP/counts"
+read -r _ tbad _ tgood <"$NET_TMP/counts-tcp"
 note "queries: bad nameserver $bad (TCP $tbad), good nameserver $good (TCP $tgood)"
 [ "$bad" -ge 1 ] || fail "the bad nameserver was never asked (the test proves nothing)"
 [ "$good" -ge 1 ] || fail "the good nameserver was never asked"
