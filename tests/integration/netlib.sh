@@ -117,6 +117,10 @@ start_guest() {
     local name=$1 ns=$2 append=$3 wrap=()
     shift 3
     [ "$ns" = - ] || wrap=(ip netns exec "$ns")
+    # Emptied here, not by the background job's redirection: a wait_log right
+    # after this must not find the previous run's lines.
+    : >"$LOGDIR/$name.log"
+    : >"$LOGDIR/$name.log.stderr"
     "${wrap[@]}" "${GUEST_WRAP[@]}" timeout --kill-after=10 "$WB_TIMEOUT" "$WIREBOX" -m 256 \
         -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.gz" -append "console=ttyS0 nokaslr $append" \
         -nographic -no-reboot "$@" \

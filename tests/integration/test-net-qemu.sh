@@ -46,6 +46,7 @@ done
 
 PEER="wb.cmd=peer wb.ifs=eth0,eth1,eth2 wb.bytes=1048576"
 # Q: the servers of both wires; serves the data and waits for W to finish.
+: >"$LOGDIR/qemu.log"
 ip netns exec "$NS" timeout --kill-after=10 "$WB_TIMEOUT" "$QEMU" -m 256 -accel tcg \
     -kernel "$GUEST/vmlinuz" -initrd "$GUEST/initrd.gz" \
     -append "console=ttyS0 nokaslr $PEER wb.ip=10.0.31.2/24,10.0.32.2/24,dhcp wb.peer=10.0.31.1,10.0.32.1,- wb.serve=on" \
