@@ -49,7 +49,11 @@ for mac in 52:54:00:12:34:56 52:54:00:12:34:57; do
         esac
     done
 done
-fields "dhcp.option.dhcp == 5" dhcp.ip.your | grep -qx 10.0.2.15 || fail "no DHCP ACK for 10.0.2.15"
+acks=$(fields "dhcp.option.dhcp == 5" dhcp.ip.your | sort -u | tr '\n' ' ')
+case " $acks" in
+*" 10.0.2.15 "*) ;;
+*) fail "no DHCP ACK for 10.0.2.15 (ACKs for: $acks)" ;;
+esac
 requests=$(fields "icmp.type == 8 && ip.dst == 10.0.2.2" icmp.seq | wc -l)
 replies=$(fields "icmp.type == 0 && ip.src == 10.0.2.2" icmp.seq | wc -l)
 [ "$requests" -ge 3 ] && [ "$replies" -ge 3 ] ||
