@@ -67,9 +67,16 @@ int main(int argc, char **argv)
         device_list_print_help(&o.devices, stdout);
         return 0;
     }
+    if (o.objects.help) {
+        object_list_print_help(&o.objects, stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
     if (!cfg->kernel && !cfg->bios)
         return die("no -kernel or -bios given; nothing to boot");
+
+    if (drive_config_open(&o.drives, cfg->ide, err, sizeof err) != 0)
+        return die(err);
 
     CharDev *serial[MAX_SERIAL] = {NULL};
     for (int i = 0; i < cfg->nserial; i++)
@@ -80,17 +87,20 @@ int main(int argc, char **argv)
     Machine *m = machine_new_pc(cfg, serial);
     if (!m) {
         fprintf(stderr, "wirebox: cannot allocate %u MiB of guest RAM\n", cfg->ram_size >> 20);
+        drive_config_close(cfg->ide);
         return 1;
     }
     the_machine = m;
     /* Devices before the firmware, which sets up the PCI devices it finds. */
-    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0) {
+    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
+        objects_create(m, &o.objects, err, sizeof err) != 0) {
         fprintf(stderr, "wirebox: %s\n", err);
         net_cleanup(m);
         for (int i = 0; i < MAX_SERIAL; i++)
             chardev_close(serial[i]);
         the_machine = NULL;
         machine_free(m);
+        drive_config_close(cfg->ide);
         return 1;
     }
 
@@ -136,7 +146,9 @@ int main(int argc, char **argv)
         chardev_close(serial[i]);
     the_machine = NULL;
     net_cleanup(m);
+    object_list_free(&o.objects);
     bios_free(m);
     machine_free(m);
+    drive_config_close(cfg->ide); /* flushes what the guest wrote */
     return status;
 }

@@ -4,9 +4,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "block/drive.h"
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -21,6 +23,8 @@ typedef struct Options {
     bool version;        /* -version seen: print options_version, exit 0 */
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
+    DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
