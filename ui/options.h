@@ -8,6 +8,7 @@
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -23,6 +24,7 @@ typedef struct Options {
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
     DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
