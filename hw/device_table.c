@@ -4,8 +4,10 @@
 #include "hw/device.h"
 
 extern const DeviceModel e1000_device; /* hw/e1000.c: Intel 82540EM */
+extern const DeviceModel rtl8139_device; /* hw/rtl8139.c: Realtek RTL8139C+/C */
 
 const DeviceModel *const device_models[] = {
     &e1000_device,
+    &rtl8139_device,
     NULL,
 };
