@@ -10,6 +10,7 @@
 #include "ui/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
+#include "ui/console.h"
 #include "ui/options.h"
 
 static Machine *the_machine;
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
                    "stdio)");
         for (int i = 0; i < MAX_SERIAL; i++)
             chardev_attach(serial[i], m, pc_board(m)->uart[i]);
+        console_install_dump_signal(m);
         GdbStub *gdb = NULL;
         if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
             !(gdb = gdbstub_listen(m, cfg->gdb, err, sizeof err))) {
