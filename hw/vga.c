@@ -312,10 +312,11 @@ static void vbe_enable(Vga *v, uint16_t val)
     if ((val & VBE_DISPI_ENABLED) && !(old & VBE_DISPI_ENABLED)) {
         vbe_fixup(v);
         if (!(val & VBE_DISPI_NOCLEARMEM)) {
+            /* yres lines from the start of memory (vbe_fixup: they fit) */
             uint64_t n = (uint64_t)v->vbe[VBE_DISPI_INDEX_YRES] * v->vbe_line_offset;
-            memset(v->vram + v->vbe_start, 0, n);
+            memset(v->vram, 0, n);
             for (uint64_t p = 0; p < n; p += 4096)
-                mark(v, (uint32_t)(v->vbe_start + p));
+                mark(v, (uint32_t)p);
         }
         /* The legacy side as a VBE BIOS leaves it: graphics, 64 KiB banked
          * window at 0xA0000, chain-4 (packed pixels) or planar (4 bpp). */
@@ -329,6 +330,7 @@ static void vbe_enable(Vga *v, uint16_t val)
             v->sr[VGA_SEQ_MEMORY_MODE] |= VGA_SR04_CHN_4M;
         }
         v->sr[VGA_SEQ_CLOCK_MODE] &= ~VGA_SR01_CLOCK_DIV2;
+        v->sr[VGA_SEQ_PLANE_WRITE] = 0x0F;
         windows_update(v);
     }
     v->dac_8bit = val & VBE_DISPI_8BIT_DAC;
@@ -406,10 +408,12 @@ static void vbe_port_write(void *opaque, uint32_t off, uint32_t val, int size_lo
 static const uint8_t sr_mask[8] = {0x03, 0x3d, 0x0f, 0x3f, 0x0e, 0x00, 0x00, 0xff};
 static const uint8_t gr_mask[16] = {0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff};
 
+static int vde(const Vga *v);
+
 static uint64_t frame_ns(const Vga *v)
 {
     /* 70 Hz for the 400-line modes (text, 13h), 60 Hz otherwise. */
-    if (!vbe_enabled(v) && v->mode.height == 400)
+    if (!vbe_enabled(v) && vde(v) + 1 == 400)
         return 1000000000ull / 70;
     return 1000000000ull / 60;
 }
@@ -442,8 +446,8 @@ static uint8_t vga_ioport_read(Vga *v, uint32_t port)
     if (port_ignored(v, port))
         return 0xFF;
     switch (port) {
-    case VGA_ATT_W:
-        return v->ar_flip ? 0 : v->ar_index;
+    case VGA_ATT_W: /* the address register, whatever the flip-flop says */
+        return v->ar_index;
     case VGA_ATT_R: {
         int i = v->ar_index & 0x1F;
         return i < VGA_ATC_COUNT ? v->ar[i] : 0;
