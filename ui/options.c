@@ -462,6 +462,12 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         return 1;
     net_plan_free(plan);
 
+    /* A VGA given with -device replaces the default one, as in QEMU. */
+    for (int i = 0; i < o->devices.n; i++)
+        if (!strncmp(o->devices.text[i], "VGA", 3) &&
+            (o->devices.text[i][3] == ',' || !o->devices.text[i][3]))
+            o->cfg.vga_none = true;
+
     /* The window by default, as QEMU opens one: when a display is there to
      * show it and SDL2 is built in. */
 #ifdef WIREBOX_HAVE_SDL

@@ -214,8 +214,10 @@ static void frame(SdlUi *u)
                                    s->width, s->height);
         u->tw = s->width;
         u->th = s->height;
-        if (!u->fullscreen)
+        if (!u->fullscreen) { /* the guest's new mode, all of it on the screen */
             SDL_SetWindowSize(u->win, s->width, s->height);
+            SDL_SetWindowPosition(u->win, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED);
+        }
         d.y0 = 0;
         d.y1 = s->height;
     }

@@ -87,7 +87,7 @@ start_xvfb() {
     for n in $(seq 90 120); do
         [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] || break
     done
-    Xvfb ":$n" -screen 0 1280x1024x24 -nolisten tcp >"$LOGDIR/xvfb.log" 2>&1 &
+    Xvfb ":$n" -screen 0 1600x1200x24 -nolisten tcp >"$LOGDIR/xvfb.log" 2>&1 &
     XVFB_PID=$!
     export DISPLAY=:$n
     for ((i = 0; i < 100; i++)); do

@@ -210,6 +210,8 @@ START_TEST(test_display)
                      0);
     ck_assert(o.cfg.vga_none);
     ck_assert_str_eq(o.cfg.name, "web1");
+    ck_assert_int_eq(parse("-kernel", "k", "-device", "VGA,addr=5", NULL), 0);
+    ck_assert(o.cfg.vga_none); /* the -device VGA replaces the default one */
     ck_assert_int_eq(parse("-kernel", "k", "-vga", "none", "-vga", "std", "-name", "db", NULL), 0);
     ck_assert(!o.cfg.vga_none);
     ck_assert_str_eq(o.cfg.name, "db");
