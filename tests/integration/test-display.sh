@@ -32,9 +32,10 @@ grep -q "Width: 1024" "$LOGDIR/xwininfo.txt" && grep -q "Height: 768" "$LOGDIR/x
 note "window 'wbtest - wirebox' is 1024x768, the guest's mode"
 
 # Typed into the window, run by the shell on tty1, answered on the serial console.
+# (XTEST into the focused window, as a keyboard would: no synthetic events)
 xdotool windowfocus --sync "$WIN"
-xdotool type --window "$WIN" --delay 60 'echo WB-TYPED-$((6*7))'
-xdotool key --window "$WIN" Return
+xdotool type --delay 60 'echo WB-TYPED-$((6*7))'
+xdotool key Return
 wait_for "WB-TYPED-42" 60
 note "keys typed into the window reached the guest's shell"
 
