@@ -8,6 +8,7 @@
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -25,6 +26,7 @@ typedef struct Options {
     DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
     bool display_given;  /* -display was given (otherwise the default applies) */
     bool window_close_quits; /* -display sdl,window-close=on|off (default on) */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
