@@ -41,6 +41,12 @@
 
 /* Other boot_params offsets */
 #define BP_EXT_MEM_K 0x002 /* screen_info.ext_mem_k */
+#define BP_VIDEO_MODE 0x006  /* screen_info.orig_video_mode */
+#define BP_VIDEO_COLS 0x007
+#define BP_VIDEO_EGA_BX 0x00A
+#define BP_VIDEO_LINES 0x00E
+#define BP_VIDEO_IS_VGA 0x00F
+#define BP_VIDEO_POINTS 0x010
 #define BP_ALT_MEM_K 0x1E0
 #define BP_E820_ENTRIES 0x1E8
 #define BP_E820_TABLE 0x2D0
@@ -139,7 +145,17 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
     if (m->rom_size)
         e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);
-    /* screen_info stays zero: no VGA text console; the kernel uses dummycon. */
+    /* screen_info: the 80x25 colour text mode firmware_setup left on the VGA
+     * (vgacon); without a VGA it stays zero and the kernel uses dummycon. */
+    PcBoard *board = pc_board(m);
+    if (board && board->vga) {
+        bp[BP_VIDEO_MODE] = 3;
+        bp[BP_VIDEO_COLS] = 80;
+        bp[BP_VIDEO_LINES] = 25;
+        bp[BP_VIDEO_IS_VGA] = 1;
+        st16le(bp + BP_VIDEO_EGA_BX, 0x0003); /* colour, 256 KiB (INT 10h AH=12h BL=10h) */
+        st16le(bp + BP_VIDEO_POINTS, 16);
+    }
     write_rng_seed(m, bp);
     bios_ram_write(m, LINUX_BOOT_PARAMS_ADDR, bp, sizeof bp);
 
