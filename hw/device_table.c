@@ -3,9 +3,13 @@
  * DeviceModel, see hw/device.h) and one line here. */
 #include "hw/device.h"
 
-extern const DeviceModel e1000_device; /* hw/e1000.c: Intel 82540EM */
+extern const DeviceModel e1000_device;    /* hw/e1000.c: Intel 82540EM */
+extern const DeviceModel debugexit_device; /* hw/debugexit.c: isa-debug-exit */
+extern const DeviceModel debugcon_device;  /* hw/debugcon.c: isa-debugcon */
 
 const DeviceModel *const device_models[] = {
     &e1000_device,
+    &debugexit_device,
+    &debugcon_device,
     NULL,
 };

@@ -455,16 +455,20 @@ static void loop_poll(Machine *m, uint64_t timeout_ns)
 void machine_request_reset(Machine *m)
 {
     m->reset_requested = true;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_request_shutdown(Machine *m, int exit_code)
 {
     m->shutdown_requested = true;
     m->exit_code = exit_code;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_set_a20(Machine *m, bool enabled)
@@ -504,6 +508,17 @@ void machine_set_ferr_line(Machine *m, IrqLine line)
 void machine_ferr(Machine *m, int level)
 {
     irq_set(&m->ferr_line, level);
+}
+
+void machine_set_chardev_lookup(Machine *m, ChardevLookup lookup, void *opaque)
+{
+    m->chardev_lookup = lookup;
+    m->chardev_lookup_opaque = opaque;
+}
+
+CharDev *machine_chardev(Machine *m, const char *id)
+{
+    return m->chardev_lookup ? m->chardev_lookup(m->chardev_lookup_opaque, id) : NULL;
 }
 
 /* ------------------------------------------------------------------ the debugger's hold */
@@ -660,18 +675,18 @@ void machine_step(Machine *m)
             if (deadline != UINT64_MAX)
                 m->skipped_ns += delta;
             loop_poll(m, 0);
-        } else {
-            uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
-            uint64_t t0 = host_now_ns();
-            loop_poll(m, wait);
-            uint64_t slept = host_now_ns() - t0;
-            m->idle_host_ns += slept;
-            if (m->icount_shift >= 0)
-                m->skipped_ns += slept < wait ? slept : wait;
-            else
-                m->v_base += slept; /* no instructions ran: time is host time */
-            clock_resync(m, false);
+            return;
         }
+        uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
+        uint64_t t0 = host_now_ns();
+        loop_poll(m, wait);
+        uint64_t slept = host_now_ns() - t0;
+        m->idle_host_ns += slept;
+        if (m->icount_shift >= 0)
+            m->skipped_ns += slept < wait ? slept : wait;
+        else
+            m->v_base += slept; /* no instructions ran: time is host time */
+        clock_resync(m, false);
         return;
     }
 

@@ -146,6 +146,19 @@ void machine_set_debug_hook(Machine *m, void (*hook)(Machine *m, void *opaque), 
 /* Removes the hook if it is the one registered with opaque. */
 void machine_clear_debug_hook(Machine *m, void *opaque);
 
+/* ---- Character devices: what a UART writes goes to a CharDev. */
+typedef struct CharDev {
+    void (*write)(void *opaque, const uint8_t *buf, size_t len);
+    void *opaque;
+} CharDev;
+
+/* The front end's chardevs (ui/chardev.h) as devices get them: a device
+ * with chardev=ID is handed machine_chardev(m, ID) in its DeviceContext
+ * (NULL: no lookup registered, or no such chardev). */
+typedef CharDev *(*ChardevLookup)(void *opaque, const char *id);
+void machine_set_chardev_lookup(Machine *m, ChardevLookup lookup, void *opaque);
+CharDev *machine_chardev(Machine *m, const char *id);
+
 /* ---- The machine itself. */
 
 #define MAX_FDS 64
@@ -236,6 +249,9 @@ struct Machine {
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);
     void *on_reset_opaque;
+    /* Chardevs for devices (machine_chardev) */
+    ChardevLookup chardev_lookup;
+    void *chardev_lookup_opaque;
     /* Hook run between CPU slices (the debugger) */
     void (*on_debug)(Machine *m, void *opaque);
     void *on_debug_opaque;
@@ -255,11 +271,3 @@ int machine_run(Machine *m);
  * poll fds (blocking if the CPU is halted). For tests. */
 void machine_step(Machine *m);
 uint64_t host_now_ns(void);
-
-/* ---- Character devices: what a UART writes goes to a CharDev. */
-typedef struct CharDev {
-    void (*write)(void *opaque, const uint8_t *buf, size_t len);
-    void *opaque;
-} CharDev;
-
-
