@@ -389,6 +389,16 @@ void loop_kick(Machine *m)
     }
 }
 
+void loop_host_pending(Machine *m)
+{
+    m->host_pending = true;
+}
+
+bool loop_host_pending_wanted(const Machine *m)
+{
+    return m->probe_pending;
+}
+
 void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque)
 {
     if (m->npoll_hooks >= MAX_POLL_HOOKS) {
@@ -639,6 +649,29 @@ void machine_reset(Machine *m)
         m->on_reset(m, m->on_reset_opaque);
 }
 
+/* -icount sleep=off, the CPU idle: jump the virtual clock to the next
+ * deadline, unless a source expects a reply from the host (it called
+ * loop_host_pending from its poll fill) or nothing at all is due: then the
+ * caller waits in real time and the clock follows host time, as with
+ * sleep=on, so that a guest waiting for the host (a TCP peer, a DNS server,
+ * hostfwd traffic) does not see its timeouts expire before the host could
+ * answer. Returns true if it jumped (or the poll woke the CPU). */
+static bool idle_skip(Machine *m)
+{
+    m->host_pending = false;
+    m->probe_pending = true;
+    loop_poll(m, 0);
+    m->probe_pending = false;
+    if (!cpu_is_idle(m->cpu))
+        return true; /* the poll brought work: run it now */
+    uint64_t now = clock_ns(m), deadline = timer_next_deadline(m);
+    if (m->host_pending || deadline == UINT64_MAX)
+        return false;
+    if (deadline > now)
+        m->skipped_ns += deadline - now;
+    return true;
+}
+
 void machine_step(Machine *m)
 {
     CPU *c = m->cpu;
@@ -670,13 +703,8 @@ void machine_step(Machine *m)
     uint64_t delta = deadline > now ? deadline - now : 0;
 
     if (cpu_is_idle(c)) {
-        if (m->icount_shift >= 0 && !m->icount_sleep) {
-            /* Nothing can happen before the next deadline: jump to it. */
-            if (deadline != UINT64_MAX)
-                m->skipped_ns += delta;
-            loop_poll(m, 0);
+        if (m->icount_shift >= 0 && !m->icount_sleep && idle_skip(m))
             return;
-        }
         uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
         uint64_t t0 = host_now_ns();
         loop_poll(m, wait);

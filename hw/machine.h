@@ -110,6 +110,19 @@ typedef int (*LoopPollFill)(void *opaque, struct pollfd *pfd, int max, uint64_t 
 typedef void (*LoopPollDispatch)(void *opaque, struct pollfd *pfd, int n, bool error);
 void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque);
 void loop_remove_poll_hook(Machine *m, void *opaque);
+/* Virtual time while the guest waits for the host. With -icount
+ * shift=N,sleep=off an idle CPU jumps the virtual clock to its next
+ * deadline at once: a halted guest costs no wall time. A guest waiting for
+ * a reply from the host (a TCP peer behind the user backend, a DNS server)
+ * would see its timeouts expire long before the host could answer, so a
+ * source that expects such a reply says so from its poll fill:
+ * loop_host_pending_wanted(m) is true while the idle loop asks (checking is
+ * needed only then), and loop_host_pending(m) makes that idle period wait
+ * for host events in real time, the virtual clock following host time (as
+ * with sleep=on, never past the next deadline). When no source is pending
+ * the jumps resume. */
+bool loop_host_pending_wanted(const Machine *m);
+void loop_host_pending(Machine *m);
 
 /* ---- Device state is allocated from the machine, zeroed, and freed with it
  * (machine_free). Exits with a message if memory runs out. */
@@ -221,6 +234,8 @@ struct Machine {
     int wake_pipe[2];
     PollHook poll_hooks[MAX_POLL_HOOKS];
     int npoll_hooks;
+    bool probe_pending; /* the idle loop asks: is a host reply pending? */
+    bool host_pending;  /* a source said yes (loop_host_pending) */
 
     /* Network clients (net/net.c), in creation order */
     struct NetClient *net_clients;

@@ -562,6 +562,7 @@ struct UserNet {
     struct pollfd *pfd;
     int npfd, max, nslirp, ndns;
     bool can_rx;
+    bool probe, exchange; /* the idle loop asks whether a host reply is pending; one is */
 };
 
 /* ------------------------------------------------------------------ libslirp callbacks */
@@ -676,9 +677,23 @@ static const SlirpCb slirp_callbacks = {
 
 /* ------------------------------------------------------------------ the poll hook */
 
+/* A TCP connection to a host peer (not a hostfwd listener): the guest
+ * may be waiting for that peer (hw/machine.h loop_host_pending). */
+static bool is_host_connection(int fd)
+{
+    int type = 0, listening = 0;
+    socklen_t l = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0 || type != SOCK_STREAM)
+        return false;
+    l = sizeof listening;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l) == 0 && !listening;
+}
+
 static int cb_add_poll(int fd, int events, void *opaque)
 {
     UserNet *u = opaque;
+    if (u->probe && !u->exchange && is_host_connection(fd))
+        u->exchange = true;
     short ev = 0;
     /* While the guest side cannot take frames, host sockets are not read:
      * their data waits in the host kernel, nothing is dropped. */
@@ -721,6 +736,8 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
     u->npfd = 0;
     u->max = max;
     u->can_rx = net_peer_can_receive(u->nc);
+    u->probe = loop_host_pending_wanted(u->m);
+    u->exchange = false;
     uint64_t ms = *timeout_ns / 1000000ull;
     uint32_t tmo = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
     slirp_pollfds_fill(u->slirp, &tmo, cb_add_poll, u);
@@ -742,7 +759,12 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
         if (f->nout)
             ev |= POLLOUT;
         u->pfd[u->npfd++] = (struct pollfd){.fd = f->fd, .events = ev};
+        u->exchange |= f->nout > 0;
     }
+    /* Open TCP connections, DNS queries in flight: the guest may be waiting
+     * for the host, so virtual time must not jump ahead of it. */
+    if (u->probe && (u->exchange || u->ndns > 0))
+        loop_host_pending(u->m);
     return u->npfd;
 }
 
