@@ -394,6 +394,11 @@ void loop_host_pending(Machine *m)
     m->host_pending = true;
 }
 
+void loop_host_may_call(Machine *m)
+{
+    m->host_may_call = true;
+}
+
 bool loop_host_pending_wanted(const Machine *m)
 {
     return m->probe_pending;
@@ -649,27 +654,34 @@ void machine_reset(Machine *m)
         m->on_reset(m, m->on_reset_opaque);
 }
 
-/* -icount sleep=off, the CPU idle: jump the virtual clock to the next
- * deadline, unless a source expects a reply from the host (it called
- * loop_host_pending from its poll fill) or nothing at all is due: then the
- * caller waits in real time and the clock follows host time, as with
- * sleep=on, so that a guest waiting for the host (a TCP peer, a DNS server,
- * hostfwd traffic) does not see its timeouts expire before the host could
- * answer. Returns true if it jumped (or the poll woke the CPU). */
-static bool idle_skip(Machine *m)
+/* -icount sleep=off, the CPU idle: how fast virtual time may pass while
+ * waiting for the host, in virtual ns per host ns; 0 if it jumped to the
+ * next deadline (or the poll woke the CPU) and there is nothing to wait for.
+ * A source that expects a reply from the host (loop_host_pending) gets
+ * real time (1); one the host may call at any moment (loop_host_may_call)
+ * gets at most LOOP_PACE times host time; otherwise the clock jumps. A CPU
+ * with no deadline at all and nothing pending waits for the host with the
+ * clock standing still (IDLE_FROZEN), which keeps such runs deterministic. */
+#define IDLE_FROZEN UINT64_MAX
+
+static uint64_t idle_rate(Machine *m)
 {
-    m->host_pending = false;
+    m->host_pending = m->host_may_call = false;
     m->probe_pending = true;
     loop_poll(m, 0);
     m->probe_pending = false;
     if (!cpu_is_idle(m->cpu))
-        return true; /* the poll brought work: run it now */
+        return 0; /* the poll brought work: run it now */
     uint64_t now = clock_ns(m), deadline = timer_next_deadline(m);
-    if (m->host_pending || deadline == UINT64_MAX)
-        return false;
+    if (m->host_pending)
+        return 1;
+    if (deadline == UINT64_MAX)
+        return IDLE_FROZEN;
+    if (m->host_may_call)
+        return LOOP_PACE;
     if (deadline > now)
         m->skipped_ns += deadline - now;
-    return true;
+    return 0;
 }
 
 void machine_step(Machine *m)
@@ -703,15 +715,24 @@ void machine_step(Machine *m)
     uint64_t delta = deadline > now ? deadline - now : 0;
 
     if (cpu_is_idle(c)) {
-        if (m->icount_shift >= 0 && !m->icount_sleep && idle_skip(m))
-            return;
-        uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
+        uint64_t rate = 1; /* virtual ns per host ns while waiting */
+        if (m->icount_shift >= 0 && !m->icount_sleep) {
+            if (!(rate = idle_rate(m)))
+                return;
+            now = clock_ns(m);
+            deadline = timer_next_deadline(m);
+            delta = deadline > now ? deadline - now : 0;
+        }
+        uint64_t wait = deadline == UINT64_MAX || rate == IDLE_FROZEN ? 100000000ull
+                                                                       : (delta + rate - 1) / rate;
         uint64_t t0 = host_now_ns();
         loop_poll(m, wait);
         uint64_t slept = host_now_ns() - t0;
         m->idle_host_ns += slept;
-        if (m->icount_shift >= 0)
-            m->skipped_ns += slept < wait ? slept : wait;
+        if (m->icount_shift >= 0 && rate != IDLE_FROZEN) {
+            uint64_t cap = deadline == UINT64_MAX ? wait * rate : delta;
+            m->skipped_ns += slept * rate < cap ? slept * rate : cap;
+        }
         else
             m->v_base += slept; /* no instructions ran: time is host time */
         clock_resync(m, false);

@@ -112,17 +112,26 @@ void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch
 void loop_remove_poll_hook(Machine *m, void *opaque);
 /* Virtual time while the guest waits for the host. With -icount
  * shift=N,sleep=off an idle CPU jumps the virtual clock to its next
- * deadline at once: a halted guest costs no wall time. A guest waiting for
- * a reply from the host (a TCP peer behind the user backend, a DNS server)
- * would see its timeouts expire long before the host could answer, so a
- * source that expects such a reply says so from its poll fill:
- * loop_host_pending_wanted(m) is true while the idle loop asks (checking is
- * needed only then), and loop_host_pending(m) makes that idle period wait
- * for host events in real time, the virtual clock following host time (as
- * with sleep=on, never past the next deadline). When no source is pending
- * the jumps resume. */
+ * deadline at once: a halted guest costs no wall time, and a run with no
+ * outside events is deterministic. A guest waiting for the host would see
+ * its timeouts expire long before the host could act, so sources say what
+ * they expect from their poll fill (loop_host_pending_wanted(m) is true
+ * while the idle loop asks; checking is needed only then):
+ *   loop_host_pending(m): a reply from the host may come (an open TCP
+ *     connection to a host peer, a DNS query in flight): the idle period
+ *     waits for host events in real time and the virtual clock follows host
+ *     time, as with sleep=on;
+ *   loop_host_may_call(m): a host peer may start talking at any moment (a
+ *     hostfwd listener): the virtual clock runs at most LOOP_PACE times host
+ *     time while idle, so a host client has 1/LOOP_PACE of any guest timeout
+ *     to arrive.
+ * When no source says either the jumps resume. A CPU with no deadline at all
+ * waits for the host with the clock standing still (nothing in the guest can
+ * tell, and the run stays deterministic). */
+#define LOOP_PACE 20
 bool loop_host_pending_wanted(const Machine *m);
 void loop_host_pending(Machine *m);
+void loop_host_may_call(Machine *m);
 
 /* ---- Device state is allocated from the machine, zeroed, and freed with it
  * (machine_free). Exits with a message if memory runs out. */
@@ -236,6 +245,7 @@ struct Machine {
     int npoll_hooks;
     bool probe_pending; /* the idle loop asks: is a host reply pending? */
     bool host_pending;  /* a source said yes (loop_host_pending) */
+    bool host_may_call; /* a host peer may call (loop_host_may_call) */
 
     /* Network clients (net/net.c), in creation order */
     struct NetClient *net_clients;

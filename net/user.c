@@ -563,6 +563,7 @@ struct UserNet {
     int npfd, max, nslirp, ndns;
     bool can_rx;
     bool probe, exchange; /* the idle loop asks whether a host reply is pending; one is */
+    int nlisteners;       /* hostfwd rules: the host may connect at any moment */
 };
 
 /* ------------------------------------------------------------------ libslirp callbacks */
@@ -765,6 +766,8 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
      * for the host, so virtual time must not jump ahead of it. */
     if (u->probe && (u->exchange || u->ndns > 0))
         loop_host_pending(u->m);
+    else if (u->probe && u->nlisteners)
+        loop_host_may_call(u->m);
     return u->npfd;
 }
 
@@ -1042,6 +1045,7 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
                      "in use?)", h->spec, h->udp ? "UDP" : "TCP", h->host_port);
             goto fail;
         }
+        u->nlisteners++;
     }
     if (c->nguestfwd)
         u->fwds = calloc((size_t)c->nguestfwd, sizeof *u->fwds);
