@@ -680,11 +680,9 @@ int console_add_debugcon(ConsoleConfig *c, const char *spec, char *err, size_t e
     return 0;
 }
 
-int console_finish(ConsoleConfig *c, bool nographic, bool nodefaults, const char *const *device_ids,
-                   int ndevice_ids, char *err, size_t errlen)
+int console_finish(ConsoleConfig *c, const char *const *device_ids, int ndevice_ids, char *err,
+                   size_t errlen)
 {
-    (void)nographic;
-    (void)nodefaults;
     /* Every use: the chardev exists; one frontend unless mux=on (then up to 4). */
     int uses[CHARDEV_MAX] = {0};
     struct {
@@ -1714,7 +1712,9 @@ int chardevs_start(Machine *m, char *err, size_t errlen)
             int fd;
             do
                 fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
-            while (fd < 0 && errno == EINTR);
+            while (fd < 0 && errno == EINTR && !m->shutdown_requested);
+            if (fd < 0 && m->shutdown_requested)
+                return 0; /* Ctrl-C while waiting: the run ends at once */
             if (fd < 0)
                 return wb_errf(err, errlen, "%s: accept: %s", c->origin, strerror(errno));
             sock_connected(c, fd);

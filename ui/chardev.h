@@ -63,13 +63,12 @@ int console_add_monitor(ConsoleConfig *c, const char *spec, char *err, size_t er
 int console_add_mon(ConsoleConfig *c, const char *text, char *err, size_t errlen);
 /* -debugcon SPEC: an isa-debugcon device (port 0xE9) on it */
 int console_add_debugcon(ConsoleConfig *c, const char *spec, char *err, size_t errlen);
-/* After all options: QEMU's defaults (-nographic: the first serial port and
- * the monitor share stdio, "mon:stdio"; with a monitor of its own given, the
- * serial port alone is "stdio"), then the cross-checks: every chardev:ID and
- * chardev= exists, a chardev without mux=on serves one frontend, stdio is
- * used by one chardev. device_ids: the chardev= values of -device options. */
-int console_finish(ConsoleConfig *c, bool nographic, bool nodefaults, const char *const *device_ids,
-                   int ndevice_ids, char *err, size_t errlen);
+/* After all options (and the defaults ui/options.c adds as QEMU does): the
+ * cross-checks. Every chardev:ID and chardev= exists, a chardev without
+ * mux=on serves one frontend, stdio is used by one chardev. device_ids: the
+ * chardev= values of the -device options (-debugcon's devices included). */
+int console_finish(ConsoleConfig *c, const char *const *device_ids, int ndevice_ids, char *err,
+                   size_t errlen);
 bool console_has_chardev(const ConsoleConfig *c, const char *id);
 void console_free(ConsoleConfig *c);
 /* -chardev help: the types. */

@@ -277,7 +277,7 @@ static int finish_consoles(Options *o, char *err, size_t errlen)
             if (sp->model->props[k].type == PROP_CHARDEV && sp->val[k].set && nids < MAX_DEVICE_OPTS)
                 ids[nids++] = sp->val[k].str;
     }
-    int rc = console_finish(&o->con, o->cfg.nographic, o->nodefaults, ids, nids, err, errlen);
+    int rc = console_finish(&o->con, ids, nids, err, errlen);
     for (int i = 0; i < nspecs; i++)
         device_spec_free(specs[i]);
     return rc;
