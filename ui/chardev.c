@@ -485,14 +485,13 @@ static int config_add_text(ConsoleConfig *c, char *text, const char *origin, cha
         free(text);
         return rc;
     }
+    c->origin[c->nchardev] = wb_strdup(origin);
     c->chardev[c->nchardev++] = text;
     return 0;
 }
 
 int console_add_chardev(ConsoleConfig *c, const char *text, char *err, size_t errlen)
 {
-    char origin[64];
-    snprintf(origin, sizeof origin, "-chardev %.50s", text);
     char *o = wb_asprintf("-chardev %s", text);
     int rc = config_add_text(c, wb_strdup(text), o, err, errlen);
     free(o);
@@ -730,8 +729,10 @@ int console_finish(ConsoleConfig *c, const char *const *device_ids, int ndevice_
 
 void console_free(ConsoleConfig *c)
 {
-    for (int i = 0; i < c->nchardev; i++)
+    for (int i = 0; i < c->nchardev; i++) {
         free(c->chardev[i]);
+        free(c->origin[i]);
+    }
     for (int i = 0; i < c->nserial; i++)
         free(c->serial[i]);
     for (int i = 0; i < c->nmonitor; i++)
@@ -1587,10 +1588,10 @@ void chardevs_close_all(void)
     memset(&reg, 0, sizeof reg);
 }
 
-static int chardev_open_one(const char *text, char *err, size_t errlen)
+static int chardev_open_one(const char *text, const char *origin, char *err, size_t errlen)
 {
     Chardev *c = wb_calloc(1, sizeof *c);
-    c->origin = wb_asprintf("-chardev %s", text);
+    c->origin = origin ? wb_strdup(origin) : wb_asprintf("-chardev %s", text);
     c->in_fd = c->out_fd = c->log_fd = -1;
     c->sock.lfd = c->sock.connecting = c->sock.accepted = -1;
     c->connected = true;
@@ -1621,7 +1622,7 @@ int chardevs_open(const ConsoleConfig *cfg, char *err, size_t errlen)
 {
     chardevs_close_all();
     for (int i = 0; i < cfg->nchardev; i++) {
-        if (chardev_open_one(cfg->chardev[i], err, errlen)) {
+        if (chardev_open_one(cfg->chardev[i], cfg->origin[i], err, errlen)) {
             chardevs_close_all();
             return 1;
         }

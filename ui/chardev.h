@@ -42,6 +42,7 @@
 
 typedef struct ConsoleConfig {
     char *chardev[CHARDEV_MAX]; /* -chardev texts, and those made from short forms */
+    char *origin[CHARDEV_MAX];  /* the option each came from, for messages */
     int nchardev;
     char *serial[MAX_SERIAL]; /* the chardev id of each serial port (NULL: "none") */
     int nserial;

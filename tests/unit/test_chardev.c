@@ -349,8 +349,8 @@ START_TEST(test_file_null_ringbuf)
     char *argv[] = {"wirebox", "-serial", "file:/nonexistent/dir/x", NULL};
     ck_assert_int_eq(options_parse(3, argv, &o, err, sizeof err), 0);
     ck_assert_int_eq(chardevs_open(&o.con, err, sizeof err), 1);
-    ck_assert_str_eq(err, "-chardev file,id=serial0,path=/nonexistent/dir/x: cannot open: No "
-                          "such file or directory");
+    ck_assert_str_eq(err, "-serial file:/nonexistent/dir/x: cannot open: No such file or "
+                          "directory");
 }
 END_TEST
 
