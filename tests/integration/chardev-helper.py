@@ -143,6 +143,25 @@ def case_pty(wb, k, d):
         w.kill()
 
 
+def case_tty(wb, k, d):
+    """A host serial device (-serial /dev/...): here the far end of a pty pair."""
+    import pty
+    import tty
+    master, slave = pty.openpty()
+    tty.setraw(master)
+    name = os.ttyname(slave)
+    w = Wirebox(wb, k, "echo exit=12", ["-display", "none", "-serial", name])
+    try:
+        read_until(master, b"MB: echo ready")
+        os.write(master, b"serial line.")
+        read_until(master, b"SERIAL LINE\nMB: echo done")
+        w.wait(25)
+    finally:
+        w.kill()
+        os.close(master)
+        os.close(slave)
+
+
 def case_tcp_wait(wb, k, d):
     """server=on (wait=on): wirebox waits for the client; nothing is lost."""
     with socket.socket() as s:
@@ -264,6 +283,7 @@ CASES = {
     "file": case_file,
     "pipe": case_pipe,
     "pty": case_pty,
+    "tty": case_tty,
     "tcp-wait": case_tcp_wait,
     "tcp-clients": case_tcp_clients,
     "tcp-client": case_tcp_client,

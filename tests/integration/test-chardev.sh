@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Character devices with a real guest (the Multiboot test kernel, which
 # echoes COM1 upper-cased): file:, pipe:, pty (its path printed as QEMU
-# prints it), tcp: with server=on waiting for its client, a server whose
-# clients come and go (each gets the console, wirebox runs on), tcp: as a
-# client, a Unix socket with telnet=on, null with -debugcon stdio, and a
-# ringbuf read through the monitor (tests/integration/chardev-helper.py).
+# prints it), a host serial device (/dev/pts/N), tcp: with server=on waiting
+# for its client, a server whose clients come and go (each gets the console,
+# wirebox runs on), tcp: as a client, a Unix socket with telnet=on, null with
+# -debugcon stdio, and a ringbuf read through the monitor
+# (tests/integration/chardev-helper.py).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
