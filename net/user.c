@@ -563,7 +563,9 @@ struct UserNet {
     int npfd, max, nslirp, ndns;
     bool can_rx;
     bool probe, exchange; /* the idle loop asks whether a host reply is pending; one is */
-    int nlisteners;       /* hostfwd rules: the host may connect at any moment */
+    /* hostfwd rules (count the ones added at run time too): the host may
+     * connect at any moment (hw/machine.h loop_host_may_call) */
+    int nlisteners;
 };
 
 /* ------------------------------------------------------------------ libslirp callbacks */
