@@ -265,6 +265,7 @@ START_TEST(test_machine_commands)
     ck_assert(m->shutdown_requested);
     ck_assert_int_eq(m->exit_code, 0);
     monitor_free(mm);
+    net_cleanup(m);
     machine_free(m);
 }
 END_TEST
