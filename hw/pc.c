@@ -49,5 +49,7 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
                                   serial_out[i]);
     b->kbd = i8042_new(m, isa_irq(&b->isa, 1), isa_irq(&b->isa, 12));
     sysctl_init(m);
+    b->ide = piix_ide_new(m, b->pci, isa_irq(&b->isa, 14), isa_irq(&b->isa, 15), cfg->ide);
+    rtc_set_cmos(b->rtc, 0x39, piix_ide_cmos_translation(b->ide)); /* BIOS disk translation */
     return m;
 }

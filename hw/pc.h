@@ -5,6 +5,7 @@
 
 #include "cpu/cpu.h"
 #include "hw/chips.h"
+#include "hw/ide.h"
 #include "hw/machine.h"
 
 #define MAX_SERIAL 4
@@ -26,6 +27,7 @@ typedef struct MachineConfig {
     bool nic_none;             /* -nic none */
     bool start_stopped;        /* -S */
     const char *gdb;           /* -gdb / -s */
+    IdeDriveConf ide[IDE_DRIVES]; /* drives, opened (block/drive.h) */
 } MachineConfig;
 
 /* The chips on the board, for firmware and the front end. */
@@ -37,6 +39,7 @@ typedef struct PcBoard {
     I8042 *kbd;
     PciBus *pci;
     IsaBus isa;
+    PiixIde *ide;
 } PcBoard;
 
 static inline PcBoard *pc_board(Machine *m)

@@ -125,6 +125,10 @@ int main(int argc, char **argv)
     CharDev *serial[MAX_SERIAL] = {NULL};
     Machine *m = NULL;
     GdbStub *gdb = NULL;
+    bool drives_open = false;
+    if (drive_config_open(&o.drives, cfg->ide, err, sizeof err) != 0)
+        goto fail;
+    drives_open = true;
     if (chardevs_open(&o.con, err, sizeof err) || claim_serial(&o.con, serial, err, sizeof err))
         goto fail;
 
@@ -192,6 +196,8 @@ fail:
         bios_free(m);
         machine_free(m);
     }
+    if (drives_open)
+        drive_config_close(cfg->ide); /* flushes what the guest wrote */
     options_free(&o);
     return status;
 }

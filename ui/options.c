@@ -41,6 +41,7 @@ enum {
     OPT_MON,
     OPT_DEBUGCON,
     OPT_L,
+    OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
 };
 
 static const struct {
@@ -74,6 +75,13 @@ static const struct {
     {"mon", OPT_MON, true},
     {"debugcon", OPT_DEBUGCON, true},
     {"L", OPT_L, true},
+    {"hda", OPT_DRIVE, true},
+    {"hdb", OPT_DRIVE, true},
+    {"hdc", OPT_DRIVE, true},
+    {"hdd", OPT_DRIVE, true},
+    {"cdrom", OPT_DRIVE, true},
+    {"drive", OPT_DRIVE, true},
+    {"snapshot", OPT_DRIVE, false},
 };
 
 /* QEMU's options that wirebox does not have yet (and whether they take an
@@ -84,10 +92,9 @@ static const struct {
 } qemu_only[] = {
     {"accel", true},        {"acpitable", true}, {"action", true},       {"add-fd", true},
     {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
-    {"cdrom", true},        {"compat", true},    {"cpu", true},
-    {"daemonize", false},   {"drive", true},     {"dtb", true},
+    {"compat", true},       {"cpu", true},       {"daemonize", false},   {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
-    {"fw_cfg", true},       {"global", true},    {"hda", true},          {"hdb", true},
+    {"fw_cfg", true},       {"global", true},
     {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
     {"loadvm", true},       {"machine", true},   {"mem-path", true},
     {"mem-prealloc", false}, {"mtdblock", true},
@@ -97,7 +104,7 @@ static const struct {
     {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
     {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
     {"sd", true},           {"semihosting", false}, {"smbios", true},    {"smp", true},
-    {"snapshot", false},    {"spice", true},     {"tpmdev", true},       {"trace", true},
+    {"spice", true},     {"tpmdev", true},       {"trace", true},
     {"usb", false},         {"usbdevice", true}, {"uuid", true},         {"vga", true},
     {"virtfs", true},       {"vnc", true},       {"watchdog-action", true}, {"win2k-hack", false},
     {"writeconfig", true},  {"xen-domid", true},
@@ -336,8 +343,12 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (arg[0] != '-' || !arg[1])
-            return wb_errf(err, errlen, "'%s': disk images are not supported yet", arg);
+        if (arg[0] != '-' || !arg[1]) {
+            /* QEMU: an argument that is not an option is the first disk image */
+            if (drive_config_add(&o->drives, "hda", arg, err, errlen))
+                return 1;
+            continue;
+        }
         const char *name = arg + 1;
         if (name[0] == '-' && name[1])
             name++; /* --option works like -option */
@@ -465,6 +476,10 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         case OPT_NODEFAULTS:
             o->nodefaults = true;
             break;
+        case OPT_DRIVE:
+            if (drive_config_add(&o->drives, name, val ? val : "", err, errlen))
+                return 1;
+            break;
         }
     }
 
@@ -558,6 +573,15 @@ void options_usage(FILE *f)
           "  -net user[,USER-OPTIONS]\n"
           "                    legacy: a NIC / a user backend on hub 0\n"
           "  -nic none         no network card\n"
+          "\n"
+          "Drives (IDE: primary master/slave, secondary master/slave):\n"
+          "  -hda/-hdb/-hdc/-hdd file  disk image (raw or qcow2) at IDE index 0-3\n"
+          "  -cdrom file       CD-ROM image at index 2 (secondary master)\n"
+          "  -drive file=FILE[,format=raw|qcow2][,if=ide][,index=N|bus=B,unit=U]\n"
+          "        [,media=disk|cdrom][,readonly=on][,snapshot=on][,cache=MODE][,id=ID]\n"
+          "                    a drive; cache: writeback (default), none, writethrough,\n"
+          "                    directsync, unsafe\n"
+          "  -snapshot         write to temporary files instead of the disk images\n"
           "\n"
           "Devices:\n"
           "  -device MODEL[,id=ID][,addr=SLOT[.FN]][,PROP=VALUE...]\n"

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "block/drive.h"
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
@@ -24,6 +25,7 @@ typedef struct Options {
     bool version;        /* -version seen: print options_version, exit 0 */
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
+    DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
     ConsoleConfig con;   /* -chardev, -serial, -monitor, -mon, -debugcon (con.help: -chardev help) */
     const char *firmware_dirs[OPT_MAX_FIRMWARE_DIRS]; /* -L DIR, in order */
     int nfirmware_dirs;

@@ -183,7 +183,8 @@ START_TEST(test_errors)
     ck_assert_str_eq(err, "-kernel: requires an argument");
     ck_assert_int_eq(parse("--kernel", NULL), 1);
     ck_assert_str_eq(err, "-kernel: requires an argument");
-    ck_assert_int_eq(parse("disk.img", NULL), 1);
+    ck_assert_int_eq(parse("disk.img", NULL), 0); /* QEMU: the first disk image */
+    ck_assert_str_eq(o.drives.slot[0].val, "disk.img");
     ck_assert_int_eq(parse("-append", "quiet", NULL), 1);
     ck_assert_str_eq(err, "-append only allowed with -kernel option");
     ck_assert_int_eq(parse("-initrd", "x", NULL), 1);
@@ -196,14 +197,13 @@ END_TEST
 /* A QEMU option wirebox lacks says so, instead of "unknown option". */
 START_TEST(test_qemu_options_not_yet)
 {
-    ck_assert_int_eq(parse("-hda", "disk.img", NULL), 1);
-    ck_assert_str_eq(err, "-hda is a QEMU option that wirebox does not support yet");
-    ck_assert_int_eq(parse("--cdrom", "os.iso", NULL), 1);
-    ck_assert_str_eq(err, "-cdrom is a QEMU option that wirebox does not support yet");
-    ck_assert_int_eq(parse("-snapshot", NULL), 1);
-    ck_assert_str_eq(err, "-snapshot is a QEMU option that wirebox does not support yet");
-    static const char *const more[] = {"-object", "-qmp", "-drive", "-boot", "-parallel",
-                                       "-vga"};
+    ck_assert_int_eq(parse("-fda", "floppy.img", NULL), 1);
+    ck_assert_str_eq(err, "-fda is a QEMU option that wirebox does not support yet");
+    ck_assert_int_eq(parse("--blockdev", "x", NULL), 1);
+    ck_assert_str_eq(err, "-blockdev is a QEMU option that wirebox does not support yet");
+    ck_assert_int_eq(parse("-no-acpi", NULL), 1);
+    ck_assert_str_eq(err, "-no-acpi is a QEMU option that wirebox does not support yet");
+    static const char *const more[] = {"-object", "-qmp", "-boot", "-parallel", "-vga"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         ck_assert_int_eq(parse(more[i], "x", NULL), 1);
         ck_assert(strstr(err, "is a QEMU option that wirebox does not support yet"));
