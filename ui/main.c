@@ -98,7 +98,7 @@ int main(int argc, char **argv)
         options_free(&o);
         return 1;
     }
-    if (o.help || o.version || o.net.help || o.devices.help || o.con.help ||
+    if (o.help || o.version || o.net.help || o.devices.help || o.objects.help || o.con.help ||
         o.firmware_dirs_help) {
         if (o.help)
             options_usage(stdout);
@@ -108,6 +108,8 @@ int main(int argc, char **argv)
             netconf_print_help(&o.net, stdout);
         else if (o.devices.help)
             device_list_print_help(&o.devices, stdout);
+        else if (o.objects.help)
+            object_list_print_help(&o.objects, stdout);
         else if (o.con.help)
             chardev_print_help(stdout);
         else
@@ -157,7 +159,8 @@ int main(int argc, char **argv)
             goto fail;
     }
     /* Devices before the firmware, which sets up the PCI devices it finds. */
-    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0)
+    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
+        objects_create(m, &o.objects, err, sizeof err) != 0)
         goto fail;
     if (boot(m, &o, err, sizeof err))
         goto fail;

@@ -9,6 +9,7 @@
 #include "hw/pc.h"
 #include "net/netopts.h"
 #include "ui/chardev.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -26,6 +27,7 @@ typedef struct Options {
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
     DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
     ConsoleConfig con;   /* -chardev, -serial, -monitor, -mon, -debugcon (con.help: -chardev help) */
     const char *firmware_dirs[OPT_MAX_FIRMWARE_DIRS]; /* -L DIR, in order */
     int nfirmware_dirs;

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Name resolution past a refusing first nameserver (scripts/net-dns.wbt).
+# Name resolution past a refusing first nameserver, over UDP and TCP
+# (scripts/net-dns.wbt).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
