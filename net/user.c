@@ -519,6 +519,21 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
     return NULL;
 }
 
+int net_user_hostfwd_add(NetClient *nc, const char *spec, char *err, size_t errlen)
+{
+    return wb_errf(err, errlen, "%s", user_missing());
+}
+
+int net_user_hostfwd_remove(NetClient *nc, const char *spec)
+{
+    return -1;
+}
+
+char *net_user_connection_info(NetClient *nc)
+{
+    return NULL;
+}
+
 #else
 #include <slirp/libslirp.h>
 
@@ -554,6 +569,7 @@ struct UserNet {
     uint8_t dns_ip[4];
     uint8_t host_ip[4];
     int dns_tcp_port; /* the DNS proxy's TCP listener on host loopback, or 0 */
+    struct in_addr dhcp; /* the first DHCP address: hostfwd's default guest address */
     uint16_t ip_id;
     FwdConn *fwds;
     int nfwds;
@@ -1032,6 +1048,7 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
         return NULL;
     }
     u->m = m;
+    u->dhcp = c->dhcp;
     u->nc = net_client_new(m, &user_info, name, u);
     char netbuf[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &c->net, netbuf, sizeof netbuf);
@@ -1119,5 +1136,53 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
 fail:
     net_client_free(u->nc);
     return NULL;
+}
+
+/* ------------------------------------------------------------------ the monitor's commands */
+
+int net_user_hostfwd_add(NetClient *nc, const char *spec, char *err, size_t errlen)
+{
+    UserNet *u = nc->opaque;
+    UserConf c = {.dhcp = u->dhcp};
+    UserHostFwd h;
+    if (net_user_parse_hostfwd(spec, &c, &h))
+        return wb_errf(err, errlen, "Invalid host forwarding rule '%s' (expected "
+                       "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)", spec);
+    if (slirp_add_hostfwd(u->slirp, h.udp, h.host_addr, h.host_port, h.guest_addr,
+                          h.guest_port) < 0)
+        return wb_errf(err, errlen, "Could not set up host forwarding rule '%s'", spec);
+    u->nlisteners++;
+    loop_kick(u->m); /* poll the new listener */
+    return 0;
+}
+
+int net_user_hostfwd_remove(NetClient *nc, const char *spec)
+{
+    UserNet *u = nc->opaque;
+    char buf[256];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2)
+        return -1;
+    *c1 = *c2 = '\0';
+    bool udp = !strcmp(buf, "udp");
+    if (!udp && *buf && strcmp(buf, "tcp"))
+        return -1;
+    struct in_addr host = {htonl(INADDR_ANY)};
+    long port;
+    if ((c1[1] && parse_ip4(c1 + 1, &host)) || parse_num(c2 + 1, 0, 65535, &port))
+        return -1;
+    if (slirp_remove_hostfwd(u->slirp, udp, host, (int)port) < 0)
+        return 0;
+    u->nlisteners--;
+    return 1;
+}
+
+char *net_user_connection_info(NetClient *nc)
+{
+    UserNet *u = nc->opaque;
+    return slirp_connection_info(u->slirp);
 }
 #endif

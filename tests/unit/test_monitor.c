@@ -2,11 +2,17 @@
  * info, argument checks, errors in one line, line editing; and the
  * machine's and the chardevs' commands on a real machine. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "testutil.h"
+#include "net/net.h"
 #include "ui/chardev.h"
 #include "ui/monitor.h"
 #include "ui/options.h"
@@ -307,6 +313,161 @@ START_TEST(test_chardev_commands)
 }
 END_TEST
 
+/* ---- the network's commands, on a machine built from a command line */
+
+static Options net_opts;
+
+static Machine *net_machine(const char *first, ...)
+{
+    char *argv[32];
+    va_list ap;
+    va_start(ap, first);
+    int argc = wb_argv(argv, 32, first, ap);
+    va_end(ap);
+    char err[512];
+    ck_assert_msg(options_parse(argc, argv, &net_opts, err, sizeof err) == 0, "%s", err);
+    MachineConfig cfg = net_opts.cfg;
+    cfg.ram_size = 16 << 20;
+    Machine *m = machine_new_pc(&cfg, NULL);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_msg(net_build_all(m, &net_opts.net, &net_opts.devices, net_opts.nodefaults, err,
+                                sizeof err) == 0, "%s", err);
+    return m;
+}
+
+static void net_machine_free(Machine *m)
+{
+    net_cleanup(m);
+    machine_free(m);
+    options_free(&net_opts);
+}
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+static int free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &len), 0);
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+static bool can_connect(int port)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = connect(s, (struct sockaddr *)&a, sizeof a) == 0;
+    close(s);
+    return ok;
+}
+
+START_TEST(test_net_info_and_set_link)
+{
+    Machine *m = net_machine("-kernel", "x", "-netdev", "user,id=u0", "-device",
+                             "e1000,netdev=u0,id=nic0", NULL);
+    Monitor *mm = monitor_new(m, NULL, capture, NULL);
+    clear();
+    monitor_execute(mm, "info network");
+    ck_assert_str_eq(out, "nic0: index=0,type=nic,model=e1000,macaddr=52:54:00:12:34:56\r\n"
+                          " \\ u0: index=0,type=user,net=10.0.2.0,restrict=off\r\n");
+    NetClient *nic = net_client_find(m, "nic0"), *u0 = net_client_find(m, "u0");
+    clear();
+    monitor_execute(mm, "set_link nic0 off");
+    ck_assert_str_eq(out, "");
+    ck_assert(nic->link_down && !u0->link_down);
+    monitor_execute(mm, "set_link nic0 on");
+    ck_assert(!nic->link_down && !u0->link_down);
+    /* a backend's link is its NIC's cable too */
+    monitor_execute(mm, "set_link u0 off");
+    ck_assert(nic->link_down && u0->link_down);
+    monitor_execute(mm, "set_link u0 on");
+    ck_assert(!nic->link_down && !u0->link_down);
+    clear();
+    monitor_execute(mm, "set_link nic0 down");
+    ck_assert_str_eq(out, "Expected 'on' or 'off'\r\n");
+    ck_assert(!nic->link_down);
+    clear();
+    monitor_execute(mm, "set_link zz off");
+    ck_assert_str_eq(out, "Error: Device 'zz' not found\r\n");
+    monitor_free(mm);
+    net_machine_free(m);
+}
+END_TEST
+
+START_TEST(test_net_hostfwd)
+{
+    Machine *m = net_machine("-kernel", "x", "-nic", "user,id=u0,model=e1000", "-netdev",
+                             "hubport,id=hp,hubid=1", NULL);
+    Monitor *mm = monitor_new(m, NULL, capture, NULL);
+    int port = free_port();
+    char cmd[160], want[160];
+    ck_assert(!can_connect(port));
+    clear();
+    snprintf(cmd, sizeof cmd, "hostfwd_add tcp:127.0.0.1:%d-:22", port);
+    monitor_execute(mm, cmd);
+    ck_assert_str_eq(out, "");
+    ck_assert(can_connect(port));
+    clear();
+    monitor_execute(mm, "info usernet");
+    ck_assert_msg(!strncmp(out, "Hub -1 (u0):\r\n  Protocol[State]", 31), "%s", out);
+    snprintf(want, sizeof want, "TCP[HOST_FORWARD]");
+    ck_assert_msg(strstr(out, want), "%s", out);
+    snprintf(want, sizeof want, "127.0.0.1 %5d", port);
+    ck_assert_msg(strstr(out, want), "%s", out);
+    ck_assert_msg(strstr(out, "10.0.2.15    22"), "%s", out);
+    /* the same rule twice: the port is taken */
+    clear();
+    snprintf(cmd, sizeof cmd, "hostfwd_add u0 tcp:127.0.0.1:%d-:22", port);
+    monitor_execute(mm, cmd);
+    snprintf(want, sizeof want, "Could not set up host forwarding rule 'tcp:127.0.0.1:%d-:22'\r\n",
+             port);
+    ck_assert_str_eq(out, want);
+    clear();
+    snprintf(cmd, sizeof cmd, "hostfwd_remove u0 tcp:127.0.0.1:%d", port);
+    monitor_execute(mm, cmd);
+    snprintf(want, sizeof want, "host forwarding rule for tcp:127.0.0.1:%d removed\r\n", port);
+    ck_assert_str_eq(out, want);
+    ck_assert(!can_connect(port));
+    clear();
+    snprintf(cmd, sizeof cmd, "hostfwd_remove tcp:127.0.0.1:%d", port);
+    monitor_execute(mm, cmd);
+    snprintf(want, sizeof want, "host forwarding rule for tcp:127.0.0.1:%d not found\r\n", port);
+    ck_assert_str_eq(out, want);
+    clear();
+    monitor_execute(mm, "hostfwd_remove sctp:1.2.3.4:5");
+    ck_assert_str_eq(out, "invalid format\r\n");
+    clear();
+    monitor_execute(mm, "hostfwd_add tcp:127.0.0.1:99999-:22");
+    ck_assert_str_eq(out, "Invalid host forwarding rule 'tcp:127.0.0.1:99999-:22' (expected "
+                          "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)\r\n");
+    clear();
+    monitor_execute(mm, "hostfwd_add hp tcp::5555-:22");
+    ck_assert_str_eq(out, "invalid netdev id 'hp'\r\n");
+    clear();
+    monitor_execute(mm, "hostfwd_add e1000.0 tcp::5555-:22"); /* a NIC, not a netdev */
+    ck_assert_str_eq(out, "unrecognized netdev id 'e1000.0'\r\n");
+    clear();
+    monitor_execute(mm, "hostfwd_add zz tcp::5555-:22");
+    ck_assert_str_eq(out, "unrecognized netdev id 'zz'\r\n");
+    monitor_free(mm);
+    net_machine_free(m);
+
+    m = net_machine("-kernel", "x", "-nic", "none", NULL);
+    mm = monitor_new(m, NULL, capture, NULL);
+    clear();
+    monitor_execute(mm, "hostfwd_add tcp::5555-:22");
+    ck_assert_str_eq(out, "user mode network stack not in use\r\n");
+    clear();
+    monitor_execute(mm, "info usernet");
+    ck_assert_str_eq(out, "");
+    monitor_free(mm);
+    net_machine_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("monitor");
@@ -321,6 +482,8 @@ int main(void)
     TCase *tc2 = tcase_create("commands");
     tcase_add_test(tc2, test_machine_commands);
     tcase_add_test(tc2, test_chardev_commands);
+    tcase_add_test(tc2, test_net_info_and_set_link);
+    tcase_add_test(tc2, test_net_hostfwd);
     suite_add_tcase(s, tc2);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
