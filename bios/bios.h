@@ -53,6 +53,12 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
  * naming the file and the problem. */
 int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
                      char *err, size_t errlen);
+/* The same with the files' contents in memory (copied; the caller keeps its
+ * buffers): the seam the loader fuzz target drives, with no files. The names
+ * are used in messages only; initrd may be NULL (then initrd_name too). */
+int linux_boot_setup_mem(Machine *m, const char *kernel_name, const void *kernel,
+                         size_t kernel_size, const char *initrd_name, const void *initrd,
+                         size_t initrd_size, const char *cmdline, char *err, size_t errlen);
 /* Multiboot v1 (bios/multiboot.h): -kernel FILE with a Multiboot header
  * in its first 8 KiB and no Linux setup header. An ELF32 kernel is loaded
  * through its program headers (PT_LOAD at p_paddr), otherwise the header's
