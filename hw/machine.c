@@ -427,6 +427,21 @@ void loop_kick(Machine *m)
     }
 }
 
+void loop_host_pending(Machine *m)
+{
+    m->host_pending = true;
+}
+
+void loop_host_may_call(Machine *m)
+{
+    m->host_may_call = true;
+}
+
+bool loop_host_pending_wanted(const Machine *m)
+{
+    return m->probe_pending;
+}
+
 void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque)
 {
     if (m->npoll_hooks >= MAX_POLL_HOOKS) {
@@ -493,16 +508,20 @@ static void loop_poll(Machine *m, uint64_t timeout_ns)
 void machine_request_reset(Machine *m)
 {
     m->reset_requested = true;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_request_shutdown(Machine *m, int exit_code)
 {
     m->shutdown_requested = true;
     m->exit_code = exit_code;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_set_a20(Machine *m, bool enabled)
@@ -542,6 +561,17 @@ void machine_set_ferr_line(Machine *m, IrqLine line)
 void machine_ferr(Machine *m, int level)
 {
     irq_set(&m->ferr_line, level);
+}
+
+void machine_set_chardev_lookup(Machine *m, ChardevLookup lookup, void *opaque)
+{
+    m->chardev_lookup = lookup;
+    m->chardev_lookup_opaque = opaque;
+}
+
+CharDev *machine_chardev(Machine *m, const char *id)
+{
+    return m->chardev_lookup ? m->chardev_lookup(m->chardev_lookup_opaque, id) : NULL;
 }
 
 /* ------------------------------------------------------------------ the debugger's hold */
@@ -662,6 +692,36 @@ void machine_reset(Machine *m)
         m->on_reset(m, m->on_reset_opaque);
 }
 
+/* -icount sleep=off, the CPU idle: how fast virtual time may pass while
+ * waiting for the host, in virtual ns per host ns; 0 if it jumped to the
+ * next deadline (or the poll woke the CPU) and there is nothing to wait for.
+ * A source that expects a reply from the host (loop_host_pending) gets
+ * real time (1); one the host may call at any moment (loop_host_may_call)
+ * gets at most LOOP_PACE times host time; otherwise the clock jumps. A CPU
+ * with no deadline at all and nothing pending waits for the host with the
+ * clock standing still (IDLE_FROZEN), which keeps such runs deterministic. */
+#define IDLE_FROZEN UINT64_MAX
+
+static uint64_t idle_rate(Machine *m)
+{
+    m->host_pending = m->host_may_call = false;
+    m->probe_pending = true;
+    loop_poll(m, 0);
+    m->probe_pending = false;
+    if (!cpu_is_idle(m->cpu))
+        return 0; /* the poll brought work: run it now */
+    uint64_t now = clock_ns(m), deadline = timer_next_deadline(m);
+    if (m->host_pending)
+        return 1;
+    if (deadline == UINT64_MAX)
+        return IDLE_FROZEN;
+    if (m->host_may_call)
+        return LOOP_PACE;
+    if (deadline > now)
+        m->skipped_ns += deadline - now;
+    return 0;
+}
+
 void machine_step(Machine *m)
 {
     CPU *c = m->cpu;
@@ -693,23 +753,27 @@ void machine_step(Machine *m)
     uint64_t delta = deadline > now ? deadline - now : 0;
 
     if (cpu_is_idle(c)) {
+        uint64_t rate = 1; /* virtual ns per host ns while waiting */
         if (m->icount_shift >= 0 && !m->icount_sleep) {
-            /* Nothing can happen before the next deadline: jump to it. */
-            if (deadline != UINT64_MAX)
-                m->skipped_ns += delta;
-            loop_poll(m, 0);
-        } else {
-            uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
-            uint64_t t0 = host_now_ns();
-            loop_poll(m, wait);
-            uint64_t slept = host_now_ns() - t0;
-            m->idle_host_ns += slept;
-            if (m->icount_shift >= 0)
-                m->skipped_ns += slept < wait ? slept : wait;
-            else
-                m->v_base += slept; /* no instructions ran: time is host time */
-            clock_resync(m, false);
+            if (!(rate = idle_rate(m)))
+                return;
+            now = clock_ns(m);
+            deadline = timer_next_deadline(m);
+            delta = deadline > now ? deadline - now : 0;
         }
+        uint64_t wait = deadline == UINT64_MAX || rate == IDLE_FROZEN ? 100000000ull
+                                                                       : (delta + rate - 1) / rate;
+        uint64_t t0 = host_now_ns();
+        loop_poll(m, wait);
+        uint64_t slept = host_now_ns() - t0;
+        m->idle_host_ns += slept;
+        if (m->icount_shift >= 0 && rate != IDLE_FROZEN) {
+            uint64_t cap = deadline == UINT64_MAX ? wait * rate : delta;
+            m->skipped_ns += slept * rate < cap ? slept * rate : cap;
+        }
+        else
+            m->v_base += slept; /* no instructions ran: time is host time */
+        clock_resync(m, false);
         return;
     }
 
