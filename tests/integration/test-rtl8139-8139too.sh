@@ -27,14 +27,14 @@ case "$DRIVER" in
 8139too)
     mac=52:54:00:c0:ff:ee
     net=(-netdev "user,id=n0,$fwd" -device "rtl8139,netdev=n0,rev=0x10,mac=$mac")
-    bound="8139too 0000:00:02.0 eth0: RealTek RTL8139 at"
+    bound="8139too 0000:00:03.0 eth0: RealTek RTL8139 at"
     refused= # 8139too is loaded first and takes the chip: 8139cp never sees it
     ;;
 8139cp)
     mac=52:54:00:12:34:56
     net=(-nic "user,model=rtl8139,$fwd")
-    bound="8139cp 0000:00:02.0 eth0: RTL-8139C+ at"
-    refused="8139too 0000:00:02.0: This (id 10ec:8139 rev 20) is an enhanced 8139C+ chip, use 8139cp"
+    bound="8139cp 0000:00:03.0 eth0: RTL-8139C+ at"
+    refused="8139too 0000:00:03.0: This (id 10ec:8139 rev 20) is an enhanced 8139C+ chip, use 8139cp"
     ;;
 *) fail "run as test-rtl8139-8139too.sh or test-rtl8139-8139cp.sh, not $TEST_NAME" ;;
 esac
