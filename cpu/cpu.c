@@ -1268,6 +1268,10 @@ static bool debug_insn(CPU *c)
     }
     bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
     exec_one(c);
+    /* MOV SS and POP SS hold the single-step trap off until the next
+     * instruction has run (SDM vol. 3, 6.8.3). */
+    if (c->inhibit_irq == INHIBIT_SS)
+        tf = false;
     if (rf)
         c->eflags &= ~F_RF; /* the instruction it suppressed a breakpoint for ran */
     bool stop = watch_hits(c, tf ? 0x4000u : 0u);

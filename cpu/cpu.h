@@ -126,7 +126,9 @@ typedef struct CPU {
     bool halted;
     bool intr_line;  /* INTR pin from the PIC */
     bool nmi_pending;
-    int inhibit_irq; /* 1 after MOV SS / POP SS / STI: one instruction delay */
+    /* Interrupts held off for one instruction: INHIBIT_STI after STI,
+     * INHIBIT_SS after MOV SS / POP SS (which also hold off the single-step trap). */
+    int inhibit_irq;
     bool exit_request;
     bool need_check; /* leave the inner loop: IF/TF changed, INTR raised, halt */
     int delivering;  /* vector being delivered (for #DF / triple fault), -1 none */
@@ -176,6 +178,8 @@ typedef struct CPU {
     uint32_t ud_logged;
     uint32_t ud_addr[16];
 } CPU;
+
+enum { INHIBIT_STI = 1, INHIBIT_SS = 2 };
 
 /* cpu_run return values */
 enum { CPU_RUN_LIMIT = 0, CPU_RUN_HALTED = 1, CPU_RUN_EXIT = 2, CPU_RUN_DEBUG = 3 };

@@ -790,10 +790,13 @@ H(op_pop_seg)
     int seg = i->op == 0x007 ? S_ES : i->op == 0x017 ? S_SS : i->op == 0x01F ? S_DS
             : i->op == 0x1A1 ? S_FS : S_GS;
     uint16_t sel = (uint16_t)pop_peek(c, osz(i), 0);
+    /* ESP moves with the address size of the stack popped from, also when
+     * POP SS loads a stack segment of the other size. */
+    uint32_t m = sp_mask(c), esp = c->regs[R_ESP];
     load_seg(c, seg, sel);
-    sp_add(c, (uint32_t)osz(i));
+    c->regs[R_ESP] = (esp & ~m) | ((esp + (uint32_t)osz(i)) & m);
     if (seg == S_SS) {
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_SS;
         c->need_check = true;
     }
 }
@@ -849,24 +852,33 @@ H(op_enter)
     int size = osz(i);
     uint32_t alloc = i->imm, level = i->imm2 & 31;
     uint32_t m = sp_mask(c);
-    uint32_t ebp = c->regs[R_EBP];
-    push(c, ebp, size);
-    uint32_t frame = c->regs[R_ESP];
+    /* Registers change only when every access succeeded (a fault restarts ENTER). */
+    uint32_t esp = c->regs[R_ESP], ebp = c->regs[R_EBP];
+#define ENTER_PUSH(v)                                                                           \
+    do {                                                                                        \
+        uint32_t v_ = (v);                                                                      \
+        esp = (esp & ~m) | ((esp - (uint32_t)size) & m);                                        \
+        seg_write(c, S_SS, esp & m, v_, size);                                                  \
+    } while (0)
+    ENTER_PUSH(ebp);
+    uint32_t frame = esp;
     if (level) {
         for (uint32_t l = 1; l < level; l++) {
             ebp = (ebp & ~m) | ((ebp - (uint32_t)size) & m);
-            push(c, seg_read(c, S_SS, ebp & m, size), size);
+            ENTER_PUSH(seg_read(c, S_SS, ebp & m, size));
         }
-        push(c, frame, size);
+        ENTER_PUSH(frame);
     }
+#undef ENTER_PUSH
+    uint32_t nesp = (esp - alloc) & m;
+    /* SDM: #SS or #PF "if a write using the final value of the stack pointer
+     * would cause" one, although nothing is written there. */
+    cpu_check_write(c, S_SS, nesp, (uint32_t)size);
     if (size == 4)
         c->regs[R_EBP] = frame;
     else
         set_r16(c, R_EBP, (uint16_t)frame);
-    uint32_t nesp = (c->regs[R_ESP] - alloc) & m;
-    if (alloc)
-        seg_check_slow(c, S_SS, nesp, 1, true);
-    c->regs[R_ESP] = (c->regs[R_ESP] & ~m) | nesp;
+    c->regs[R_ESP] = (esp & ~m) | nesp;
 }
 H(op_leave)
 {
@@ -1024,7 +1036,8 @@ ALWAYS_INLINE void cnt_set(CPU *c, const Insn *i, uint32_t v)
             break;                                                                              \
         }                                                                                       \
         uint32_t n = count_reg(c, i);                                                           \
-        for (int k = 0; n && k < REP_CHUNK; k++) {                                              \
+        int chunk_ = (c->eflags & F_TF) ? 1 : REP_CHUNK; /* single-step: trap each iteration */ \
+        for (int k = 0; n && k < chunk_; k++) {                                                 \
             body;                                                                               \
             cnt_set(c, i, --n);                                                                 \
             if (cmp && (i->rep == 0xF3 ? !lf_zf(c) : lf_zf(c)))                                 \
@@ -1167,7 +1180,7 @@ H(op_sti)
         cpu_raise(c, EX_GP, 0);
     if (!(c->eflags & F_IF)) {
         c->eflags |= F_IF;
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_STI;
         c->need_check = true;
     }
 }
@@ -1291,7 +1304,7 @@ H(op_mov_sreg_rm)
         cpu_raise(c, EX_UD, -1);
     load_seg(c, s, (uint16_t)rm_get(c, i, 1));
     if (s == S_SS) {
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_SS;
         c->need_check = true;
     }
 }

@@ -84,6 +84,11 @@ static const uint8_t pg_code_b[] = {
     0xC3,                         /* 0005: ret */
 };
 
+static const uint8_t pg_enter1[] = {
+    0xC8, 0x01, 0x00, 0x00, /* 0000: enter 1, 0 */
+    0xF4,                   /* 0004: hlt */
+};
+
 static const uint8_t pg_call_ecx[] = {
     0xFF, 0xD1, /* 0000: call ecx */
     0xF4,       /* 0002: hlt */
@@ -522,6 +527,35 @@ START_TEST(test_pf_instruction_fetch)
 }
 END_TEST
 
+/* ENTER (SDM, protected-mode exceptions): "#PF(fault-code) If a page fault
+ * occurs or if a write using the final value of the stack pointer (within
+ * the current stack segment) would cause a page fault", although nothing is
+ * written there. ENTER 1,0 at CPL 3 with EBP pushed to the first dword of
+ * a user page and the byte below it on a supervisor page: #PF, and ENTER
+ * restarts (ESP and EBP unchanged). At CPL 0 the same ENTER completes. */
+START_TEST(test_enter_final_esp_faults)
+{
+    pg_setup(0, 0);
+    h_ring3(H_CODE, L_RW_U + 4);
+    hc->regs[R_EBP] = 0x1234;
+    int r = run_at(pg_enter1, sizeof pg_enter1);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    EXPECT_PF(7, L_RW_U - 1); /* user write to a present supervisor page */
+    ck_assert_uint_eq(h_stack(4), L_RW_U + 4); /* the interrupted ESP: unchanged */
+    ck_assert_uint_eq(hc->regs[R_EBP], 0x1234);
+
+    pg_setup(0, 0);
+    hc->regs[R_ESP] = L_RW_U + 4;
+    hc->regs[R_EBP] = 0x1234;
+    r = run_at(pg_enter1, sizeof pg_enter1);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_ESP], L_RW_U - 1);
+    ck_assert_uint_eq(hc->regs[R_EBP], L_RW_U);
+    ck_assert_uint_eq(h_r32(0x502000), 0x1234);
+}
+END_TEST
+
 /* A write that straddles into a not-present page faults before writing
  * anything; CR2 is the first byte of the missing page. */
 START_TEST(test_pf_split_write)
@@ -588,6 +622,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_supervisor_write_protect);
     tcase_add_test(tc, test_pf_instruction_fetch);
     tcase_add_test(tc, test_pf_split_write);
+    tcase_add_test(tc, test_enter_final_esp_faults);
     suite_add_tcase(s, tc);
     tc = h_tcase("tlb");
     tcase_add_test(tc, test_invlpg);
