@@ -125,6 +125,7 @@ void cpu_reset(CPU *c)
     /* Images are reloaded into RAM behind our back after a reset. */
     memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
     c->block_pool_used = 0;
+    c->block_epoch++;
     memset(c->code_pages, 0, c->ram_pages + 1);
 }
 
@@ -1114,6 +1115,7 @@ static Block *block_build(CPU *c, uint32_t pa, const uint8_t *host, uint32_t gen
     if (c->block_pool_used + need > BLOCK_POOL_SIZE) {
         memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
         c->block_pool_used = 0;
+        c->block_epoch++;
     }
     Block *b = (Block *)(c->block_pool + c->block_pool_used);
     int avail = 4096 - (int)(pa & 0xFFF), off = 0, n = 0;
@@ -1129,6 +1131,7 @@ static Block *block_build(CPU *c, uint32_t pa, const uint8_t *host, uint32_t gen
     b->gen = gen;
     b->code32 = c->code32;
     b->n = (uint8_t)n;
+    b->next[0] = b->next[1] = NULL;
     c->block_pool_used += (sizeof(Block) + (size_t)n * sizeof(Insn) + 15) & ~(size_t)15;
     code_page_mark(c, pa);
     return b;
@@ -1184,11 +1187,40 @@ static void exec_one(CPU *c)
     exec_insn(c, &tmp);
 }
 
+/* The block at CS:EIP after block b, which was entered in linear page
+ * *lin_page (mapped as when b was looked up). Within that page b's
+ * successor cache answers without a lookup; leaving the page, a changed
+ * mode or a write to the page (the last two set need_check) look up. */
+static Block *block_next(CPU *c, Block *b, uint32_t *lin_page)
+{
+    uint32_t lin = c->seg[S_CS].base + c->eip;
+    if (!b || (lin & ~0xFFFu) != *lin_page || c->eip > c->seg[S_CS].limit) {
+        *lin_page = lin & ~0xFFFu;
+        return block_lookup(c);
+    }
+    uint32_t pa = (b->paddr & ~0xFFFu) | (lin & 0xFFF);
+    for (int k = 0; k < 2; k++) {
+        Block *s = b->next[k];
+        if (s && s->paddr == pa && s->gen == b->gen && s->code32 == c->code32)
+            return s;
+    }
+    uint32_t epoch = c->block_epoch;
+    Block *s = block_lookup(c);
+    if (s && c->block_epoch == epoch) {
+        b->next[1] = b->next[0];
+        b->next[0] = s;
+    }
+    return s;
+}
+
 /* Run blocks until the slice ends or something needs the outer loop. */
 static void run_blocks(CPU *c)
 {
+    Block *b = NULL;
+    uint32_t lin_page = 0, epoch = c->block_epoch;
     while (likely(c->icount < c->icount_limit) && likely(!c->need_check)) {
-        Block *b = block_lookup(c);
+        b = block_next(c, epoch == c->block_epoch ? b : NULL, &lin_page);
+        epoch = c->block_epoch;
         if (unlikely(!b)) {
             exec_one(c);
             continue;

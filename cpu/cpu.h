@@ -168,6 +168,7 @@ typedef struct CPU {
     Block **bcache;
     uint8_t *block_pool;
     size_t block_pool_used;
+    uint32_t block_epoch; /* bumped when the pool is emptied: older Block pointers are dead */
     uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
     uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
     uint32_t ram_pages;

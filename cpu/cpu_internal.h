@@ -43,6 +43,9 @@ struct Block {
     uint32_t gen;
     uint8_t code32;
     uint8_t n;
+    /* Blocks that followed this one in the same page (taken branch, fall
+     * through): tried before a lookup. Valid within one pool epoch. */
+    Block *next[2];
     Insn insns[];
 };
 #define BLOCK_MAX 32

@@ -1442,6 +1442,7 @@ H(op_grp7)
             op_ud(c, i);
         need_cpl0(c);
         cpu_invlpg(c, c->seg[i->seg].base + ea_of(c, i));
+        c->need_check = true; /* code reached through that page is looked up again */
         break;
     default: op_ud(c, i);
     }
