@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/jit.h"
 
 #define BCACHE_HASH(pa) (((pa) ^ ((pa) >> BCACHE_BITS)) & (BCACHE_SIZE - 1))
 
@@ -24,6 +25,7 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
         return NULL;
     }
     cpu_reset(c);
+    cpu_set_accel(c, CPU_ACCEL_TCG);
     return c;
 }
 
@@ -31,6 +33,7 @@ void cpu_free(CPU *c)
 {
     if (!c)
         return;
+    jit_free(c->jit);
     free(c->bcache);
     free(c->block_pool);
     free(c->page_gen);
@@ -67,6 +70,7 @@ void seg_refresh(CPU *c, int seg)
     }
     c->seg_lim_r[seg] = r;
     c->seg_lim_w[seg] = w;
+    c->need_check = true; /* translated code is specialised on the segments */
 }
 
 void cpu_update_mode(CPU *c)
@@ -127,6 +131,33 @@ void cpu_reset(CPU *c)
     c->block_pool_used = 0;
     c->block_epoch++;
     memset(c->code_pages, 0, c->ram_pages + 1);
+    if (c->jit)
+        jit_flush(c);
+}
+
+int cpu_set_accel(CPU *c, int accel)
+{
+    if (accel == CPU_ACCEL_TCG && !c->jit)
+        c->jit = jit_new(c);
+    else if (accel != CPU_ACCEL_TCG && c->jit) {
+        jit_free(c->jit);
+        c->jit = NULL;
+    }
+    return c->jit ? CPU_ACCEL_TCG : CPU_ACCEL_INTERP;
+}
+
+void cpu_get_stats(CPU *c, CpuStats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->accel = c->jit ? CPU_ACCEL_TCG : CPU_ACCEL_INTERP;
+    if (c->jit)
+        jit_stats(c, s);
+}
+
+void cpu_print_fallbacks(CPU *c, int n)
+{
+    if (c->jit)
+        jit_print_fallbacks(c, n);
 }
 
 void cpu_set_intr(CPU *c, bool level)
@@ -1151,7 +1182,8 @@ static Block *block_lookup(CPU *c)
         if (e->tag_read != (lin & ~0xFFFu))
             return NULL;
     }
-    uint32_t pa = (e->paddr & ~0xFFFu) | (lin & 0xFFF);
+    uint32_t pa = (c->tlb_paddr[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)] & ~0xFFFu) |
+                  (lin & 0xFFF);
     uint32_t pg = pa >> 12;
     uint32_t gen = c->page_gen[pg < c->ram_pages ? pg : c->ram_pages];
     Block **slot = &c->bcache[BCACHE_HASH(pa)];
@@ -1173,7 +1205,7 @@ static inline void exec_insn(CPU *c, const Insn *i)
 }
 
 /* One instruction, through the block cache when possible. */
-static void exec_one(CPU *c)
+void interp_exec_one(CPU *c)
 {
     Block *b = block_lookup(c);
     if (b) {
@@ -1214,7 +1246,7 @@ static Block *block_next(CPU *c, Block *b, uint32_t *lin_page)
 }
 
 /* Run blocks until the slice ends or something needs the outer loop. */
-static void run_blocks(CPU *c)
+void interp_run_blocks(CPU *c)
 {
     Block *b = NULL;
     uint32_t lin_page = 0, epoch = c->block_epoch;
@@ -1222,7 +1254,7 @@ static void run_blocks(CPU *c)
         b = block_next(c, epoch == c->block_epoch ? b : NULL, &lin_page);
         epoch = c->block_epoch;
         if (unlikely(!b)) {
-            exec_one(c);
+            interp_exec_one(c);
             continue;
         }
         const Insn *i = b->insns, *end = i + b->n;
@@ -1299,7 +1331,7 @@ static bool debug_insn(CPU *c)
         }
     }
     bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
-    exec_one(c);
+    interp_exec_one(c);
     /* MOV SS and POP SS hold the single-step trap off until the next
      * instruction has run (SDM vol. 3, 6.8.3). */
     if (c->inhibit_irq == INHIBIT_SS)
@@ -1342,7 +1374,7 @@ int cpu_run(CPU *c, uint64_t icount_limit)
         if (c->inhibit_irq) {
             c->inhibit_irq = 0;
             if (likely(!dbg)) {
-                exec_one(c);
+                interp_exec_one(c);
                 continue;
             }
         } else {
@@ -1367,6 +1399,9 @@ int cpu_run(CPU *c, uint64_t icount_limit)
             continue;
         }
         c->eflags &= ~F_RF; /* no instruction breakpoints: nothing to resume past */
-        run_blocks(c);
+        if (c->jit)
+            jit_run(c);
+        else
+            interp_run_blocks(c);
     }
 }

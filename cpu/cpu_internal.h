@@ -67,7 +67,11 @@ void op_ud(CPU *c, const Insn *i);
 /* lf_op = kind << 2 | size (0: 8, 1: 16, 2: 32 bit) */
 enum {
     LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_MUL, LF_EAGER,
+    LF_SHL, LF_SHR, LF_SAR, /* b: the count (1-31), a: the value shifted */
+    LF_NKINDS
 };
+/* lf_aux: ADC/SBB carry in, INC/DEC the carry kept, MUL overflow (bit 0 of
+ * each, the rest is ignored); EAGER the six flags. */
 #define LF(kind, sz) (((kind) << 2) | (sz))
 
 static inline uint32_t sz_mask(int sz)

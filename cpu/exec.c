@@ -416,14 +416,14 @@ static uint32_t szp_flags(int sz, uint32_t r)
 static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
 {
     int bits = 8 << sz;
-    uint32_t m = sz_mask(sz), s = sz_sign(sz), r, cf, of;
-    uint32_t old = lf_compute(c);
+    uint32_t m = sz_mask(sz), s = sz_sign(sz), r, cf, of, old;
     switch (op) {
     case 0: /* ROL */
         if (!cnt)
             return a;
         cnt &= (uint32_t)bits - 1;
         r = cnt ? ((a << cnt) | (a >> (bits - cnt))) & m : a;
+        old = lf_compute(c);
         cf = r & 1;
         of = ((r & s) != 0) ^ cf;
         set_flags_eager(c, (old & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0));
@@ -433,6 +433,7 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
             return a;
         cnt &= (uint32_t)bits - 1;
         r = cnt ? ((a >> cnt) | (a << (bits - cnt))) & m : a;
+        old = lf_compute(c);
         cf = (r & s) != 0;
         of = cf ^ ((r & (s >> 1)) != 0);
         set_flags_eager(c, (old & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0));
@@ -442,6 +443,7 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
         cnt %= (uint32_t)(bits + 1);
         if (!cnt)
             return a;
+        old = lf_compute(c);
         uint64_t v = a | ((uint64_t)(old & F_CF) << bits); /* bits+1 wide value */
         uint64_t wm = (1ull << (bits + 1)) - 1;
         if (op == 2)
@@ -462,31 +464,24 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
         if (!cnt)
             return a;
         r = cnt < 32 ? (a << cnt) & m : 0;
-        cf = cnt <= (uint32_t)bits ? (a >> (bits - cnt)) & 1 : 0;
-        of = ((r & s) != 0) ^ cf;
-        break;
+        set_flags(c, LF_SHL, sz, a, cnt, r);
+        return r;
     case 5: /* SHR */
         if (!cnt)
             return a;
         r = cnt < 32 ? a >> cnt : 0;
-        cf = (a >> (cnt - 1)) & 1;
-        of = (a & s) != 0;
-        if (cnt > (uint32_t)bits)
-            cf = 0;
-        break;
+        set_flags(c, LF_SHR, sz, a, cnt, r);
+        return r;
     default: { /* SAR */
         if (!cnt)
             return a;
         int32_t sa = sz == 0 ? (int8_t)a : sz == 1 ? (int16_t)a : (int32_t)a;
         uint32_t k = cnt < (uint32_t)bits ? cnt : (uint32_t)bits - 1;
         r = (uint32_t)(sa >> k) & m;
-        cf = cnt < (uint32_t)bits ? ((uint32_t)(sa >> (cnt - 1)) & 1) : ((uint32_t)sa >> 31);
-        of = 0;
-        break;
+        set_flags(c, LF_SAR, sz, a, cnt, r);
+        return r;
     }
     }
-    set_flags_eager(c, szp_flags(sz, r) | (cf ? F_CF : 0) | (of ? F_OF : 0));
-    return r;
 }
 
 ALWAYS_INLINE void shift_rm(CPU *c, const Insn *i, int sz, uint32_t cnt)

@@ -36,7 +36,7 @@ void cpu_tlb_flush(CPU *c, bool global_too)
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &c->tlb[k][i];
-            if (global_too || !(e->paddr & 1))
+            if (global_too || !(c->tlb_paddr[k][i] & 1))
                 e->tag_read = e->tag_write = 0xFFFFFFFFu;
         }
 }
@@ -74,7 +74,7 @@ void code_page_mark(CPU *c, uint32_t paddr)
     c->code_pages[p] = 1;
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++)
-            if ((c->tlb[k][i].paddr >> 12) == p)
+            if ((c->tlb_paddr[k][i] >> 12) == p)
                 c->tlb[k][i].tag_write = 0xFFFFFFFFu;
 }
 
@@ -163,8 +163,8 @@ static void watch_tag(CPU *c, TlbEntry *e, uint32_t page)
             continue;
         if (w->kind & CPU_WATCH_WRITE)
             e->tag_write = 0xFFFFFFFFu;
-        if (w->kind & CPU_WATCH_READ)
-            e->tag_read = 0xFFFFFFFFu;
+        if (w->kind & CPU_WATCH_READ) /* and read-modify-writes, which probe tag_write only */
+            e->tag_read = e->tag_write = 0xFFFFFFFFu;
     }
 }
 
@@ -267,7 +267,8 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
         pa = lin & c->a20_mask;
 
     /* Fill the TLB of this privilege class. */
-    TlbEntry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t slot = (lin >> 12) & (TLB_SIZE - 1);
+    TlbEntry *e = &c->tlb[user][slot];
     uint32_t page = lin & ~0xFFFu, ppage = pa & ~0xFFFu;
     uint8_t *rh = phys_host_ptr(c->m, ppage, false);
     uint8_t *wh = phys_host_ptr(c->m, ppage, true);
@@ -275,7 +276,7 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     bool code = (ppage >> 12) < c->ram_pages && c->code_pages[ppage >> 12];
     e->tag_write = (wh && wr_ok && !code) ? page : 0xFFFFFFFFu;
     e->addend = (uintptr_t)(rh ? rh : wh) - page;
-    e->paddr = ppage | (global ? 1 : 0);
+    c->tlb_paddr[user][slot] = ppage | (global ? 1 : 0);
     if (unlikely(c->nwatch))
         watch_tag(c, e, page);
     return pa;

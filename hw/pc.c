@@ -677,6 +677,18 @@ int machine_run(Machine *m)
                "virtual time %.2f s",
                (unsigned long long)n, secs, idle, (double)n / (secs - idle) / 1e6,
                (double)clock_ns(m) / 1e9);
+        CpuStats cs;
+        cpu_get_stats(m->cpu, &cs);
+        if (cs.accel == CPU_ACCEL_TCG) {
+            wb_log("stats: translator: %llu blocks translated in %.2f s, %llu flushes, "
+                   "%llu instructions left to the interpreter",
+                   (unsigned long long)cs.blocks_translated, (double)cs.translate_ns / 1e9,
+                   (unsigned long long)cs.flushes, (unsigned long long)cs.fallbacks);
+            if (atoi(getenv("WIREBOX_STATS")) >= 2)
+                cpu_print_fallbacks(m->cpu, 20);
+        } else {
+            wb_log("stats: interpreter (-accel interp)");
+        }
     }
     return m->exit_code;
 }
