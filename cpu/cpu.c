@@ -178,6 +178,7 @@ void cpu_set_a20(CPU *c, bool enabled)
     if (mask != c->a20_mask) {
         c->a20_mask = mask;
         cpu_tlb_flush(c, true);
+        c->need_check = true; /* chained code assumed the old mapping */
     }
 }
 

@@ -180,6 +180,9 @@ typedef struct CPU {
      * exit translated code left through (patched once its target is known). */
     struct JitState *jit;
     void *jit_exit;
+    /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
+     * translated block (or interpreted instruction), and blocks do not chain. */
+    bool jit_one_block;
 
     Machine *m;
     jmp_buf jmp;
@@ -196,7 +199,7 @@ enum { CPU_RUN_LIMIT = 0, CPU_RUN_HALTED = 1, CPU_RUN_EXIT = 2, CPU_RUN_DEBUG = 
 /* Engines: the interpreter, the reference that runs everywhere, and the
  * translator to x86-64 host code (QEMU's -accel tcg), which hands whatever
  * it does not cover to the interpreter. */
-enum { CPU_ACCEL_INTERP = 0, CPU_ACCEL_TCG = 1 };
+enum { CPU_ACCEL_TCG = 0, CPU_ACCEL_INTERP = 1 };
 
 /* What the CPU did, for WIREBOX_STATS. */
 typedef struct CpuStats {

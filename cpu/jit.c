@@ -1534,17 +1534,22 @@ void jit_run(CPU *c)
             return;
         }
         JitBlock *b = lookup(c, key);
+        if (c->jit_one_block)
+            c->exit_request = true; /* after this block or instruction */
         if (!b) {
             interp_exec_one(c);
             pend = NULL;
             continue;
         }
-        if (pend && pend_epoch == js->epoch && (b->pc & ~0xFFFu) == pend->src_page)
+        if (pend && pend_epoch == js->epoch && (b->pc & ~0xFFFu) == pend->src_page &&
+            !c->jit_one_block)
             x_patch(pend->rel32, b->entry_same);
         pend = NULL;
         js->key = key;
         c->jit_exit = NULL;
         int r = js->enter(c, b->entry);
+        if (c->jit_one_block)
+            return;
         if (r == R_CHAIN && c->jit_exit) {
             pend = c->jit_exit;
             pend_epoch = js->epoch;

@@ -541,6 +541,8 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
     if (!m)
         return NULL;
     m->cfg = *cfg;
+    if (cpu_set_accel(m->cpu, cfg->accel) != cfg->accel)
+        wb_log("-accel tcg: the translator needs an x86-64 host; the interpreter runs instead");
     m->icount_shift = cfg->icount_shift;
     m->icount_sleep = cfg->icount_sleep;
     m->pic = pic_new(m);

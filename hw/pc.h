@@ -28,6 +28,7 @@ typedef struct MachineConfig {
     bool nic_none;             /* -nic none */
     bool start_stopped;        /* -S */
     const char *gdb;           /* -gdb / -s */
+    int accel;                 /* -accel: CPU_ACCEL_TCG (translator, default) or _INTERP */
 } MachineConfig;
 
 typedef struct FdWatch {

@@ -33,6 +33,7 @@ enum {
     OPT_S_LOWER,
     OPT_GDB,
     OPT_NODEFAULTS,
+    OPT_ACCEL,
 };
 
 static const struct {
@@ -61,6 +62,7 @@ static const struct {
     {"s", OPT_S_LOWER, false},
     {"gdb", OPT_GDB, true},
     {"nodefaults", OPT_NODEFAULTS, false},
+    {"accel", OPT_ACCEL, true},
 };
 
 
@@ -284,6 +286,29 @@ static int check_serial(const char *val, char *err, size_t errlen)
                 val);
 }
 
+/* ------------------------------------------------------------------ -accel */
+
+/* -accel tcg (QEMU's translator: ours, the default) or -accel interp (the
+ * interpreter); QEMU's thread=single is accepted, nothing else. */
+static int parse_accel(const char *val, Options *o, char *err, size_t errlen)
+{
+    size_t n = strcspn(val, ",");
+    if (n == 3 && !strncmp(val, "tcg", 3))
+        o->cfg.accel = CPU_ACCEL_TCG;
+    else if (n == 6 && !strncmp(val, "interp", 6))
+        o->cfg.accel = CPU_ACCEL_INTERP;
+    else
+        return wb_errf(err, errlen, "-accel: invalid accelerator '%.*s' (use tcg or interp)",
+                       (int)n, val);
+    for (const char *p = val + n; *p; p += n) {
+        p++;
+        n = strcspn(p, ",");
+        if (!(n == 13 && !strncmp(p, "thread=single", 13)))
+            return wb_errf(err, errlen, "-accel: unsupported property '%.*s'", (int)n, p);
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------ the parser */
 
 int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
@@ -393,6 +418,10 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         case OPT_NODEFAULTS:
             o->nodefaults = true;
             break;
+        case OPT_ACCEL:
+            if (parse_accel(val, o, err, errlen))
+                return 1;
+            break;
         }
     }
 
@@ -447,6 +476,7 @@ void options_usage(FILE *f)
           "                    virtual clock: 2^N ns per instruction (N = 0..10);\n"
           "                    sleep=off skips idle time (deterministic runs)\n"
           "  -no-reboot        exit instead of rebooting when the guest resets\n"
+          "  -accel tcg|interp CPU engine: translator to host code (default) or interpreter\n"
           "\n"
           "Console:\n"
           "  -nographic        no display; serial port 0 on this terminal (mon:stdio)\n"

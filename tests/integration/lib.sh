@@ -13,7 +13,8 @@ export LC_ALL=C
 : "${WB_TIMEOUT:=300}"
 : "${WB_NIC:=none}"
 GUEST=$BUILD/guest
-TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+# The outermost script names the test (a variant may source another test).
+TEST_NAME=$(basename "${BASH_SOURCE[-1]:-$0}" .sh)
 LOGDIR=$BUILD/integration-logs/$TEST_NAME
 WB_LAST_LOG=
 

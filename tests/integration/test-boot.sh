@@ -2,11 +2,12 @@
 # Boot the reference guest (Debian's i386 kernel + busybox initramfs) with
 # wb.cmd=test: the kernel must boot, /init must run a small workload and
 # report, and the guest's reboot must make the emulator (-no-reboot) exit.
+# WB_ACCEL (tcg, interp) picks the CPU engine; default: wirebox's (tcg).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 require_guest
-boot test "console=ttyS0 nokaslr wb.cmd=test"
+boot test "console=ttyS0 nokaslr wb.cmd=test" ${WB_ACCEL:+-accel "$WB_ACCEL"}
 note "boot to result took ${WB_SECONDS}s (log: $WB_LAST_LOG)"
 
 expect "Linux version $GUEST_VERSION " "the kernel banner"

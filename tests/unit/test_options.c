@@ -110,6 +110,24 @@ START_TEST(test_mem)
 }
 END_TEST
 
+/* -accel: QEMU's tcg (the translator, also the default) or the interpreter. */
+START_TEST(test_accel)
+{
+    ck_assert_int_eq(parse(NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_TCG);
+    ck_assert_int_eq(parse("-accel", "interp", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_INTERP);
+    ck_assert_int_eq(parse("-accel", "interp", "-accel", "tcg,thread=single", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_TCG);
+    ck_assert_int_eq(parse("-accel", "kvm", NULL), 1);
+    ck_assert_str_eq(err, "-accel: invalid accelerator 'kvm' (use tcg or interp)");
+    ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), 1);
+    ck_assert_str_eq(err, "-accel: unsupported property 'thread=multi'");
+    ck_assert_int_eq(parse("-accel", "", NULL), 1);
+    ck_assert_int_eq(parse("-accel", NULL), 1);
+}
+END_TEST
+
 START_TEST(test_icount)
 {
     ck_assert_int_eq(parse("-icount", "shift=3", NULL), 0);
@@ -407,6 +425,7 @@ int main(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_mem);
     tcase_add_test(tc, test_icount);
+    tcase_add_test(tc, test_accel);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_boot_and_misc);
