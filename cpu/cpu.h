@@ -163,7 +163,8 @@ typedef struct CPU {
      * fine without further checks if off + n - 1 <= lim; -1 forces the slow
      * path (expand-down, unusable). */
     int64_t seg_lim_r[6], seg_lim_w[6];
-    TlbEntry *tlbp; /* tlb[cpl == 3] */
+    TlbEntry *tlbp;       /* tlb[cpl == 3] */
+    uint32_t *tlbp_paddr; /* tlb_paddr[cpl == 3] */
     bool tlb_large; /* some TLB entry may come from a 4 MiB page */
 
     /* Decoded blocks: direct-mapped by physical start address, allocated
@@ -180,6 +181,7 @@ typedef struct CPU {
      * exit translated code left through (patched once its target is known). */
     struct JitState *jit;
     void *jit_exit;
+    uint32_t jit_mode; /* the mode (key, CS base and limit) translated code runs in, interned */
     /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
      * translated block (or interpreted instruction), and blocks do not chain. */
     bool jit_one_block;

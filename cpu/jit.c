@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cpu/decode.h"
 #include "cpu/x86emit.h"
@@ -81,7 +82,9 @@ typedef struct JitInsn {
 /* A chainable exit: the jump to patch once the target block exists. */
 typedef struct JitExit {
     uint8_t *rel32;
+    uint8_t *stub;     /* where it jumps until chained (back to jit_run) */
     uint32_t src_page; /* linear page of the block it leaves */
+    const void *to;    /* block it is chained to (through a trampoline), or NULL */
 } JitExit;
 
 typedef struct JitBlock {
@@ -92,6 +95,21 @@ typedef struct JitBlock {
     uint32_t n;
     JitInsn insns[];
 } JitBlock;
+
+#define JC_SIZE 2048 /* jump cache entries */
+#define JMODES 64
+typedef struct JitJump {
+    uint32_t pc, mode, pa; /* linear address, mode, physical page of a translation */
+    uint32_t unused;
+    uint8_t *code; /* its checked entry */
+    uint64_t pad;
+} JitJump;
+_Static_assert(sizeof(JitJump) == 32, "the lookup stub indexes 32-byte entries");
+
+static inline uint32_t jc_index(uint32_t pc)
+{
+    return (pc ^ (pc >> 11)) & (JC_SIZE - 1);
+}
 
 struct JitState {
     uint8_t *code;
@@ -105,9 +123,20 @@ struct JitState {
     int (*enter)(CPU *c, void *code);
     uint8_t *exit_spill, *exit_nospill, *fallback, *lookup, *flags;
     size_t stubs_end;
+    FILE *perfmap;   /* WIREBOX_PERFMAP: /tmp/perf-PID.map for perf report */
+    FILE *blockdump; /* and /tmp/wirebox-blocks-PID.txt: guest and host bytes */
     /* statistics */
     uint64_t blocks, flushes, translate_ns;
     uint64_t fb_count[512];
+    uint64_t exits[4], chain_cross, ind_calls, ind_miss;
+    /* Indirect jumps: translations by linear address and mode, probed by
+     * the lookup stub before it asks jit_lookup_indirect. */
+    JitJump jcache[JC_SIZE];
+    /* Modes seen since the last flush (the index is jit_mode) */
+    struct {
+        uint32_t key, cs_base, cs_limit;
+    } modes[JMODES];
+    uint32_t nmodes;
 };
 
 /* ------------------------------------------------------------------ memory for code */
@@ -126,6 +155,8 @@ void jit_flush(CPU *c)
 {
     JitState *js = c->jit;
     memset(js->hash, 0, JHASH_SIZE * sizeof *js->hash);
+    memset(js->jcache, 0xFF, sizeof js->jcache);
+    js->nmodes = 0;
     js->code_used = js->stubs_end;
     js->meta_used = 0;
     js->epoch++;
@@ -222,8 +253,45 @@ static void gen_stubs(JitState *js)
     x_jmp(&e, js->exit_nospill);
 
     /* Indirect jump: EIP is stored and R14 counts the block; find the
-     * translation of the target or leave. */
+     * translation of the target or leave. First the jump cache: the entry
+     * for this linear address and mode, if the software TLB still maps its
+     * page to the physical page it was translated from (what a lookup
+     * would check); the block's entry then checks its page's generation. */
     js->lookup = e.p;
+    x_mov_r_rm(&e, 4, T3, XM(HCPU, O(eip)));
+    x_alu_r_rm(&e, ALU_ADD, 4, T3,
+               XM(HCPU, O(seg) + S_CS * (int32_t)sizeof(SegCache) + (int32_t)offsetof(SegCache, base)));
+    x_mov_rr(&e, 4, T2, T3);
+    x_shift_i(&e, SH_SHR, 4, XR(T2), 11);
+    x_alu_rm_r(&e, ALU_XOR, 4, XR(T2), T3);
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T2), JC_SIZE - 1);
+    x_shift_i(&e, SH_SHL, 4, XR(T2), 5);
+    x_mov_r64_i64(&e, T1, (uint64_t)(uintptr_t)js->jcache);
+    x_alu_rm_r(&e, ALU_ADD, 8, XR(T2), T1);
+    x_alu_r_rm(&e, ALU_CMP, 4, T3, XM(T2, offsetof(JitJump, pc)));
+    uint8_t *jc1 = x_jcc8(&e, CC_NE);
+    x_mov_r_rm(&e, 4, T1, XM(HCPU, O(jit_mode)));
+    x_alu_r_rm(&e, ALU_CMP, 4, T1, XM(T2, offsetof(JitJump, mode)));
+    uint8_t *jc2 = x_jcc8(&e, CC_NE);
+    x_mov_rr(&e, 4, T1, T3);
+    x_shift_i(&e, SH_SHR, 4, XR(T1), 12);
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T1), TLB_SIZE - 1);
+    x_mov_r_rm(&e, 8, T0, XM(HCPU, O(tlbp)));
+    x_shift_i(&e, SH_SHL, 4, XR(T1), 4);
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+    x_alu_r_rm(&e, ALU_CMP, 4, T3, XMI(T0, T1, 0, offsetof(TlbEntry, tag_read)));
+    uint8_t *jc3 = x_jcc8(&e, CC_NE);
+    x_shift_i(&e, SH_SHR, 4, XR(T1), 2);
+    x_mov_r_rm(&e, 8, T0, XM(HCPU, O(tlbp_paddr)));
+    x_mov_r_rm(&e, 4, T1, XMI(T0, T1, 0, 0));
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T1), 0xFFFFF000u);
+    x_alu_r_rm(&e, ALU_CMP, 4, T1, XM(T2, offsetof(JitJump, pa)));
+    uint8_t *jc4 = x_jcc8(&e, CC_NE);
+    x_jmp_m(&e, XM(T2, offsetof(JitJump, code)));
+    x_patch8(jc1, e.p);
+    x_patch8(jc2, e.p);
+    x_patch8(jc3, e.p);
+    x_patch8(jc4, e.p);
     spill(&e);
     x_mov_rm_r(&e, 8, XM(HCPU, O(icount)), HIC);
     x_mov_rr(&e, 8, RDI, HCPU);
@@ -308,8 +376,28 @@ static void gen_stubs(JitState *js)
 
 /* ------------------------------------------------------------------ the translator */
 
+/* Lazy flags not stored yet: where each of lf_a, lf_b, lf_res is now. */
+enum {
+    PV_NONE,   /* not needed for this kind */
+    PV_REG,    /* in a host register holding a guest register */
+    PV_IMM,    /* a constant */
+    PV_MEM,    /* stored already */
+    PV_DERIVE, /* computed from the others when stored */
+};
+typedef struct PendV {
+    uint8_t kind;
+    int8_t reg;
+    uint32_t imm;
+} PendV;
+typedef struct Pend {
+    int lfop; /* LF(kind, 2); -1: nothing pending */
+    PendV a, b, r;
+} Pend;
+static const Pend no_pend = {.lfop = -1};
+
 typedef struct ColdRef {
     uint8_t *jcc;     /* the branch to the cold path */
+    Pend pend;        /* flags it must store before the interpreter runs */
     JitInsn *ji;      /* instruction the interpreter runs there */
     uint8_t *resume;  /* where the native path continues */
     int lfop;         /* static lazy-flags kind there, -1 unknown */
@@ -333,6 +421,7 @@ typedef struct Tr {
     int lfop;    /* lazy-flags kind known here (LF(kind, sz)), -1 unknown */
     unsigned hf; /* guest flags (F_CF...) the host flags hold now */
     bool live;   /* the current instruction's flags are read before overwritten */
+    Pend pend;   /* the lazy flags of an earlier instruction, not stored yet */
     ColdRef cold[JIT_MAX_INSNS * 4];
     int ncold, cold_insn;
     StubRef stub[JIT_MAX_INSNS + 4];
@@ -354,6 +443,11 @@ enum {
 static inline int H(int g)
 {
     return G2H[g];
+}
+/* The guest register (bit) that operand register r of size sz is part of. */
+static inline unsigned reg_bit(int sz, int r)
+{
+    return 1u << (sz == 0 ? (r & 3) : r);
 }
 /* Guest 8-bit register (AL CL DL BL AH CH DH BH) as a host byte register. */
 static inline int H8(int g)
@@ -456,6 +550,131 @@ static bool flags_live(const Tr *t, int k)
     return true;
 }
 
+/* ---- deferred lazy flags */
+
+static inline PendV pv_reg(int r)
+{
+    return (PendV){PV_REG, (int8_t)r, 0};
+}
+static inline PendV pv_imm(uint32_t v)
+{
+    return (PendV){PV_IMM, 0, v};
+}
+static inline PendV pv(uint8_t kind)
+{
+    return (PendV){kind, 0, 0};
+}
+
+/* The value of v (stored at off) in a register: its own, or tmp. */
+static int pv_in_reg(Emit *e, PendV v, int32_t off, int tmp)
+{
+    if (v.kind == PV_REG)
+        return v.reg;
+    if (v.kind == PV_IMM)
+        x_mov_r32_i(e, tmp, v.imm);
+    else
+        x_mov_r_rm(e, 4, tmp, XM(HCPU, off));
+    return tmp;
+}
+
+static void pv_store(Emit *e, int32_t off, PendV v)
+{
+    if (v.kind == PV_REG)
+        x_mov_rm_r(e, 4, XM(HCPU, off), v.reg);
+    else if (v.kind == PV_IMM)
+        x_mov_rm_i(e, 4, XM(HCPU, off), v.imm);
+}
+
+/* Emit the stores of pending flags p, with T2 and T3 as temporaries.
+ * Returns whether the host flags were changed. */
+static bool pend_store(Emit *e, const Pend *p)
+{
+    if (p->lfop < 0)
+        return false;
+    int kind = p->lfop >> 2;
+    bool clobber = false;
+    pv_store(e, O(lf_a), p->a);
+    pv_store(e, O(lf_b), p->b);
+    pv_store(e, O(lf_res), p->r);
+    if (p->r.kind == PV_DERIVE) {
+        if (kind == LF_SUB) { /* CMP: a - b = a + ~b + 1, keeping the host flags */
+            int b = pv_in_reg(e, p->b, O(lf_b), T3);
+            if (b != T3)
+                x_mov_rr(e, 4, T3, b);
+            x_grp3(e, 2, 4, XR(T3));
+            int a = pv_in_reg(e, p->a, O(lf_a), T2);
+            x_lea(e, 4, T3, XMI(a, T3, 0, 1));
+        } else { /* TEST: a & b */
+            int a = pv_in_reg(e, p->a, O(lf_a), T3);
+            if (a != T3)
+                x_mov_rr(e, 4, T3, a);
+            int b = pv_in_reg(e, p->b, O(lf_b), T2);
+            x_alu_rm_r(e, ALU_AND, 4, XR(T3), b);
+            clobber = true;
+        }
+        x_mov_rm_r(e, 4, XM(HCPU, O(lf_res)), T3);
+    }
+    if (p->a.kind == PV_DERIVE) {
+        int r = pv_in_reg(e, p->r, O(lf_res), T2);
+        if (kind == LF_INC || kind == LF_DEC) {
+            x_lea(e, 4, T3, XM(r, kind == LF_INC ? -1 : 1));
+        } else if (kind == LF_SUB) { /* r + b */
+            if (p->b.kind == PV_IMM) {
+                x_lea(e, 4, T3, XM(r, (int32_t)p->b.imm));
+            } else {
+                int b = pv_in_reg(e, p->b, O(lf_b), T3);
+                x_lea(e, 4, T3, XMI(r, b, 0, 0));
+            }
+        } else { /* ADD: r - b = r + ~b + 1 */
+            int b = pv_in_reg(e, p->b, O(lf_b), T3);
+            if (b != T3)
+                x_mov_rr(e, 4, T3, b);
+            x_grp3(e, 2, 4, XR(T3));
+            x_lea(e, 4, T3, XMI(r, T3, 0, 1));
+        }
+        x_mov_rm_r(e, 4, XM(HCPU, O(lf_a)), T3);
+    }
+    if (p->b.kind == PV_DERIVE) { /* NEG: b = -r = ~r + 1 */
+        int r = pv_in_reg(e, p->r, O(lf_res), T3);
+        if (r != T3)
+            x_mov_rr(e, 4, T3, r);
+        x_grp3(e, 2, 4, XR(T3));
+        x_lea(e, 4, T3, XM(T3, 1));
+        x_mov_rm_r(e, 4, XM(HCPU, O(lf_b)), T3);
+    }
+    x_mov_rm_i(e, 4, XM(HCPU, O(lf_op)), (uint32_t)p->lfop);
+    return clobber;
+}
+
+/* Store the pending flags now (the CPU's lazy flags are needed). */
+static void pend_flush(Tr *t)
+{
+    if (t->pend.lfop < 0)
+        return;
+    if (pend_store(&t->e, &t->pend))
+        t->hf = 0;
+    t->pend = no_pend;
+}
+
+static unsigned pv_mask(PendV v)
+{
+    if (v.kind != PV_REG)
+        return 0;
+    for (int g = 0; g < 8; g++)
+        if (G2H[g] == v.reg)
+            return 1u << g;
+    return 0;
+}
+
+/* The instruction about to be emitted writes guest registers in mask (and
+ * not the flags): store pending flags that refer to them first. */
+static void pend_clobber(Tr *t, unsigned mask)
+{
+    if (t->pend.lfop >= 0 &&
+        (mask & (pv_mask(t->pend.a) | pv_mask(t->pend.b) | pv_mask(t->pend.r))))
+        pend_flush(t);
+}
+
 /* ---- cold paths and exits */
 
 static void cold_jcc(Tr *t, int cc)
@@ -464,6 +683,7 @@ static void cold_jcc(Tr *t, int cc)
     r->jcc = x_jcc(&t->e, cc, NULL);
     r->ji = t->ji;
     r->resume = NULL;
+    r->pend = t->pend;
 }
 
 /* Host flags from the lazy flags in memory, for the kind known at
@@ -504,6 +724,7 @@ static void need_flags(Tr *t, unsigned need)
 {
     if ((t->hf & need) == need)
         return;
+    pend_flush(t);
     emit_flags_redo(t, &t->e, t->lfop);
     t->hf = HF_ALL;
 }
@@ -512,6 +733,7 @@ static void need_flags(Tr *t, unsigned need)
  * at target, patched once that exists. */
 static void exit_chain(Tr *t, uint32_t target, int n)
 {
+    pend_store(&t->e, &t->pend);
     x_lea(&t->e, 8, HIC, XM(HIC, n));
     StubRef *s = &t->stub[t->nstub++];
     s->jmp = x_jmp(&t->e, NULL);
@@ -522,6 +744,7 @@ static void exit_chain(Tr *t, uint32_t target, int n)
 /* Leave with EIP already in the CPU (in memory). */
 static void exit_normal(Tr *t, int n)
 {
+    pend_store(&t->e, &t->pend);
     x_lea(&t->e, 8, HIC, XM(HIC, n));
     x_mov_r32_i(&t->e, T3, R_NORMAL);
     x_jmp(&t->e, t->js->exit_spill);
@@ -529,6 +752,7 @@ static void exit_normal(Tr *t, int n)
 
 static void fallback(Tr *t)
 {
+    pend_flush(t);
     x_mov_r64_i64(&t->e, T4, (uint64_t)(uintptr_t)t->ji);
     x_call(&t->e, t->js->fallback);
     t->lfop = -1;
@@ -684,7 +908,8 @@ static void push_val(Tr *t, int size, Opd v)
 
 /* ---- instruction translations */
 
-/* ALU op (ALU_*, or 8 for TEST) of size sz on dst and src. */
+/* ALU op (ALU_*, or 8 for TEST) of size sz on dst and src. 32-bit forms
+ * leave their lazy flags pending (in registers) where they can. */
 static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
 {
     Emit *e = &t->e;
@@ -692,10 +917,14 @@ static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
     bool test = op == 8;
     int hop = test ? ALU_AND : op;
     bool wb = hop != ALU_CMP && !test;
+    bool carry = hop == ALU_ADC || hop == ALU_SBB;
     int kind = hop == ALU_ADD ? LF_ADD : hop == ALU_ADC ? LF_ADC
              : (hop == ALU_SUB || hop == ALU_CMP) ? LF_SUB : hop == ALU_SBB ? LF_SBB : LF_LOGIC;
+    bool defer = sz == 2 && !carry && t->live;
     if (dst.kind == OPD_MEM || src.kind == OPD_MEM)
         rm_addr(t, i, S, dst.kind == OPD_MEM && wb);
+    if (carry)
+        need_flags(t, F_CF); /* before the operands: it may use T2, T3 */
     int d;
     if (dst.kind == OPD_MEM) {
         d = T1;
@@ -719,28 +948,59 @@ static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
             ld_reg(t, sz, T2, src.g, false);
         }
     }
-    if (hop == ALU_ADC || hop == ALU_SBB) {
-        need_flags(t, F_CF);
-        if (t->live)
-            x_setcc(e, CC_B, XM(HCPU, O(lf_aux)));
-    }
-    if (t->live && kind != LF_LOGIC) {
-        st_lf(t, O(lf_a), d);
-        if (s < 0)
-            st_lf_i(t, O(lf_b), imm);
-        else
+    bool d_reg = d != T1, s_reg = s >= 0 && s != T2;
+    if (wb && s == d)
+        s_reg = false; /* add eax, eax: the source is gone after the operation */
+    Pend p = {.lfop = LF(kind, sz)};
+    if (defer) {
+        PendV vs = s < 0 ? pv_imm(imm) : s_reg ? pv_reg(s) : pv(PV_MEM);
+        if (s >= 0 && !s_reg && kind != LF_LOGIC)
             st_lf(t, O(lf_b), s);
+        if (kind == LF_LOGIC && !test) {
+            p.r = d_reg ? pv_reg(d) : pv(PV_MEM);
+        } else if (test) {
+            /* the interpreter stores TEST's result only: with a memory
+             * operand (a cold path) the result is stored now */
+            if (d_reg && (s < 0 || s_reg)) {
+                p.a = pv_reg(d);
+                p.b = vs;
+                p.r = pv(PV_DERIVE);
+            } else {
+                p.r = pv(PV_MEM);
+            }
+        } else if (!wb) { /* CMP */
+            if (!d_reg)
+                st_lf(t, O(lf_a), d);
+            p.a = d_reg ? pv_reg(d) : pv(PV_MEM);
+            p.b = vs;
+            p.r = pv(PV_DERIVE);
+        } else { /* ADD, SUB */
+            p.a = pv(PV_DERIVE);
+            p.b = vs;
+            p.r = d_reg ? pv_reg(d) : pv(PV_MEM);
+        }
+    } else if (t->live) {
+        if (carry)
+            x_setcc(e, CC_B, XM(HCPU, O(lf_aux)));
+        if (kind != LF_LOGIC) {
+            st_lf(t, O(lf_a), d);
+            if (s < 0)
+                st_lf_i(t, O(lf_b), imm);
+            else
+                st_lf(t, O(lf_b), s);
+        }
     }
-    /* CMP and TEST compute the result (in a copy) when the flags need it */
+    /* CMP and TEST compute the result (in a copy) when it is to be stored now */
     int r = d, hop2 = hop;
-    if (!wb && t->live) {
-        if (dst.kind == OPD_REG && sz == 2) {
+    bool eager_res = t->live && (!defer || (p.r.kind == PV_MEM));
+    if (!wb && eager_res) {
+        if (d_reg) {
             x_mov_rr(e, 4, T3, d);
             r = T3;
         }
         hop2 = test ? ALU_AND : ALU_SUB;
     }
-    if (test && !t->live) {
+    if (test && !eager_res) {
         if (s < 0)
             x_test_rm_i(e, S, XR(r), imm);
         else
@@ -750,9 +1010,10 @@ static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
     } else {
         x_alu_rm_r(e, hop2, S, XR(r), s);
     }
-    if (t->live) {
+    if (eager_res) {
         st_lf(t, O(lf_res), r);
-        st_lf_i(t, O(lf_op), LF(kind, sz));
+        if (!defer)
+            st_lf_i(t, O(lf_op), LF(kind, sz));
     }
     if (wb) {
         if (dst.kind == OPD_MEM)
@@ -760,6 +1021,7 @@ static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
         else if (sz < 2)
             st_reg(t, sz, dst.g, d);
     }
+    t->pend = defer ? p : no_pend;
     t->lfop = LF(kind, sz);
     t->hf = HF_ALL;
 }
@@ -768,9 +1030,15 @@ static void tr_incdec(Tr *t, const Insn *i, bool dec, int sz, Opd dst)
 {
     Emit *e = &t->e;
     int S = 1 << sz;
+    int kind = dec ? LF_DEC : LF_INC;
+    if (dst.kind == OPD_MEM)
+        rm_addr(t, i, S, true);
+    if (t->live) {
+        need_flags(t, F_CF); /* the carry INC/DEC keep */
+        x_setcc(e, CC_B, XM(HCPU, O(lf_aux)));
+    }
     int d;
     if (dst.kind == OPD_MEM) {
-        rm_addr(t, i, S, true);
         d = T1;
         ld_mem(t, S, T1, false);
     } else if (sz == 2) {
@@ -779,21 +1047,23 @@ static void tr_incdec(Tr *t, const Insn *i, bool dec, int sz, Opd dst)
         d = T1;
         ld_reg(t, sz, T1, dst.g, false);
     }
-    if (t->live) {
-        need_flags(t, F_CF);
-        x_setcc(e, CC_B, XM(HCPU, O(lf_aux)));
+    bool defer = sz == 2 && t->live;
+    if (t->live && !defer)
         st_lf(t, O(lf_a), d);
-    }
     x_incdec(e, dec, S, XR(d));
-    if (t->live) {
+    if (t->live && (!defer || d == T1))
         st_lf(t, O(lf_res), d);
-        st_lf_i(t, O(lf_op), LF(dec ? LF_DEC : LF_INC, sz));
-    }
+    if (t->live && !defer)
+        st_lf_i(t, O(lf_op), LF(kind, sz));
     if (dst.kind == OPD_MEM)
         st_mem(t, S, d);
     else if (sz < 2)
         st_reg(t, sz, dst.g, d);
-    t->lfop = LF(dec ? LF_DEC : LF_INC, sz);
+    t->pend = no_pend;
+    if (defer)
+        t->pend = (Pend){.lfop = LF(kind, 2), .a = pv(PV_DERIVE),
+                         .r = d == T1 ? pv(PV_MEM) : pv_reg(d)};
+    t->lfop = LF(kind, sz);
     t->hf = (t->hf & F_CF) | (HF_ALL & ~F_CF);
 }
 
@@ -803,6 +1073,8 @@ static void tr_notneg(Tr *t, const Insn *i, bool neg, int sz)
     Emit *e = &t->e;
     int S = 1 << sz;
     Opd dst = o_rm(i);
+    if (!neg && dst.kind == OPD_REG)
+        pend_clobber(t, 1u << (sz == 0 ? (dst.g & 3) : dst.g));
     int d;
     if (dst.kind == OPD_MEM) {
         rm_addr(t, i, S, true);
@@ -814,20 +1086,25 @@ static void tr_notneg(Tr *t, const Insn *i, bool neg, int sz)
         d = T1;
         ld_reg(t, sz, T1, dst.g, false);
     }
-    if (neg && t->live) {
+    bool defer = neg && sz == 2 && t->live;
+    if (neg && t->live && !defer) {
         st_lf_i(t, O(lf_a), 0);
         st_lf(t, O(lf_b), d);
     }
     x_grp3(e, neg ? 3 : 2, S, XR(d));
-    if (neg && t->live) {
+    if (neg && t->live && (!defer || d == T1))
         st_lf(t, O(lf_res), d);
+    if (neg && t->live && !defer)
         st_lf_i(t, O(lf_op), LF(LF_SUB, sz));
-    }
     if (dst.kind == OPD_MEM)
         st_mem(t, S, d);
     else if (sz < 2)
         st_reg(t, sz, dst.g, d);
     if (neg) {
+        t->pend = no_pend;
+        if (defer)
+            t->pend = (Pend){.lfop = LF(LF_SUB, 2), .a = pv_imm(0), .b = pv(PV_DERIVE),
+                             .r = d == T1 ? pv(PV_MEM) : pv_reg(d)};
         t->lfop = LF(LF_SUB, sz);
         t->hf = HF_ALL;
     }
@@ -913,6 +1190,8 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
     int hop = i->sub == 6 ? SH_SHL : i->sub;
     int kind = hop == SH_SHL ? LF_SHL : hop == SH_SHR ? LF_SHR : LF_SAR;
     Opd dst = o_rm(i);
+    if (by_cl)
+        pend_flush(t); /* a count of 0 keeps the flags as they are */
     if (dst.kind == OPD_MEM)
         rm_addr(t, i, S, true);
     cnt &= 31;
@@ -934,19 +1213,22 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
         x_alu_rm_i(e, ALU_AND, 4, XR(T3), 31);
         skip = x_jcc8(e, CC_E); /* count 0: nothing changes, flags included */
     }
+    bool defer = !by_cl && sz == 2 && t->live;
     if (t->live)
         st_lf(t, O(lf_a), d);
     if (by_cl)
         x_shift_cl(e, hop, S, XR(d));
     else
         x_shift_i(e, hop, S, XR(d), (int)cnt);
-    if (t->live) {
+    if (t->live && !defer) {
         st_lf(t, O(lf_res), d);
         if (by_cl)
             st_lf(t, O(lf_b), T3);
         else
             st_lf_i(t, O(lf_b), cnt);
         st_lf_i(t, O(lf_op), LF(kind, sz));
+    } else if (defer && d == T1) {
+        st_lf(t, O(lf_res), d);
     }
     if (skip)
         x_patch8(skip, e->p);
@@ -954,10 +1236,14 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
         st_mem(t, S, d);
     else if (sz < 2)
         st_reg(t, sz, dst.g, d);
+    t->pend = no_pend;
     if (by_cl) {
         t->lfop = -1;
         t->hf = 0;
     } else {
+        if (defer)
+            t->pend = (Pend){.lfop = LF(kind, 2), .a = pv(PV_MEM), .b = pv_imm(cnt),
+                             .r = d == T1 ? pv(PV_MEM) : pv_reg(d)};
         t->lfop = LF(kind, sz);
         t->hf = F_ZF | F_SF | F_PF | (cnt < (8u << sz) ? F_CF : 0) | (cnt == 1 ? F_OF : 0);
     }
@@ -995,6 +1281,7 @@ static void tr_imul(Tr *t, const Insn *i)
         }
         st_lf_i(t, O(lf_op), LF(LF_MUL, sz));
     }
+    t->pend = no_pend;
     t->lfop = LF(LF_MUL, sz);
     t->hf = F_CF | F_OF;
 }
@@ -1022,6 +1309,7 @@ static void tr_mul1(Tr *t, const Insn *i, int sz)
         }
         st_lf_i(t, O(lf_op), LF(LF_MUL, sz));
     }
+    t->pend = no_pend;
     t->lfop = LF(LF_MUL, sz);
     t->hf = F_CF | F_OF;
 }
@@ -1051,7 +1339,9 @@ static void tr_xchg(Tr *t, const Insn *i, int sz, int ga, Opd b)
 static void tr_setcc(Tr *t, const Insn *i)
 {
     int cc = i->sub;
-    if (!i->mod3)
+    if (i->mod3)
+        pend_clobber(t, 1u << (i->rm & 3));
+    else
         rm_addr(t, i, 1, true);
     need_flags(t, cond_flags(cc));
     x_setcc(&t->e, cc, i->mod3 ? XR(H8(i->rm)) : XM(T0, 0));
@@ -1060,14 +1350,16 @@ static void tr_setcc(Tr *t, const Insn *i)
 static void tr_cmov(Tr *t, const Insn *i)
 {
     int S = i->o32 ? 4 : 2, s;
-    if (!i->mod3) {
+    pend_clobber(t, 1u << i->reg);
+    if (!i->mod3)
         rm_addr(t, i, S, false);
+    need_flags(t, cond_flags(i->sub)); /* may use T2, T3: before the load */
+    if (!i->mod3) {
         ld_mem(t, S, T2, false);
         s = T2;
     } else {
         s = H(i->rm);
     }
-    need_flags(t, cond_flags(i->sub)); /* clobbers T3 */
     x_cmovcc(&t->e, i->sub, S, H(i->reg), XR(s));
 }
 
@@ -1084,7 +1376,8 @@ static uint32_t rel_target(const Insn *i, const JitInsn *ji)
     return i->o32 ? tg : (tg & 0xFFFF);
 }
 
-/* Indirect near transfer to the EIP in T3; push_next for CALL. */
+/* Indirect near transfer to the EIP in T3; push_next for CALL. The caller
+ * has stored pending flags that name ESP (they would clobber T3 now). */
 static void tr_indirect(Tr *t, bool push_next, uint32_t pop_extra, bool is_ret)
 {
     Emit *e = &t->e;
@@ -1099,6 +1392,7 @@ static void tr_indirect(Tr *t, bool push_next, uint32_t pop_extra, bool is_ret)
     if (is_ret)
         x_lea(e, 4, R12, XM(R12, (int32_t)(4 + pop_extra)));
     x_mov_rm_r(e, 4, XM(HCPU, O(eip)), T3);
+    pend_store(e, &t->pend); /* the target is stored: T2, T3 are free */
     x_lea(e, 8, HIC, XM(HIC, t->k + 1));
     x_jmp(e, t->js->lookup);
 }
@@ -1134,6 +1428,8 @@ static bool tr_native(Tr *t, const Insn *i)
         switch (i->sub) {
         case 0: case 1: tr_incdec(t, i, i->sub == 1, vsz, o_rm(i)); return false;
         case 2: case 4:
+            if (i->sub == 2)
+                pend_clobber(t, 1u << R_ESP);
             if (!i->mod3) {
                 rm_addr(t, i, 4, false);
                 ld_mem(t, 4, T3, false);
@@ -1144,6 +1440,7 @@ static bool tr_native(Tr *t, const Insn *i)
             return true;
         default: { /* 6: PUSH r/m */
             int S = i->o32 ? 4 : 2;
+            pend_clobber(t, 1u << R_ESP);
             if (!i->mod3) {
                 rm_addr(t, i, S, false);
                 ld_mem(t, S, T3, false);
@@ -1167,6 +1464,8 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0x88: case 0x89: case 0x8A: case 0x8B: {
         int sz = (op & 1) ? vsz : 0;
         bool to_rm = op <= 0x89;
+        if (to_rm ? i->mod3 : true)
+            pend_clobber(t, reg_bit(sz, to_rm ? i->rm : i->reg));
         if (!i->mod3)
             rm_addr(t, i, 1 << sz, to_rm);
         if (to_rm)
@@ -1177,15 +1476,25 @@ static bool tr_native(Tr *t, const Insn *i)
     }
     case 0xC6: case 0xC7: {
         int sz = op == 0xC6 ? 0 : vsz;
+        if (i->mod3)
+            pend_clobber(t, reg_bit(sz, i->rm));
         if (!i->mod3)
             rm_addr(t, i, 1 << sz, true);
         tr_mov(t, i, sz, o_rm(i), o_imm(i->imm));
         return false;
     }
-    case 0xB0 ... 0xB7: tr_mov(t, i, 0, o_reg(i->reg), o_imm(i->imm)); return false;
-    case 0xB8 ... 0xBF: tr_mov(t, i, vsz, o_reg(i->reg), o_imm(i->imm)); return false;
+    case 0xB0 ... 0xB7:
+        pend_clobber(t, reg_bit(0, i->reg));
+        tr_mov(t, i, 0, o_reg(i->reg), o_imm(i->imm));
+        return false;
+    case 0xB8 ... 0xBF:
+        pend_clobber(t, 1u << i->reg);
+        tr_mov(t, i, vsz, o_reg(i->reg), o_imm(i->imm));
+        return false;
     case 0xA0 ... 0xA3: {
         int sz = (op & 1) ? vsz : 0;
+        if (op <= 0xA1)
+            pend_clobber(t, 1u << R_EAX);
         x_mov_r32_i(e, T0, i->disp);
         mem(t, i->seg, 1 << sz, op >= 0xA2);
         if (op >= 0xA2)
@@ -1194,13 +1503,25 @@ static bool tr_native(Tr *t, const Insn *i)
             tr_mov(t, i, sz, o_reg(R_EAX), (Opd){OPD_MEM, 0, 0});
         return false;
     }
-    case 0x8D: tr_lea(t, i); return false;
-    case 0x1B6: case 0x1B7: tr_movx(t, i, false); return false;
-    case 0x1BE: case 0x1BF: tr_movx(t, i, true); return false;
-    case 0x50 ... 0x57: push_val(t, i->o32 ? 4 : 2, o_reg(i->reg)); return false;
-    case 0x68: case 0x6A: push_val(t, i->o32 ? 4 : 2, o_imm(i->imm)); return false;
+    case 0x8D:
+        pend_clobber(t, 1u << i->reg);
+        tr_lea(t, i);
+        return false;
+    case 0x1B6: case 0x1B7: case 0x1BE: case 0x1BF:
+        pend_clobber(t, 1u << i->reg);
+        tr_movx(t, i, op >= 0x1BE);
+        return false;
+    case 0x50 ... 0x57:
+        pend_clobber(t, 1u << R_ESP);
+        push_val(t, i->o32 ? 4 : 2, o_reg(i->reg));
+        return false;
+    case 0x68: case 0x6A:
+        pend_clobber(t, 1u << R_ESP);
+        push_val(t, i->o32 ? 4 : 2, o_imm(i->imm));
+        return false;
     case 0x58 ... 0x5F: {
         int S = i->o32 ? 4 : 2;
+        pend_clobber(t, 1u << R_ESP | 1u << i->reg);
         x_mov_rr(e, 4, T0, R12);
         mem(t, S_SS, S, false);
         ld_mem(t, S, T3, false);
@@ -1209,6 +1530,7 @@ static bool tr_native(Tr *t, const Insn *i)
         return false;
     }
     case 0xC9: /* LEAVE */
+        pend_clobber(t, 1u << R_ESP | 1u << R_EBP);
         x_mov_rr(e, 4, T0, RBP);
         mem(t, S_SS, 4, false);
         ld_mem(t, 4, T3, false);
@@ -1243,11 +1565,13 @@ static bool tr_native(Tr *t, const Insn *i)
             exit_chain(t, tg, t->k + 1);
             return true;
         }
+        pend_clobber(t, 1u << R_ESP);
         push_val(t, 4, o_imm(ji->next));
         exit_chain(t, tg, t->k + 1);
         return true;
     }
     case 0xC3: case 0xC2:
+        pend_clobber(t, 1u << R_ESP);
         x_mov_rr(e, 4, T0, R12);
         mem(t, S_SS, 4, false);
         ld_mem(t, 4, T3, false);
@@ -1259,11 +1583,19 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0xD0: case 0xD1: tr_shift(t, i, op == 0xD0 ? 0 : vsz, false, 1); return false;
     case 0xD2: case 0xD3: tr_shift(t, i, op == 0xD2 ? 0 : vsz, true, 0); return false;
     case 0x1AF: case 0x69: case 0x6B: tr_imul(t, i); return false;
-    case 0x86: tr_xchg(t, i, 0, i->reg, o_rm(i)); return false;
-    case 0x87: tr_xchg(t, i, vsz, i->reg, o_rm(i)); return false;
+    case 0x86: case 0x87: {
+        int sz = op == 0x86 ? 0 : vsz;
+        pend_clobber(t, reg_bit(sz, i->reg) | (i->mod3 ? reg_bit(sz, i->rm) : 0));
+        tr_xchg(t, i, sz, i->reg, o_rm(i));
+        return false;
+    }
     case 0x90: return false;
-    case 0x91 ... 0x97: tr_xchg(t, i, vsz, R_EAX, o_reg(i->reg)); return false;
+    case 0x91 ... 0x97:
+        pend_clobber(t, 1u << R_EAX | 1u << i->reg);
+        tr_xchg(t, i, vsz, R_EAX, o_reg(i->reg));
+        return false;
     case 0x98: case 0x99:
+        pend_clobber(t, op == 0x98 ? 1u << R_EAX : 1u << R_EDX);
         if (!i->o32)
             e8(e, 0x66);
         e8(e, op);
@@ -1274,7 +1606,10 @@ static bool tr_native(Tr *t, const Insn *i)
         t->hf = 0;
         return false;
     case 0x118 ... 0x11F: return false;
-    case 0x1C8 ... 0x1CF: x_bswap(e, H(i->reg)); return false;
+    case 0x1C8 ... 0x1CF:
+        pend_clobber(t, 1u << i->reg);
+        x_bswap(e, H(i->reg));
+        return false;
     }
     assert(!"insn_class and tr_native disagree");
     return false;
@@ -1288,6 +1623,7 @@ static void emit_tail(Tr *t)
     for (int k = 0; k < t->ncold; k++) {
         ColdRef *r = &t->cold[k];
         x_patch(r->jcc, e->p);
+        pend_store(e, &r->pend);
         x_mov_r64_i64(e, T4, (uint64_t)(uintptr_t)r->ji);
         x_call(e, js->fallback);
         if (r->hf)
@@ -1298,7 +1634,9 @@ static void emit_tail(Tr *t)
         StubRef *s = &t->stub[k];
         JitExit *x = alloc_meta(js, sizeof *x);
         x->rel32 = s->jmp;
+        x->stub = e->p;
         x->src_page = t->b->pc & ~0xFFFu;
+        x->to = NULL;
         x_patch(s->jmp, e->p);
         x_mov_rm_i(e, 4, XM(HCPU, O(eip)), s->eip);
         x_mov_r64_i64(e, T3, (uint64_t)(uintptr_t)x);
@@ -1356,6 +1694,7 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         t->key = key;
         t->lfop = -1;
         t->hf = 0;
+        t->pend = no_pend;
         t->ncold = t->nstub = 0;
         t->e = (Emit){.p = js->code + js->code_used, .start = js->code + js->code_used,
                       .end = js->code + CODE_SIZE};
@@ -1417,6 +1756,21 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         x_jmp(e, js->exit_spill);
         emit_tail(t);
         assert(e->p <= js->code + js->code_used + need);
+        if (js->perfmap) {
+            fprintf(js->perfmap, "%lx %lx guest_%08x\n", (unsigned long)(uintptr_t)b->entry,
+                    (unsigned long)(e->p - b->entry), pc);
+            if (js->blockdump) { /* the guest bytes, and the host code, for objdump */
+                uint32_t glen = b->insns[n - 1].next - eip;
+                fprintf(js->blockdump, "guest_%08x %u %lx %lu\n", pc, glen,
+                        (unsigned long)(uintptr_t)b->entry, (unsigned long)(e->p - b->entry));
+                for (uint32_t k = 0; k < glen; k++)
+                    fprintf(js->blockdump, "%02x", host[k]);
+                fputc('\n', js->blockdump);
+                for (uint8_t *q = b->entry; q < e->p; q++)
+                    fprintf(js->blockdump, "%02x", *q);
+                fputc('\n', js->blockdump);
+            }
+        }
         js->code_used = ((size_t)(e->p - js->code) + 15) & ~(size_t)15;
         js->blocks++;
         code_page_mark(c, pa);
@@ -1481,8 +1835,13 @@ void *jit_lookup_indirect(CPU *c)
         return NULL;
     uint32_t pa = (c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu) | (lin & 0xFFF);
     JitBlock *b = find(js, c, lin, pa, js->key, NULL);
-    if (!b || b->gen != gen_of(c, pa))
+    js->ind_calls++;
+    if (!b || b->gen != gen_of(c, pa)) {
+        js->ind_miss++;
         return NULL;
+    }
+    js->jcache[jc_index(lin)] = (JitJump){.pc = lin, .mode = c->jit_mode, .pa = pa & ~0xFFFu,
+                                          .code = b->entry};
     return b->entry;
 }
 
@@ -1510,6 +1869,9 @@ static JitBlock *lookup(CPU *c, uint32_t key)
         if (b->gen == gen)
             return b;
         *pp = b->hnext; /* stale: unlink, translate again */
+        JitJump *jj = &js->jcache[jc_index(lin)];
+        if (jj->code == b->entry)
+            jj->code = NULL, jj->pc = ~0u;
     }
     uint64_t t0 = host_now_ns();
     b = translate(c, lin, pa, (const uint8_t *)(e->addend + lin), gen, key);
@@ -1520,6 +1882,75 @@ static JitBlock *lookup(CPU *c, uint32_t key)
     b->hnext = js->hash[h];
     js->hash[h] = b;
     return b;
+}
+
+/* The number standing for the mode translated code runs in now (the jump
+ * cache tells modes apart by it): modes are interned until the next flush. */
+static uint32_t mode_id(CPU *c, JitState *js, uint32_t key)
+{
+    uint32_t base = c->seg[S_CS].base, limit = c->seg[S_CS].limit;
+    for (uint32_t k = 0; k < js->nmodes; k++)
+        if (js->modes[k].key == key && js->modes[k].cs_base == base &&
+            js->modes[k].cs_limit == limit)
+            return k;
+    if (js->nmodes == JMODES) {
+        memset(js->jcache, 0xFF, sizeof js->jcache);
+        js->nmodes = 0;
+    }
+    js->modes[js->nmodes].key = key;
+    js->modes[js->nmodes].cs_base = base;
+    js->modes[js->nmodes].cs_limit = limit;
+    return js->nmodes++;
+}
+
+/* Patch exit x to jump straight to block b (which the CPU is about to run,
+ * in the mode the exit left in). Within a page the mapping is the one the
+ * first block of the chain was looked up with, so the jump goes to b's
+ * entry past the page check. To another page it goes through a check that
+ * the software TLB still maps b's linear page to b's physical page (what
+ * the lookup would find), made here in the code buffer; if it does not,
+ * the exit's stub runs as before. */
+static void chain(CPU *c, JitState *js, JitExit *x, JitBlock *b)
+{
+    if (c->eip > c->seg[S_CS].limit)
+        return;
+    if ((b->pc & ~0xFFFu) == x->src_page) {
+        x_patch(x->rel32, b->entry_same);
+        return;
+    }
+    if (x->to == b)
+        return; /* chained already: its mapping check failed this time */
+    if (js->code_used + 96 > CODE_SIZE)
+        return;
+    uint8_t *stub = x->stub;
+    Emit e = {.p = js->code + js->code_used, .start = js->code + js->code_used,
+              .end = js->code + CODE_SIZE};
+    uint8_t *tramp = e.p;
+    uint32_t page = b->pc & ~0xFFFu, slot = (b->pc >> 12) & (TLB_SIZE - 1);
+    int user = (b->key & KEY_USER) ? 1 : 0;
+    x_mov_r_rm(&e, 4, T3,
+               XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) * sizeof(TlbEntry) +
+                                           offsetof(TlbEntry, tag_read))));
+    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), page);
+    x_jcc(&e, CC_NE, stub);
+    x_mov_r_rm(&e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), b->paddr & ~0xFFFu);
+    x_jcc(&e, CC_NE, stub);
+    /* b's page checked here, so a stale b sends the exit back to be chained anew */
+    uint32_t pg = b->paddr >> 12;
+    if (pg > c->ram_pages)
+        pg = c->ram_pages;
+    x_mov_r_rm(&e, 8, T3, XM(HCPU, O(page_gen)));
+    x_alu_rm_i(&e, ALU_CMP, 4, XM(T3, (int32_t)(pg * 4)), b->gen);
+    x_jcc(&e, CC_NE, stub);
+    x_jmp(&e, b->entry_same);
+    if (js->perfmap)
+        fprintf(js->perfmap, "%lx %lx tramp_%08x\n", (unsigned long)(uintptr_t)tramp,
+                (unsigned long)(e.p - tramp), b->pc);
+    js->code_used = ((size_t)(e.p - js->code) + 15) & ~(size_t)15;
+    x_patch(x->rel32, tramp);
+    x->to = b;
 }
 
 void jit_run(CPU *c)
@@ -1539,15 +1970,20 @@ void jit_run(CPU *c)
         if (!b) {
             interp_exec_one(c);
             pend = NULL;
+            if (c->jit_one_block)
+                return;
             continue;
         }
-        if (pend && pend_epoch == js->epoch && (b->pc & ~0xFFFu) == pend->src_page &&
-            !c->jit_one_block)
-            x_patch(pend->rel32, b->entry_same);
+        if (pend && pend_epoch == js->epoch && !c->jit_one_block)
+            chain(c, js, pend, b);
         pend = NULL;
         js->key = key;
+        c->jit_mode = mode_id(c, js, key);
         c->jit_exit = NULL;
         int r = js->enter(c, b->entry);
+        js->exits[r & 3]++;
+        if (r == R_CHAIN && c->jit_exit && (((JitExit *)c->jit_exit)->src_page != ((c->seg[S_CS].base + c->eip) & ~0xFFFu)))
+            js->chain_cross++;
         if (c->jit_one_block)
             return;
         if (r == R_CHAIN && c->jit_exit) {
@@ -1580,8 +2016,24 @@ JitState *jit_new(CPU *c)
         free(js);
         return NULL;
     }
+    memset(js->jcache, 0xFF, sizeof js->jcache);
     gen_stubs(js);
     js->code_used = js->stubs_end;
+    if (getenv("WIREBOX_PERFMAP")) {
+        char path[64];
+        snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
+        js->perfmap = fopen(path, "a"); /* one per process: every CPU appends */
+        if (js->perfmap)
+            fprintf(js->perfmap, "%lx %lx wirebox_jit_stubs\n", (unsigned long)(uintptr_t)js->code,
+                    (unsigned long)js->stubs_end);
+        snprintf(path, sizeof path, "/tmp/wirebox-blocks-%d.txt", (int)getpid());
+        if (atoi(getenv("WIREBOX_PERFMAP")) >= 2)
+            js->blockdump = fopen(path, "a");
+        if (js->perfmap)
+            setvbuf(js->perfmap, NULL, _IOLBF, 0); /* complete even if we die */
+        if (js->blockdump)
+            setvbuf(js->blockdump, NULL, _IOLBF, 0);
+    }
     return js;
 }
 
@@ -1590,6 +2042,10 @@ void jit_free(JitState *js)
     if (!js)
         return;
     munmap(js->code, CODE_SIZE);
+    if (js->perfmap)
+        fclose(js->perfmap);
+    if (js->blockdump)
+        fclose(js->blockdump);
     free(js->meta);
     free(js->hash);
     free(js);
@@ -1610,6 +2066,11 @@ void jit_stats(CPU *c, CpuStats *s)
 void jit_print_fallbacks(CPU *c, int n)
 {
     JitState *js = c->jit;
+    fprintf(stderr, "wirebox: exits normal %llu chain %llu (cross-page %llu) budget %llu stale %llu; indirect lookups %llu (missed %llu)\n",
+            (unsigned long long)js->exits[0], (unsigned long long)js->exits[1],
+            (unsigned long long)js->chain_cross, (unsigned long long)js->exits[2],
+            (unsigned long long)js->exits[3], (unsigned long long)js->ind_calls,
+            (unsigned long long)js->ind_miss);
     bool done[512] = {false};
     for (int r = 0; r < n; r++) {
         int best = -1;
@@ -1639,6 +2100,75 @@ void jit_flush(CPU *c)
 {
     (void)c;
 }
+/* The number standing for the mode translated code runs in now (the jump
+ * cache tells modes apart by it): modes are interned until the next flush. */
+static uint32_t mode_id(CPU *c, JitState *js, uint32_t key)
+{
+    uint32_t base = c->seg[S_CS].base, limit = c->seg[S_CS].limit;
+    for (uint32_t k = 0; k < js->nmodes; k++)
+        if (js->modes[k].key == key && js->modes[k].cs_base == base &&
+            js->modes[k].cs_limit == limit)
+            return k;
+    if (js->nmodes == JMODES) {
+        memset(js->jcache, 0xFF, sizeof js->jcache);
+        js->nmodes = 0;
+    }
+    js->modes[js->nmodes].key = key;
+    js->modes[js->nmodes].cs_base = base;
+    js->modes[js->nmodes].cs_limit = limit;
+    return js->nmodes++;
+}
+
+/* Patch exit x to jump straight to block b (which the CPU is about to run,
+ * in the mode the exit left in). Within a page the mapping is the one the
+ * first block of the chain was looked up with, so the jump goes to b's
+ * entry past the page check. To another page it goes through a check that
+ * the software TLB still maps b's linear page to b's physical page (what
+ * the lookup would find), made here in the code buffer; if it does not,
+ * the exit's stub runs as before. */
+static void chain(CPU *c, JitState *js, JitExit *x, JitBlock *b)
+{
+    if (c->eip > c->seg[S_CS].limit)
+        return;
+    if ((b->pc & ~0xFFFu) == x->src_page) {
+        x_patch(x->rel32, b->entry_same);
+        return;
+    }
+    if (x->to == b)
+        return; /* chained already: its mapping check failed this time */
+    if (js->code_used + 96 > CODE_SIZE)
+        return;
+    uint8_t *stub = x->stub;
+    Emit e = {.p = js->code + js->code_used, .start = js->code + js->code_used,
+              .end = js->code + CODE_SIZE};
+    uint8_t *tramp = e.p;
+    uint32_t page = b->pc & ~0xFFFu, slot = (b->pc >> 12) & (TLB_SIZE - 1);
+    int user = (b->key & KEY_USER) ? 1 : 0;
+    x_mov_r_rm(&e, 4, T3,
+               XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) * sizeof(TlbEntry) +
+                                           offsetof(TlbEntry, tag_read))));
+    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), page);
+    x_jcc(&e, CC_NE, stub);
+    x_mov_r_rm(&e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
+    x_alu_rm_i(&e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), b->paddr & ~0xFFFu);
+    x_jcc(&e, CC_NE, stub);
+    /* b's page checked here, so a stale b sends the exit back to be chained anew */
+    uint32_t pg = b->paddr >> 12;
+    if (pg > c->ram_pages)
+        pg = c->ram_pages;
+    x_mov_r_rm(&e, 8, T3, XM(HCPU, O(page_gen)));
+    x_alu_rm_i(&e, ALU_CMP, 4, XM(T3, (int32_t)(pg * 4)), b->gen);
+    x_jcc(&e, CC_NE, stub);
+    x_jmp(&e, b->entry_same);
+    if (js->perfmap)
+        fprintf(js->perfmap, "%lx %lx tramp_%08x\n", (unsigned long)(uintptr_t)tramp,
+                (unsigned long)(e.p - tramp), b->pc);
+    js->code_used = ((size_t)(e.p - js->code) + 15) & ~(size_t)15;
+    x_patch(x->rel32, tramp);
+    x->to = b;
+}
+
 void jit_run(CPU *c)
 {
     interp_run_blocks(c);
