@@ -2023,9 +2023,17 @@ JitState *jit_new(CPU *c)
         char path[64];
         snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());
         js->perfmap = fopen(path, "a"); /* one per process: every CPU appends */
-        if (js->perfmap)
-            fprintf(js->perfmap, "%lx %lx wirebox_jit_stubs\n", (unsigned long)(uintptr_t)js->code,
-                    (unsigned long)js->stubs_end);
+        if (js->perfmap) {
+            const struct {
+                const char *name;
+                uint8_t *at;
+            } st[] = {{"stub_enter", (uint8_t *)(uintptr_t)js->enter}, {"stub_exit", js->exit_spill},
+                      {"stub_fallback", js->fallback}, {"stub_lookup", js->lookup},
+                      {"stub_flags", js->flags}, {"", js->code + js->stubs_end}};
+            for (int k = 0; k + 1 < (int)(sizeof st / sizeof st[0]); k++)
+                fprintf(js->perfmap, "%lx %lx %s\n", (unsigned long)(uintptr_t)st[k].at,
+                        (unsigned long)(st[k + 1].at - st[k].at), st[k].name);
+        }
         snprintf(path, sizeof path, "/tmp/wirebox-blocks-%d.txt", (int)getpid());
         if (atoi(getenv("WIREBOX_PERFMAP")) >= 2)
             js->blockdump = fopen(path, "a");

@@ -282,8 +282,9 @@ static uint64_t slice_insns(Machine *m, uint64_t delta)
     uint64_t insns;
     if (m->icount_shift >= 0)
         insns = (delta + (1ull << m->icount_shift) - 1) >> m->icount_shift;
-    else
-        insns = (delta << 16) / m->rate_q16;
+    else /* rounded up: at < 1 ns per instruction, 1 ns away is 2 instructions, not 1 (which
+          * the re-anchored clock would turn into no time at all, slice after slice) */
+        insns = ((delta << 16) + m->rate_q16 - 1) / m->rate_q16;
     return insns < 1 ? 1 : insns > MAX_SLICE ? MAX_SLICE : insns;
 }
 
