@@ -515,10 +515,14 @@ static unsigned insn_class(const Insn *i)
     case 0xF6: case 0xF7:
         if (sub == 2)
             return C_NATIVE | mem;
+        if (sub == 6) /* DIV: #DE cases run in the interpreter */
+            return C_NATIVE | C_MEM;
         return sub <= 5 ? C_NATIVE | C_WR | mem : 0;
     case 0x190 ... 0x19F: case 0x140 ... 0x14F:
         return C_NATIVE | C_RD | mem;
     case 0xC0: case 0xC1: case 0xD0: case 0xD1: {
+        if (sub == SH_ROL || sub == SH_ROR) /* CF, OF from the result; the rest kept */
+            return C_NATIVE | C_RD | C_WR | mem;
         if (sub < 4)
             return 0;
         unsigned cnt = (op >= 0xD0) ? 1 : (i->imm & 31);
@@ -526,6 +530,8 @@ static unsigned insn_class(const Insn *i)
     }
     case 0xD2: case 0xD3:
         return sub >= 4 ? C_NATIVE | C_RD | mem : 0;
+    case 0x131: /* RDTSC */
+        return C_NATIVE;
     case 0x1AF: case 0x69: case 0x6B:
         return C_NATIVE | C_WR | mem;
     case 0x86: case 0x87:
@@ -757,6 +763,60 @@ static void fallback(Tr *t)
     x_call(&t->e, t->js->fallback);
     t->lfop = -1;
     t->hf = 0;
+}
+
+/* ---- light calls: C helpers that neither fault nor look at the guest
+ * registers in the CPU. The registers the C ABI does not preserve (guest
+ * EAX ECX EDX ESI EDI) go to the CPU and come back; R14 is synced to
+ * icount (a helper may read the clock). */
+
+static void light_call(Tr *t, void *fn, int arg1, int arg2)
+{
+    Emit *e = &t->e;
+    static const int vol[] = {R_EAX, R_ECX, R_EDX, R_ESI, R_EDI};
+    for (int k = 0; k < 5; k++)
+        x_mov_rm_r(e, 4, XM(HCPU, OREG(vol[k])), G2H[vol[k]]);
+    x_lea(e, 8, T3, XM(HIC, t->k));
+    x_mov_rm_r(e, 8, XM(HCPU, O(icount)), T3);
+    if (arg1 >= 0)
+        x_mov_rr(e, 4, RSI, arg1);
+    if (arg2 >= 0)
+        x_mov_rr(e, 4, RDX, arg2);
+    x_mov_rr(e, 8, RDI, HCPU);
+    x_mov_r64_i64(e, RAX, (uint64_t)(uintptr_t)fn);
+    x_call_r(e, RAX);
+    x_mov_rr(e, 4, T3, RAX);
+    for (int k = 0; k < 5; k++)
+        x_mov_r_rm(e, 4, G2H[vol[k]], XM(HCPU, OREG(vol[k])));
+    t->hf = 0;
+}
+
+/* RDTSC when CR4.TSD allows it: EDX:EAX in the CPU, returns 0; else 1. */
+static uint32_t h_rdtsc(CPU *c)
+{
+    if ((c->cr4 & CR4_TSD) && c->cpl != 0 && (c->cr0 & CR0_PE))
+        return 1;
+    uint64_t v = cpu_tsc(c);
+    c->regs[R_EAX] = (uint32_t)v;
+    c->regs[R_EDX] = (uint32_t)(v >> 32);
+    return 0;
+}
+
+/* Flags after ROL/ROR (info: op << 8 | size) that gave r: CF and OF from
+ * the result as the interpreter computes them, the others kept. */
+static uint32_t h_rotflags(CPU *c, uint32_t r, uint32_t info)
+{
+    int sz = (int)(info & 3), bits = 8 << sz;
+    uint32_t s = 1u << (bits - 1), cf, of;
+    if ((info >> 8) == SH_ROL) {
+        cf = r & 1;
+        of = ((r & s) != 0) ^ cf;
+    } else {
+        cf = (r & s) != 0;
+        of = cf ^ ((r & (s >> 1)) != 0);
+    }
+    set_flags_eager(c, (lf_compute(c) & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0));
+    return 0;
 }
 
 /* ---- operands */
@@ -1249,6 +1309,85 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
     }
 }
 
+/* ROL/ROR by a constant: the rotation here, the flags (when anything can
+ * see them) in C. */
+static void tr_rot(Tr *t, const Insn *i, int sz, unsigned cnt)
+{
+    Emit *e = &t->e;
+    int S = 1 << sz, bits = 8 << sz;
+    Opd dst = o_rm(i);
+    pend_flush(t);
+    if (dst.kind == OPD_REG)
+        pend_clobber(t, reg_bit(sz, dst.g));
+    if (dst.kind == OPD_MEM)
+        rm_addr(t, i, S, true);
+    cnt &= 31;
+    if (!cnt)
+        return;
+    int d;
+    if (dst.kind == OPD_MEM) {
+        d = T1;
+        ld_mem(t, S, T1, false);
+    } else if (sz == 2) {
+        d = H(dst.g);
+    } else {
+        d = T1;
+        ld_reg(t, sz, T1, dst.g, false);
+    }
+    unsigned n = cnt & (unsigned)(bits - 1);
+    if (n)
+        x_shift_i(e, i->sub, S, XR(d), (int)n);
+    if (dst.kind == OPD_MEM)
+        st_mem(t, S, d);
+    else if (sz < 2)
+        st_reg(t, sz, dst.g, d);
+    if (t->live) {
+        x_mov_r32_i(e, T2, (uint32_t)(i->sub << 8 | sz));
+        if (d == T1 && sz < 2)
+            x_movzx(e, S, T1, XR(T1));
+        light_call(t, (void *)h_rotflags, d, T2);
+        t->lfop = LF(LF_EAGER, 2);
+    }
+    t->hf = 0;
+}
+
+/* DIV: EDX:EAX (DX:AX, AX) by r/m on the host, after the checks that
+ * would make it #DE (those run in the interpreter, which raises it). */
+static void tr_div(Tr *t, const Insn *i, int sz)
+{
+    Emit *e = &t->e;
+    int S = 1 << sz;
+    pend_clobber(t, 1u << R_EAX | (sz ? 1u << R_EDX : 0));
+    int s;
+    if (!i->mod3) {
+        rm_addr(t, i, S, false);
+        ld_mem(t, S, T2, false);
+        s = T2;
+    } else if (sz == 2) {
+        s = H(i->rm);
+    } else {
+        ld_reg(t, sz, T2, i->rm, false);
+        s = T2;
+    }
+    x_test_rm_r(e, 4, XR(s), s);
+    cold_jcc(t, CC_E);
+    /* the quotient fits iff the high half of the dividend is below the divisor */
+    if (sz == 0) {
+        x_mov_rr(e, 4, T3, RAX);
+        x_shift_i(e, SH_SHR, 4, XR(T3), 8);
+        x_alu_rm_i(e, ALU_AND, 4, XR(T3), 0xFF);
+        x_alu_rm_r(e, ALU_CMP, 4, XR(T3), s);
+    } else if (sz == 1) {
+        x_movzx(e, 2, T3, XR(RDX));
+        x_alu_rm_r(e, ALU_CMP, 4, XR(T3), s);
+    } else {
+        x_alu_rm_r(e, ALU_CMP, 4, XR(RDX), s);
+    }
+    cold_jcc(t, CC_AE);
+    x_grp3(e, 6, S, XR(s));
+    t->hf = 0;
+}
+
 /* Two- and three-operand IMUL (0F AF, 69, 6B) */
 static void tr_imul(Tr *t, const Insn *i)
 {
@@ -1457,10 +1596,17 @@ static bool tr_native(Tr *t, const Insn *i)
         case 0: case 1: tr_alu(t, i, 8, sz, o_rm(i), o_imm(i->imm)); break;
         case 2: tr_notneg(t, i, false, sz); break;
         case 3: tr_notneg(t, i, true, sz); break;
+        case 6: tr_div(t, i, sz); break;
         default: tr_mul1(t, i, sz); break;
         }
         return false;
     }
+    case 0x131: /* RDTSC */
+        pend_clobber(t, 1u << R_EAX | 1u << R_EDX);
+        light_call(t, (void *)h_rdtsc, -1, -1);
+        x_test_rm_r(e, 4, XR(T3), T3);
+        cold_jcc(t, CC_NE);
+        return false;
     case 0x88: case 0x89: case 0x8A: case 0x8B: {
         int sz = (op & 1) ? vsz : 0;
         bool to_rm = op <= 0x89;
@@ -1579,8 +1725,15 @@ static bool tr_native(Tr *t, const Insn *i)
         return true;
     case 0x190 ... 0x19F: tr_setcc(t, i); return false;
     case 0x140 ... 0x14F: tr_cmov(t, i); return false;
-    case 0xC0: case 0xC1: tr_shift(t, i, op == 0xC0 ? 0 : vsz, false, i->imm); return false;
-    case 0xD0: case 0xD1: tr_shift(t, i, op == 0xD0 ? 0 : vsz, false, 1); return false;
+    case 0xC0: case 0xC1: case 0xD0: case 0xD1: {
+        int sz = (op & 1) ? vsz : 0;
+        unsigned cnt = op >= 0xD0 ? 1 : i->imm;
+        if (i->sub == SH_ROL || i->sub == SH_ROR)
+            tr_rot(t, i, sz, cnt);
+        else
+            tr_shift(t, i, sz, false, cnt);
+        return false;
+    }
     case 0xD2: case 0xD3: tr_shift(t, i, op == 0xD2 ? 0 : vsz, true, 0); return false;
     case 0x1AF: case 0x69: case 0x6B: tr_imul(t, i); return false;
     case 0x86: case 0x87: {
