@@ -1,0 +1,169 @@
+/* Self-modifying code, for both engines (the translator keeps translations
+ * of guest code, the interpreter decoded blocks; both must notice every way
+ * code changes):
+ *   - a program that patches the instruction it executes next;
+ *   - one that patches an instruction later in the same block, after
+ *     that block started running;
+ *   - code that arrives by a NIC's DMA: an e1000 receives a frame into the
+ *     buffer the guest has already called into.
+ * Machine code generated with GNU as (as --32, .intel_syntax noprefix). */
+#include "net/net.h"
+#include "net/nic.h"
+#include "tests/unit/cpu_harness.h"
+
+/* mov byte ptr [next + 1], 0x42 patches the immediate of the next mov */
+static const uint8_t m_patch_next[] = {
+    0xC6, 0x05, 0x08, 0x00, 0x01, 0x00, 0x42, /* 0000: mov byte ptr [0x10008], 0x42 */
+    0xB0, 0x00,                               /* 0007: mov al, 0 */
+    0xF4,                                     /* 0009: hlt */
+};
+
+/* The store patches an instruction three further on, in the same block:
+ * the block must stop after the store and the new instruction run. */
+static const uint8_t m_patch_later[] = {
+    0xC6, 0x05, 0x10, 0x00, 0x01, 0x00, 0x07, /* 0000: mov byte ptr [0x10010], 7 */
+    0x31, 0xDB,                               /* 0007: xor ebx, ebx */
+    0x43,                                     /* 0009: inc ebx */
+    0x01, 0xD8,                               /* 000a: add eax, ebx */
+    0x8D, 0x04, 0x18,                         /* 000c: lea eax, [eax+ebx] */
+    0xB9, 0x00, 0x00, 0x00, 0x00,             /* 000f: mov ecx, 0 (imm patched to 7) */
+    0xF4,                                     /* 0014: hlt */
+};
+
+/* call 0x200040 (the code in the receive buffer); hlt */
+static const uint8_t m_call_rx[] = {
+    0xE8, 0x3B, 0x00, 0x1F, 0x00, /* 0000: call 0x200040 */
+    0xF4,                         /* 0005: hlt */
+};
+static const uint8_t rx_code_old[] = {
+    0xB8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
+    0xC3,                         /* ret */
+};
+static const uint8_t rx_code_new[] = {
+    0xB8, 0x02, 0x00, 0x00, 0x00, /* mov eax, 2 */
+    0xC3,                         /* ret */
+};
+
+static int run_code(const uint8_t *code, size_t n)
+{
+    h_load(H_CODE, code, n);
+    hc->eip = H_CODE;
+    hc->halted = false;
+    hc->last_vector = -1;
+    return h_run_halt(100000);
+}
+
+START_TEST(test_smc_patch_next_instruction)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = 0xFFFFFFFF;
+    ck_assert_int_eq(run_code(m_patch_next, sizeof m_patch_next), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_EAX], 0xFFFFFF42);
+}
+END_TEST
+
+START_TEST(test_smc_patch_same_block)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = 0;
+    /* once unpatched first, so the block is translated / decoded already */
+    static uint8_t first[sizeof m_patch_later];
+    memcpy(first, m_patch_later, sizeof first);
+    first[6] = 0; /* store 0: the imm of "mov ecx, 0" stays 0 */
+    ck_assert_int_eq(run_code(first, sizeof first), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->regs[R_ECX], 0);
+    /* same addresses, now patching: the rest of the running block is stale */
+    hc->regs[R_EAX] = 0;
+    ck_assert_int_eq(run_code(m_patch_later, sizeof m_patch_later), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_ECX], 7);
+    ck_assert_uint_eq(hc->regs[R_EAX], 2);
+}
+END_TEST
+
+/* ---- code by DMA */
+
+#define E1000_MMIO 0xF0000000u
+#define RXR 0x100000u /* receive descriptor ring */
+#define RXB 0x200000u /* receive buffer: the frame lands here, code at +0x40 */
+
+static ssize_t peer_receive(NetClient *nc, const uint8_t *buf, size_t len)
+{
+    (void)nc;
+    (void)buf;
+    return (ssize_t)len;
+}
+static const NetClientInfo peer_info = {
+    .kind = NET_CLIENT_OTHER, .type = "fake", .receive = peer_receive};
+
+static void e1000_wr(uint32_t off, uint32_t v)
+{
+    phys_write(hm, E1000_MMIO + off, v, 2);
+}
+
+START_TEST(test_smc_code_by_nic_dma)
+{
+    static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+    Pic *pic = pic_new(hm);
+    hm->pic = pic;
+    hm->pci = pci_init(hm, pic);
+    NetClient *peer = net_client_new(hm, &peer_info, "fake", NULL);
+    NicConf conf = {.devfn = -1, .peer = peer, .id = "nic0"};
+    memcpy(conf.mac, mac, 6);
+    char err[128] = "";
+    ck_assert_msg(e1000_create(hm, &conf, err, sizeof err) != NULL, "e1000: %s", err);
+    PciDevice *dev = pci_find(hm->pci, 2 << 3);
+    ck_assert_ptr_nonnull(dev);
+    pci_config_write(hm->pci, dev->devfn, 0x10, E1000_MMIO, 2);
+    pci_config_write(hm->pci, dev->devfn, 0x04, 0x0007, 1);
+    e1000_wr(0x0000, phys_read(hm, E1000_MMIO, 2) | (1u << 6)); /* CTRL.SLU */
+    /* a ring of 8 descriptors (RDLEN is a multiple of 128), the first one
+     * free and pointing at RXB; then RCTL.EN | BAM */
+    memset(h_ptr(RXR), 0, 128);
+    uint64_t buf = RXB;
+    memcpy(h_ptr(RXR), &buf, 8);
+    e1000_wr(0x2800, RXR); /* RDBAL */
+    e1000_wr(0x2804, 0);
+    e1000_wr(0x2808, 128); /* RDLEN */
+    e1000_wr(0x2810, 0);   /* RDH */
+    e1000_wr(0x2818, 1);   /* RDT */
+    e1000_wr(0x0100, (1u << 1) | (1u << 15));
+
+    h_pm(H_CODE);
+    h_load(RXB + 0x40, rx_code_old, sizeof rx_code_old);
+    ck_assert_int_eq(run_code(m_call_rx, sizeof m_call_rx), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->regs[R_EAX], 1);
+
+    /* A broadcast frame whose bytes at +0x40 are the new code. */
+    uint8_t f[128];
+    memset(f, 0x90, sizeof f);
+    memset(f, 0xFF, 6);
+    memcpy(f + 6, mac, 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    memcpy(f + 0x40, rx_code_new, sizeof rx_code_new);
+    ck_assert_int_eq(net_send(peer, f, sizeof f), (ssize_t)sizeof f);
+    ck_assert_uint_eq(h_r8(RXB + 0x41), 2); /* the device wrote it */
+
+    hc->regs[R_ESP] = H_STACK;
+    ck_assert_int_eq(run_code(m_call_rx, sizeof m_call_rx), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_msg(hc->regs[R_EAX] == 2, "EAX = %u: the code from before the DMA ran",
+                  hc->regs[R_EAX]);
+    net_cleanup(hm);
+}
+END_TEST
+
+static Suite *smc_suite(void)
+{
+    Suite *s = suite_create("cpu_smc");
+    TCase *tc = h_tcase("smc");
+    tcase_add_test(tc, test_smc_patch_next_instruction);
+    tcase_add_test(tc, test_smc_patch_same_block);
+    tcase_add_test(tc, test_smc_code_by_nic_dma);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+H_MAIN(smc_suite)
