@@ -968,10 +968,88 @@ static void push_val(Tr *t, int size, Opd v)
 
 /* ---- instruction translations */
 
+/* 8- and 16-bit ALU op on a register that has a host name of that size
+ * (AL..BL, AX..DI): in place, without a round trip through a scratch
+ * register (and its partial-register merge). Flags stored as they are. */
+static void tr_alu_narrow(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
+{
+    Emit *e = &t->e;
+    int S = 1 << sz;
+    bool test = op == 8;
+    int hop = test ? ALU_AND : op;
+    bool wb = hop != ALU_CMP && !test;
+    bool carry = hop == ALU_ADC || hop == ALU_SBB;
+    int kind = hop == ALU_ADD ? LF_ADD : hop == ALU_ADC ? LF_ADC
+             : (hop == ALU_SUB || hop == ALU_CMP) ? LF_SUB : hop == ALU_SBB ? LF_SBB : LF_LOGIC;
+    if (src.kind == OPD_MEM)
+        rm_addr(t, i, S, false);
+    if (carry)
+        need_flags(t, F_CF);
+    int d = sz == 0 ? dst.g : H(dst.g);
+    int s = -1;
+    uint32_t imm = src.imm & sz_mask(sz);
+    if (src.kind == OPD_MEM) {
+        s = T2;
+        ld_mem(t, S, T2, false);
+    } else if (src.kind == OPD_REG) {
+        if (sz == 0 && src.g >= 4) {
+            s = T2;
+            ld_reg(t, 0, T2, src.g, false);
+        } else {
+            s = sz == 0 ? src.g : H(src.g);
+        }
+    }
+    if (t->live) {
+        if (carry)
+            x_setcc(e, CC_B, XM(HCPU, O(lf_aux)));
+        if (kind != LF_LOGIC) {
+            x_movzx(e, S, T3, XR(d));
+            st_lf(t, O(lf_a), T3);
+            if (s < 0) {
+                st_lf_i(t, O(lf_b), imm);
+            } else if (s == T2) {
+                st_lf(t, O(lf_b), T2);
+            } else {
+                x_movzx(e, S, T3, XR(s));
+                st_lf(t, O(lf_b), T3);
+            }
+        }
+    }
+    int r = d, hop2 = hop;
+    if (!wb && t->live) {
+        x_movzx(e, S, T3, XR(d));
+        r = T3;
+        hop2 = test ? ALU_AND : ALU_SUB;
+    }
+    if (test && !t->live) {
+        if (s < 0)
+            x_test_rm_i(e, S, XR(r), imm);
+        else
+            x_test_rm_r(e, S, XR(r), s);
+    } else if (s < 0) {
+        x_alu_rm_i(e, hop2, S, XR(r), imm);
+    } else {
+        x_alu_rm_r(e, hop2, S, XR(r), s);
+    }
+    if (t->live) {
+        if (r == d)
+            x_movzx(e, S, T3, XR(d));
+        st_lf(t, O(lf_res), T3);
+        st_lf_i(t, O(lf_op), LF(kind, sz));
+    }
+    t->pend = no_pend;
+    t->lfop = LF(kind, sz);
+    t->hf = HF_ALL;
+}
+
 /* ALU op (ALU_*, or 8 for TEST) of size sz on dst and src. 32-bit forms
  * leave their lazy flags pending (in registers) where they can. */
 static void tr_alu(Tr *t, const Insn *i, int op, int sz, Opd dst, Opd src)
 {
+    if (sz < 2 && dst.kind == OPD_REG && (sz == 1 || dst.g < 4)) {
+        tr_alu_narrow(t, i, op, sz, dst, src);
+        return;
+    }
     Emit *e = &t->e;
     int S = 1 << sz;
     bool test = op == 8;
