@@ -84,6 +84,7 @@ void cpu_update_mode(CPU *c)
     c->stack32 = pe && !vm && (c->seg[S_SS].flags & SEGF_DB);
     c->tlbp = c->tlb[c->cpl == 3];
     c->tlbp_paddr = c->tlb_paddr[c->cpl == 3];
+    cpu_mtlb_clear(c);
     for (int s = 0; s < 6; s++)
         seg_refresh(c, s);
     c->need_check = true;

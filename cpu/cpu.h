@@ -182,6 +182,11 @@ typedef struct CPU {
     struct JitState *jit;
     void *jit_exit;
     uint32_t jit_mode; /* the mode (key, CS base and limit) translated code runs in, interned */
+    /* The translator's one-page caches for ESP- and EBP-based accesses: a
+     * linear page known writable (~0: none) and its host addend. Emptied
+     * with the TLB (cpu_mtlb_clear). */
+    uint64_t mtlb_page[2];
+    uintptr_t mtlb_addend[2];
     /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
      * translated block (or interpreted instruction), and blocks do not chain. */
     bool jit_one_block;

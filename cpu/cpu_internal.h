@@ -140,6 +140,11 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user);
 void seg_check_slow(CPU *c, int seg, uint32_t off, int size, bool write);
 void code_page_mark(CPU *c, uint32_t paddr);
 
+static inline void cpu_mtlb_clear(CPU *c)
+{
+    c->mtlb_page[0] = c->mtlb_page[1] = ~0ull;
+}
+
 static inline bool cpl_user(CPU *c)
 {
     return c->cpl == 3;

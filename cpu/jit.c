@@ -893,9 +893,39 @@ static void ea(Tr *t, const Insn *i, uint32_t add)
 /* T0 holds an offset into segment seg: check it like the interpreter's fast
  * path and turn it into a host pointer for a size-byte access, or branch to
  * the cold path. Clobbers T1, T2 and the host flags. */
-static void mem(Tr *t, int seg, int size, bool write)
+static void mem_mt(Tr *t, int seg, int size, bool write, int mt)
 {
     Emit *e = &t->e;
+    if (mt >= 0 && (t->key & KEY_FLAT(seg))) {
+        /* the page cache of ESP- or EBP-based accesses first: same page
+         * (and not crossing it) as the last write through that register */
+        x_mov_rr(e, 8, T1, T0);
+        x_alu_r_rm(e, ALU_XOR, 8, T1, XM(HCPU, O(mtlb_page) + 8 * mt));
+        x_alu_rm_i(e, ALU_CMP, 8, XR(T1), 4096u - (uint32_t)size);
+        uint8_t *miss = x_jcc8(e, CC_A);
+        x_alu_r_rm(e, ALU_ADD, 8, T0, XM(HCPU, O(mtlb_addend) + 8 * mt));
+        uint8_t *done = x_jmp(e, NULL);
+        x_patch8(miss, e->p);
+        int32_t tlb = O(tlb) + ((t->key & KEY_USER) ? TLB_SIZE * (int32_t)sizeof(TlbEntry) : 0);
+        x_mov_rr(e, 4, T1, T0);
+        x_shift_i(e, SH_SHR, 4, XR(T1), 12 - 4);
+        x_alu_rm_i(e, ALU_AND, 4, XR(T1), (TLB_SIZE - 1) << 4);
+        x_lea(e, 4, T2, XM(T0, size - 1));
+        x_alu_rm_i(e, ALU_AND, 4, XR(T2), 0xFFFFF000u);
+        x_alu_r_rm(e, ALU_CMP, 4, T2,
+                   XMI(HCPU, T1, 0, tlb + (write ? (int32_t)offsetof(TlbEntry, tag_write)
+                                                 : (int32_t)offsetof(TlbEntry, tag_read))));
+        cold_jcc(t, CC_NE);
+        x_mov_r_rm(e, 8, T1, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, addend)));
+        if (write) { /* the page is writable (and so readable): cache it */
+            x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_addend) + 8 * mt), T1);
+            x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_page) + 8 * mt), T2);
+        }
+        x_alu_rm_r(e, ALU_ADD, 8, XR(T0), T1);
+        x_patch(done, e->p);
+        t->hf = 0;
+        return;
+    }
     if (!(t->key & KEY_FLAT(seg))) {
         x_lea(e, 8, T1, XM(T0, size - 1));
         x_alu_r_rm(e, ALU_CMP, 8, T1,
@@ -922,10 +952,15 @@ static void mem(Tr *t, int seg, int size, bool write)
     t->hf = 0;
 }
 
+static void mem(Tr *t, int seg, int size, bool write)
+{
+    mem_mt(t, seg, size, write, -1);
+}
+
 static void rm_addr(Tr *t, const Insn *i, int size, bool write)
 {
     ea(t, i, 0);
-    mem(t, i->seg, size, write);
+    mem_mt(t, i->seg, size, write, i->base == R_ESP ? 0 : i->base == R_EBP ? 1 : -1);
 }
 
 static void ld_mem(Tr *t, int size, int dst, bool sign)
@@ -958,7 +993,7 @@ static void push_val(Tr *t, int size, Opd v)
     Emit *e = &t->e;
     x_lea(e, 4, T4, XM(R12, -size));
     x_mov_rr(e, 4, T0, T4);
-    mem(t, S_SS, size, true);
+    mem_mt(t, S_SS, size, true, 0);
     if (v.kind == OPD_IMM)
         x_mov_rm_i(e, size, XM(T0, 0), v.imm);
     else
@@ -1747,7 +1782,7 @@ static bool tr_native(Tr *t, const Insn *i)
         int S = i->o32 ? 4 : 2;
         pend_clobber(t, 1u << R_ESP | 1u << i->reg);
         x_mov_rr(e, 4, T0, R12);
-        mem(t, S_SS, S, false);
+        mem_mt(t, S_SS, S, false, 0);
         ld_mem(t, S, T3, false);
         x_lea(e, 4, R12, XM(R12, S));
         x_mov_rr(e, S, H(i->reg), T3);
@@ -1756,7 +1791,7 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0xC9: /* LEAVE */
         pend_clobber(t, 1u << R_ESP | 1u << R_EBP);
         x_mov_rr(e, 4, T0, RBP);
-        mem(t, S_SS, 4, false);
+        mem_mt(t, S_SS, 4, false, 1);
         ld_mem(t, 4, T3, false);
         x_lea(e, 4, R12, XM(RBP, 4));
         x_mov_rr(e, 4, RBP, T3);
@@ -1797,7 +1832,7 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0xC3: case 0xC2:
         pend_clobber(t, 1u << R_ESP);
         x_mov_rr(e, 4, T0, R12);
-        mem(t, S_SS, 4, false);
+        mem_mt(t, S_SS, 4, false, 0);
         ld_mem(t, 4, T3, false);
         tr_indirect(t, false, op == 0xC2 ? (i->imm & 0xFFFF) : 0, true);
         return true;

@@ -31,6 +31,7 @@ static void phys_st32(CPU *c, uint32_t pa, uint32_t v)
 
 void cpu_tlb_flush(CPU *c, bool global_too)
 {
+    cpu_mtlb_clear(c);
     if (global_too)
         c->tlb_large = false;
     for (int k = 0; k < 2; k++)
@@ -48,6 +49,7 @@ static bool tag_in(uint32_t tag, uint32_t base, uint32_t mask)
 
 void cpu_invlpg(CPU *c, uint32_t lin)
 {
+    cpu_mtlb_clear(c);
     /* A 4 MiB page may sit in many slots: drop every slot inside it. */
     uint32_t mask = c->tlb_large ? 0xFFC00000u : 0xFFFFF000u, base = lin & mask;
     for (int k = 0; k < 2; k++) {
@@ -72,6 +74,7 @@ void code_page_mark(CPU *c, uint32_t paddr)
     if (p >= c->ram_pages || c->code_pages[p])
         return;
     c->code_pages[p] = 1;
+    cpu_mtlb_clear(c);
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++)
             if ((c->tlb_paddr[k][i] >> 12) == p)
@@ -269,6 +272,8 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     /* Fill the TLB of this privilege class. */
     uint32_t slot = (lin >> 12) & (TLB_SIZE - 1);
     TlbEntry *e = &c->tlb[user][slot];
+    if (c->mtlb_page[0] == (lin & ~0xFFFu) || c->mtlb_page[1] == (lin & ~0xFFFu))
+        cpu_mtlb_clear(c); /* refilled: the mapping may differ */
     uint32_t page = lin & ~0xFFFu, ppage = pa & ~0xFFFu;
     uint8_t *rh = phys_host_ptr(c->m, ppage, false);
     uint8_t *wh = phys_host_ptr(c->m, ppage, true);
