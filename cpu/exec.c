@@ -1047,8 +1047,77 @@ ALWAYS_INLINE int32_t str_step(CPU *c, int sz)
     return (c->eflags & F_DF) ? -(1 << sz) : (1 << sz);
 }
 
+/* Whole elements from offset off of segment seg that a forward REP can
+ * move at once: inside the segment's limit and the page, the page mapped by
+ * the software TLB for the access (so RAM that is neither code nor watched).
+ * Returns how many (at most n) and their host address in *p. */
+static uint32_t rep_span(CPU *c, int seg, uint32_t off, int sz, uint32_t n, bool write, uint8_t **p)
+{
+    uint32_t lin = c->seg[seg].base + off;
+    uint32_t k = (4096u - (lin & 0xFFF)) >> sz;
+    if (k > n)
+        k = n;
+    int64_t lim = write ? c->seg_lim_w[seg] : c->seg_lim_r[seg];
+    if ((int64_t)off + ((int64_t)k << sz) - 1 > lim)
+        k = lim < (int64_t)off ? 0 : (uint32_t)((lim - off + 1) >> sz);
+    TlbEntry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
+    if (!k || (write ? e->tag_write : e->tag_read) != (lin & ~0xFFFu))
+        return 0;
+    *p = (uint8_t *)(e->addend + lin);
+    return k;
+}
+
+/* REP MOVS/STOS with 32-bit addresses, DF clear and no single-step: runs of
+ * elements rep_span allows go with memmove/memset, the others one by one
+ * through the ordinary path (which faults precisely); REP_CHUNK elements per
+ * execution like STRING_LOOP. Returns false if the case is not this one. */
+static bool rep_fast(CPU *c, const Insn *i, int sz, bool is_movs)
+{
+    if (!i->rep || !i->a32 || (c->eflags & (F_DF | F_TF)))
+        return false;
+    uint32_t n = c->regs[R_ECX], budget = REP_CHUNK, size = 1u << sz;
+    uint32_t v = reg_get(c, R_EAX, sz);
+    while (n && budget) {
+        uint8_t *pd, *ps = NULL;
+        uint32_t k = rep_span(c, S_ES, c->regs[R_EDI], sz, n < budget ? n : budget, true, &pd);
+        if (k && is_movs)
+            k = rep_span(c, i->seg, c->regs[R_ESI], sz, k, false, &ps);
+        if (!k) { /* one element the slow way */
+            if (is_movs) {
+                mem_set(c, S_ES, c->regs[R_EDI], sz, mem_get(c, i->seg, c->regs[R_ESI], sz));
+                c->regs[R_ESI] += size;
+            } else
+                mem_set(c, S_ES, c->regs[R_EDI], sz, v);
+            k = 1;
+        } else if (is_movs) {
+            size_t len = (size_t)k << sz;
+            if (pd > ps && pd < ps + len) /* overlap: each element is read, then written, in turn */
+                for (size_t b = 0; b < len; b += size) {
+                    uint32_t t;
+                    memcpy(&t, ps + b, size);
+                    memcpy(pd + b, &t, size);
+                }
+            else
+                memmove(pd, ps, len);
+            c->regs[R_ESI] += k << sz;
+        } else if (sz == 0)
+            memset(pd, (int)v, k);
+        else
+            for (uint32_t j = 0; j < k; j++)
+                memcpy(pd + ((size_t)j << sz), &v, size);
+        c->regs[R_EDI] += k << sz;
+        c->regs[R_ECX] = n -= k;
+        budget -= k;
+    }
+    if (n)
+        c->eip = c->prev_eip;
+    return true;
+}
+
 ALWAYS_INLINE void movs(CPU *c, const Insn *i, int sz)
 {
+    if (rep_fast(c, i, sz, true))
+        return;
     int32_t d = str_step(c, sz);
     STRING_LOOP(0, {
         uint32_t v = mem_get(c, i->seg, si_get(c, i), sz);
@@ -1059,6 +1128,8 @@ ALWAYS_INLINE void movs(CPU *c, const Insn *i, int sz)
 }
 ALWAYS_INLINE void stos(CPU *c, const Insn *i, int sz)
 {
+    if (rep_fast(c, i, sz, false))
+        return;
     int32_t d = str_step(c, sz);
     uint32_t v = reg_get(c, R_EAX, sz);
     STRING_LOOP(0, {

@@ -42,8 +42,8 @@
 #include "cpu/x86emit.h"
 #include "hw/pc.h"
 
-#define CODE_SIZE (64u << 20)
-#define META_SIZE (32u << 20)
+#define CODE_SIZE (128u << 20) /* address space: only what is used is touched */
+#define META_SIZE (64u << 20)
 #define STUB_SIZE 8192u
 #define JIT_MAX_INSNS 64
 #define INSN_CODE_MAX 512 /* host bytes one guest instruction may take, cold path included */
@@ -2345,6 +2345,8 @@ void jit_print_fallbacks(CPU *c, int n)
             (unsigned long long)js->chain_cross, (unsigned long long)js->exits[2],
             (unsigned long long)js->exits[3], (unsigned long long)js->ind_calls,
             (unsigned long long)js->ind_miss);
+    fprintf(stderr, "wirebox: code buffer %zu KiB of %u, block data %zu KiB of %u\n",
+            js->code_used >> 10, CODE_SIZE >> 10, js->meta_used >> 10, META_SIZE >> 10);
     bool done[512] = {false};
     for (int r = 0; r < n; r++) {
         int best = -1;

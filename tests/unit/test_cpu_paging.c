@@ -573,6 +573,54 @@ START_TEST(test_pf_split_write)
 }
 END_TEST
 
+static const uint8_t pg_rep_movsd[] = {
+    0xF3, 0xA5, /* 0000: rep movsd */
+    0xF4,       /* 0002: hlt */
+};
+static const uint8_t pg_rep_stosd[] = {
+    0xF3, 0xAB, /* 0000: rep stosd */
+    0xF4,       /* 0002: hlt */
+};
+
+/* A REP MOVS/STOS that runs into a page it may not write: the elements
+ * before the page are done, the one that would touch it faults with CR2 its
+ * first byte of that page and nothing of it written; ECX, ESI, EDI count the
+ * elements done and the saved EIP is the REP instruction (SDM "REP": the
+ * registers are updated per iteration, so the instruction can restart). */
+START_TEST(test_rep_fault_at_page)
+{
+    for (uint32_t mis = 0; mis < 4; mis++) {
+        pg_setup(0, 0);
+        h_w32(PTE_ADDR(PT1, L_REMAP), 0); /* the page after L_RW_U: not present */
+        for (uint32_t k = 0; k < 0x400; k++)
+            h_w8(0x30000 + k, (uint8_t)(k * 13 + 1));
+        uint32_t dst = L_RW_U + 0xF00 + mis, done = (0x100 - mis) / 4;
+        hc->regs[R_ESP] = H_STACK;
+        hc->regs[R_ESI] = 0x30000;
+        hc->regs[R_EDI] = dst;
+        hc->regs[R_ECX] = 0x100;
+        ck_assert_int_eq(run_at(pg_rep_movsd, sizeof pg_rep_movsd), CPU_RUN_HALTED);
+        EXPECT_PF(2, L_REMAP);
+        ck_assert_uint_eq(hc->regs[R_ECX], 0x100 - done);
+        ck_assert_uint_eq(hc->regs[R_ESI], 0x30000 + 4 * done);
+        ck_assert_uint_eq(hc->regs[R_EDI], dst + 4 * done);
+        ck_assert_mem_eq(h_ptr(0x502F00 + mis), h_ptr(0x30000), 4 * done);
+        for (uint32_t a = 0x502F00 + mis + 4 * done; a < 0x503000; a++)
+            ck_assert_uint_eq(h_r8(a), (MARK(0x502000, a & 0xFFC) >> (8 * (a & 3))) & 0xFF);
+    }
+    /* user REP STOSD into a read-only user page: faults at its first element */
+    pg_setup(0, 0);
+    h_ring3(H_CODE, H_USTACK);
+    hc->regs[R_EDI] = L_RO_U + 0x10;
+    hc->regs[R_ECX] = 8;
+    hc->regs[R_EAX] = 0x12345678;
+    ck_assert_int_eq(run_at(pg_rep_stosd, sizeof pg_rep_stosd), CPU_RUN_HALTED);
+    EXPECT_PF(7, L_RO_U + 0x10);
+    ck_assert_uint_eq(hc->regs[R_ECX], 8);
+    ck_assert_uint_eq(h_r32(0x500010), MARK(0x500000, 0x10));
+}
+END_TEST
+
 /* Code at one linear address re-mapped to another frame (INVLPG): the code
  * of the new frame runs, not what was decoded from the old one. */
 START_TEST(test_code_remap)
@@ -630,6 +678,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_global_pages);
     tcase_add_test(tc, test_global_bit_without_pge);
     tcase_add_test(tc, test_code_remap);
+    tcase_add_test(tc, test_rep_fault_at_page);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -30,6 +30,15 @@ static const uint8_t m_patch_later[] = {
     0xF4,                                     /* 0014: hlt */
 };
 
+/* REP STOSB writes the immediate of the instruction after it */
+static const uint8_t m_patch_rep[] = {
+    0xBF, 0x0D, 0x00, 0x01, 0x00, /* 0000: mov edi, 0x1000d */
+    0xB9, 0x04, 0x00, 0x00, 0x00, /* 0005: mov ecx, 4 */
+    0xF3, 0xAA,                   /* 000a: rep stosb */
+    0xBB, 0x00, 0x00, 0x00, 0x00, /* 000c: mov ebx, 0 (imm patched) */
+    0xF4,                         /* 0011: hlt */
+};
+
 /* call 0x200040 (the code in the receive buffer); hlt */
 static const uint8_t m_call_rx[] = {
     0xE8, 0x3B, 0x00, 0x1F, 0x00, /* 0000: call 0x200040 */
@@ -79,6 +88,19 @@ START_TEST(test_smc_patch_same_block)
     ck_assert_int_eq(hc->last_vector, -1);
     ck_assert_uint_eq(hc->regs[R_ECX], 7);
     ck_assert_uint_eq(hc->regs[R_EAX], 2);
+}
+END_TEST
+
+START_TEST(test_smc_rep_stos)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = 0; /* first a run that stores zeroes: code unchanged */
+    ck_assert_int_eq(run_code(m_patch_rep, sizeof m_patch_rep), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->regs[R_EBX], 0);
+    hc->regs[R_EAX] = 0x5A;
+    ck_assert_int_eq(run_code(m_patch_rep, sizeof m_patch_rep), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_EBX], 0x5A5A5A5A);
 }
 END_TEST
 
@@ -161,6 +183,7 @@ static Suite *smc_suite(void)
     TCase *tc = h_tcase("smc");
     tcase_add_test(tc, test_smc_patch_next_instruction);
     tcase_add_test(tc, test_smc_patch_same_block);
+    tcase_add_test(tc, test_smc_rep_stos);
     tcase_add_test(tc, test_smc_code_by_nic_dma);
     suite_add_tcase(s, tc);
     return s;
