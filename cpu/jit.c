@@ -421,6 +421,7 @@ typedef struct Tr {
     int lfop;    /* lazy-flags kind known here (LF(kind, sz)), -1 unknown */
     unsigned hf; /* guest flags (F_CF...) the host flags hold now */
     bool live;   /* the current instruction's flags are read before overwritten */
+    bool addr_ready; /* T0 already points at the memory operand (rm_addr: nothing to do) */
     Pend pend;   /* the lazy flags of an earlier instruction, not stored yet */
     ColdRef cold[JIT_MAX_INSNS * 4];
     int ncold, cold_insn;
@@ -530,6 +531,10 @@ static unsigned insn_class(const Insn *i)
     }
     case 0xD2: case 0xD3:
         return sub >= 4 ? C_NATIVE | C_RD | mem : 0;
+    case 0xA4: case 0xA5: case 0xAA: case 0xAB: case 0xAC: case 0xAD:
+        return !i->rep && i->a32 ? C_NATIVE | C_MEM : 0; /* MOVS STOS LODS once */
+    case 0xAE: case 0xAF:
+        return !i->rep && i->a32 ? C_NATIVE | C_MEM | C_WR : 0; /* SCAS once */
     case 0x131: /* RDTSC */
         return C_NATIVE;
     case 0x1AF: case 0x69: case 0x6B:
@@ -959,6 +964,10 @@ static void mem(Tr *t, int seg, int size, bool write)
 
 static void rm_addr(Tr *t, const Insn *i, int size, bool write)
 {
+    if (t->addr_ready) {
+        t->addr_ready = false;
+        return;
+    }
     ea(t, i, 0);
     mem_mt(t, i->seg, size, write, i->base == R_ESP ? 0 : i->base == R_EBP ? 1 : -1);
 }
@@ -1651,6 +1660,51 @@ static void tr_indirect(Tr *t, bool push_next, uint32_t pop_extra, bool is_ret)
 
 /* Translate instruction k natively (insn_class said so). Returns true if
  * it ended the block. */
+/* MOVS, STOS, LODS, SCAS without REP, 32-bit addresses (the kernel's
+ * strcpy and strcmp loops): with DF set, the interpreter runs it. Every
+ * cold branch comes before the first register changes. */
+static void tr_string(Tr *t, const Insn *i, int sz)
+{
+    Emit *e = &t->e;
+    unsigned op = i->op;
+    int size = 1 << sz;
+    bool movs = op <= 0xA5, stos = op >= 0xAA && op <= 0xAB, scas = op >= 0xAE;
+    if (scas) { /* CMP eAX, ES:[EDI]; EDI += size (LEA keeps the host flags) */
+        pend_clobber(t, 1u << R_EDI);
+        x_test_rm_i(e, 4, XM(HCPU, O(eflags)), F_DF);
+        t->hf = 0;
+        cold_jcc(t, CC_NE);
+        x_mov_rr(e, 4, T0, H(R_EDI));
+        mem(t, S_ES, size, false);
+        t->addr_ready = true;
+        tr_alu(t, i, ALU_CMP, sz, o_reg(R_EAX), (Opd){OPD_MEM, 0, 0});
+        t->addr_ready = false;
+        x_lea(e, 4, H(R_EDI), XM(H(R_EDI), size));
+        return;
+    }
+    pend_clobber(t, (stos ? 0 : 1u << R_ESI) | (movs || stos ? 1u << R_EDI : 0) |
+                        (movs || stos ? 0 : 1u << R_EAX));
+    x_test_rm_i(e, 4, XM(HCPU, O(eflags)), F_DF);
+    t->hf = 0;
+    cold_jcc(t, CC_NE);
+    if (!stos) {
+        x_mov_rr(e, 4, T0, H(R_ESI));
+        mem(t, i->seg, size, false);
+        if (movs)
+            ld_mem(t, size, T3, false);
+        else
+            tr_mov(t, i, sz, o_reg(R_EAX), (Opd){OPD_MEM, 0, 0});
+    }
+    if (movs || stos) {
+        x_mov_rr(e, 4, T0, H(R_EDI));
+        mem(t, S_ES, size, true);
+        st_mem(t, size, movs ? T3 : H(R_EAX));
+        x_lea(e, 4, H(R_EDI), XM(H(R_EDI), size));
+    }
+    if (!stos)
+        x_lea(e, 4, H(R_ESI), XM(H(R_ESI), size));
+}
+
 static bool tr_native(Tr *t, const Insn *i)
 {
     Emit *e = &t->e;
@@ -1714,6 +1768,9 @@ static bool tr_native(Tr *t, const Insn *i)
         }
         return false;
     }
+    case 0xA4: case 0xA5: case 0xAA: case 0xAB: case 0xAC: case 0xAD: case 0xAE: case 0xAF:
+        tr_string(t, i, (op & 1) ? vsz : 0);
+        return false;
     case 0x131: /* RDTSC */
         pend_clobber(t, 1u << R_EAX | 1u << R_EDX);
         light_call(t, (void *)h_rdtsc, -1, -1);
