@@ -96,13 +96,13 @@ typedef struct JitBlock {
     JitInsn insns[];
 } JitBlock;
 
-#define JC_SIZE 2048 /* jump cache entries */
+#define JC_SIZE 8192 /* jump cache entries */
 #define JMODES 64
 typedef struct JitJump {
     uint32_t pc, mode, pa; /* linear address, mode, physical page of a translation */
     uint32_t unused;
-    uint8_t *code; /* its checked entry */
-    uint64_t pad;
+    uint8_t *code;        /* its checked entry */
+    struct JitBlock *blk; /* the translation (for lookup) */
 } JitJump;
 _Static_assert(sizeof(JitJump) == 32, "the lookup stub indexes 32-byte entries");
 
@@ -1655,11 +1655,43 @@ static void tr_indirect(Tr *t, bool push_next, uint32_t pop_extra, bool is_ret)
     x_mov_rm_r(e, 4, XM(HCPU, O(eip)), T3);
     pend_store(e, &t->pend); /* the target is stored: T2, T3 are free */
     x_lea(e, 8, HIC, XM(HIC, t->k + 1));
-    x_jmp(e, t->js->lookup);
+    /* The jump cache probed here, as the lookup stub does, so that each
+     * site has its own indirect jump for the host's branch predictor; the
+     * block's mode (CPL, CS) is the target's. A miss goes to the stub. */
+    JitState *js = t->js;
+    int user = (t->key & KEY_USER) ? 1 : 0;
+    x_mov_r_rm(e, 4, T3, XM(HCPU, O(eip))); /* (pend_store may have used T3) */
+    if (t->b->cs_base)
+        x_alu_rm_i(e, ALU_ADD, 4, XR(T3), t->b->cs_base);
+    x_mov_rr(e, 4, T2, T3);
+    x_shift_i(e, SH_SHR, 4, XR(T2), 11);
+    x_alu_rm_r(e, ALU_XOR, 4, XR(T2), T3);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2), JC_SIZE - 1);
+    x_shift_i(e, SH_SHL, 4, XR(T2), 5);
+    x_mov_r64_i64(e, T1, (uint64_t)(uintptr_t)js->jcache);
+    x_alu_rm_r(e, ALU_ADD, 8, XR(T2), T1);
+    x_alu_r_rm(e, ALU_CMP, 4, T3, XM(T2, offsetof(JitJump, pc)));
+    x_jcc(e, CC_NE, js->lookup);
+    x_mov_r_rm(e, 4, T1, XM(HCPU, O(jit_mode)));
+    x_alu_r_rm(e, ALU_CMP, 4, T1, XM(T2, offsetof(JitJump, mode)));
+    x_jcc(e, CC_NE, js->lookup);
+    x_mov_rr(e, 4, T1, T3);
+    x_shift_i(e, SH_SHR, 4, XR(T1), 12 - 4);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T1), (TLB_SIZE - 1) << 4);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+    x_alu_r_rm(e, ALU_CMP, 4, T3,
+               XMI(HCPU, T1, 0,
+                   O(tlb) + user * TLB_SIZE * (int32_t)sizeof(TlbEntry) +
+                       (int32_t)offsetof(TlbEntry, tag_read)));
+    x_jcc(e, CC_NE, js->lookup);
+    x_shift_i(e, SH_SHR, 4, XR(T1), 2);
+    x_mov_r_rm(e, 4, T1, XMI(HCPU, T1, 0, O(tlb_paddr) + user * TLB_SIZE * 4));
+    x_alu_rm_i(e, ALU_AND, 4, XR(T1), 0xFFFFF000u);
+    x_alu_r_rm(e, ALU_CMP, 4, T1, XM(T2, offsetof(JitJump, pa)));
+    x_jcc(e, CC_NE, js->lookup);
+    x_jmp_m(e, XM(T2, offsetof(JitJump, code)));
 }
 
-/* Translate instruction k natively (insn_class said so). Returns true if
- * it ended the block. */
 /* MOVS, STOS, LODS, SCAS without REP, 32-bit addresses (the kernel's
  * strcpy and strcmp loops): with DF set, the interpreter runs it. Every
  * cold branch comes before the first register changes. */
@@ -1705,6 +1737,8 @@ static void tr_string(Tr *t, const Insn *i, int sz)
         x_lea(e, 4, H(R_ESI), XM(H(R_ESI), size));
 }
 
+/* Translate instruction k natively (insn_class said so). Returns true if
+ * it ended the block. */
 static bool tr_native(Tr *t, const Insn *i)
 {
     Emit *e = &t->e;
@@ -2164,13 +2198,14 @@ void *jit_lookup_indirect(CPU *c)
         return NULL;
     }
     js->jcache[jc_index(lin)] = (JitJump){.pc = lin, .mode = c->jit_mode, .pa = pa & ~0xFFFu,
-                                          .code = b->entry};
+                                          .code = b->entry, .blk = b};
     return b->entry;
 }
 
 /* The translation for CS:EIP, made if needed; NULL: let the interpreter
- * run one instruction. Raises #GP/#PF like the interpreter's fetch. */
-static JitBlock *lookup(CPU *c, uint32_t key)
+ * run one instruction. Raises #GP/#PF like the interpreter's fetch. The
+ * jump cache first (mode: mode_id() of key), then the hash table. */
+static JitBlock *lookup(CPU *c, uint32_t key, uint32_t mode)
 {
     JitState *js = c->jit;
     c->prev_eip = c->eip;
@@ -2186,17 +2221,23 @@ static JitBlock *lookup(CPU *c, uint32_t key)
     }
     uint32_t pa = (c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu) | (lin & 0xFFF);
     uint32_t gen = gen_of(c, pa);
+    JitJump *jc = &js->jcache[jc_index(lin)];
+    if (jc->pc == lin && jc->mode == mode && jc->pa == (pa & ~0xFFFu) && jc->blk->gen == gen)
+        return jc->blk;
     JitBlock **pp;
     JitBlock *b = find(js, c, lin, pa, key, &pp);
     if (b) {
-        if (b->gen == gen)
+        if (b->gen == gen) {
+            *jc = (JitJump){.pc = lin, .mode = mode, .pa = pa & ~0xFFFu, .code = b->entry, .blk = b};
             return b;
+        }
         *pp = b->hnext; /* stale: unlink, translate again */
         JitJump *jj = &js->jcache[jc_index(lin)];
         if (jj->code == b->entry)
             jj->code = NULL, jj->pc = ~0u;
     }
     uint64_t t0 = host_now_ns();
+    uint32_t epoch = js->epoch;
     b = translate(c, lin, pa, (const uint8_t *)(e->addend + lin), gen, key);
     js->translate_ns += host_now_ns() - t0;
     if (!b)
@@ -2204,6 +2245,8 @@ static JitBlock *lookup(CPU *c, uint32_t key)
     uint32_t h = jhash(lin, key);
     b->hnext = js->hash[h];
     js->hash[h] = b;
+    if (js->epoch == epoch) /* (a flush forgets the modes: mode is no longer one) */
+        *jc = (JitJump){.pc = lin, .mode = mode, .pa = pa & ~0xFFFu, .code = b->entry, .blk = b};
     return b;
 }
 
@@ -2287,7 +2330,8 @@ void jit_run(CPU *c)
             interp_run_blocks(c);
             return;
         }
-        JitBlock *b = lookup(c, key);
+        uint32_t mode = mode_id(c, js, key);
+        JitBlock *b = lookup(c, key, mode);
         if (c->jit_one_block)
             c->exit_request = true; /* after this block or instruction */
         if (!b) {
@@ -2301,7 +2345,7 @@ void jit_run(CPU *c)
             chain(c, js, pend, b);
         pend = NULL;
         js->key = key;
-        c->jit_mode = mode_id(c, js, key);
+        c->jit_mode = mode_id(c, js, key); /* mode again: translating may have flushed */
         c->jit_exit = NULL;
         int r = js->enter(c, b->entry);
         js->exits[r & 3]++;
