@@ -3,6 +3,7 @@
  * Also loading a raw -bios ROM image. */
 #include "bios/bios.h"
 #include "hw/bytes.h"
+#include "hw/pci_regs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -15,21 +16,6 @@ const uint8_t bios_pirq_irq[4] = {10, 10, 11, 11};
 /* Standard COM port addresses, in BIOS data area order. */
 static const uint16_t com_ports[MAX_SERIAL] = {0x3F8, 0x2F8, 0x3E8, 0x2E8};
 
-/* PCI config space offsets */
-#define PCI_VENDOR_ID 0x00
-#define PCI_DEVICE_ID 0x02
-#define PCI_COMMAND 0x04
-#define PCI_HEADER_TYPE 0x0E
-#define PCI_BAR0 0x10
-#define PCI_INTERRUPT_LINE 0x3C
-#define PCI_INTERRUPT_PIN 0x3D
-#define PCI_CMD_IO 0x1
-#define PCI_CMD_MEM 0x2
-#define PCI_CMD_MASTER 0x4
-
-#define PIIX3_VENDOR 0x8086
-#define PIIX3_DEVICE 0x7000
-#define PIIX3_DEVFN 0x08
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -51,17 +37,17 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s %s: cannot open: %s", what, path, strerror(errno));
+        wb_errf(err, errlen, "%s %s: cannot open: %s", what, path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s %s: not a regular file", what, path);
+        wb_errf(err, errlen, "%s %s: not a regular file", what, path);
         fclose(f);
         return NULL;
     }
     if ((uint64_t)st.st_size > max) {
-        snprintf(err, errlen, "%s %s: too big (%llu bytes; at most %zu fit)", what, path,
+        wb_errf(err, errlen, "%s %s: too big (%llu bytes; at most %zu fit)", what, path,
                  (unsigned long long)st.st_size, max);
         fclose(f);
         return NULL;
@@ -69,7 +55,7 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
     size_t n = (size_t)st.st_size;
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) {
-        snprintf(err, errlen, "%s %s: out of memory reading %zu bytes", what, path, n);
+        wb_errf(err, errlen, "%s %s: out of memory reading %zu bytes", what, path, n);
         fclose(f);
         return NULL;
     }
@@ -77,7 +63,7 @@ uint8_t *bios_read_file(const char *what, const char *path, size_t max, size_t *
     int rerr = ferror(f) ? errno : 0;
     fclose(f);
     if (got != n) {
-        snprintf(err, errlen, "%s %s: read error: %s", what, path,
+        wb_errf(err, errlen, "%s %s: read error: %s", what, path,
                  rerr ? strerror(rerr) : "file changed while reading");
         free(buf);
         return NULL;
@@ -112,9 +98,8 @@ static bool pci_present(PciBus *b, int devfn)
     return vendor != 0xFFFF && vendor != 0;
 }
 
-static void pci_setup(Machine *m)
+static void pci_setup(Machine *m, PciBus *b)
 {
-    PciBus *b = m->pci;
     BarReq reqs[256 * 6];
     int nreq = 0;
     uint16_t want_cmd[256] = {0};
@@ -179,9 +164,9 @@ static void pci_setup(Machine *m)
         }
         *next = (uint32_t)(base + r->size);
         uint32_t reg = PCI_BAR0 + 4 * r->bar;
-        pci_config_write(m->pci, r->devfn, reg, (uint32_t)base, 2);
+        pci_config_write(b, r->devfn, reg, (uint32_t)base, 2);
         if (r->is64)
-            pci_config_write(m->pci, r->devfn, reg + 4, 0, 2);
+            pci_config_write(b, r->devfn, reg + 4, 0, 2);
         want_cmd[r->devfn] |= r->io ? PCI_CMD_IO : PCI_CMD_MEM;
         assigned[r->devfn] = true;
     }
@@ -212,12 +197,12 @@ static int find_router(PciBus *b)
     return -1;
 }
 
-static void irq_routing_setup(Machine *m)
+static void irq_routing_setup(Machine *m, PciBus *b)
 {
-    int router = find_router(m->pci);
+    int router = b ? find_router(b) : -1;
     if (router >= 0)
         for (int i = 0; i < 4; i++)
-            pci_config_write(m->pci, router, BIOS_PIRQ_LINK_BASE + i, bios_pirq_irq[i], 0);
+            pci_config_write(b, router, BIOS_PIRQ_LINK_BASE + i, bios_pirq_irq[i], 0);
     /* The PCI IRQs are level-triggered and shareable: tell the 8259s. */
     uint16_t elcr = 0;
     for (int i = 0; i < 4; i++)
@@ -271,13 +256,13 @@ static void pir_write(Machine *m, int router_devfn)
 }
 
 /* BIOS data area at 0x400 and a 1 KiB extended BIOS data area at 0x9FC00. */
-static void bda_write(Machine *m)
+static void bda_write(Machine *m, const PcBoard *board)
 {
     uint8_t bda[0x20];
     memset(bda, 0, sizeof bda);
     int ncom = 0;
     for (int i = 0; i < MAX_SERIAL; i++)
-        if (m->uart[i])
+        if (board && board->uart[i])
             st16le(bda + 2 * ncom++, com_ports[i]);
     st16le(bda + 0x0E, 0x9FC0);                         /* EBDA segment */
     st16le(bda + 0x10, (uint16_t)(0x0002 | ncom << 9)); /* equipment: x87, serial ports */
@@ -289,14 +274,16 @@ static void bda_write(Machine *m)
 
 void firmware_setup(Machine *m)
 {
+    PcBoard *board = pc_board(m); /* NULL on a bare machine */
+    PciBus *pci = board ? board->pci : NULL;
     int router = -1;
-    if (m->pci) {
-        pci_setup(m);
-        router = find_router(m->pci);
+    if (pci) {
+        pci_setup(m, pci);
+        router = find_router(pci);
     }
-    if (m->pic)
-        irq_routing_setup(m);
-    bda_write(m);
+    if (board)
+        irq_routing_setup(m, pci);
+    bda_write(m, board);
     pir_write(m, router);
 }
 
@@ -326,19 +313,19 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
     if (!img)
         return -1;
     if (n == 0) {
-        snprintf(err, errlen, "-bios %s: file is empty", path);
+        wb_errf(err, errlen, "-bios %s: file is empty", path);
         free(img);
         return -1;
     }
     if (m->ram_size < 0x100000) {
-        snprintf(err, errlen, "-bios %s: guest RAM is smaller than 1 MiB", path);
+        wb_errf(err, errlen, "-bios %s: guest RAM is smaller than 1 MiB", path);
         free(img);
         return -1;
     }
     uint32_t size = (uint32_t)((n + ROM_ALIGN - 1) & ~(size_t)(ROM_ALIGN - 1));
     uint8_t *rom = malloc(size);
     if (!rom) {
-        snprintf(err, errlen, "-bios %s: out of memory", path);
+        wb_errf(err, errlen, "-bios %s: out of memory", path);
         free(img);
         return -1;
     }

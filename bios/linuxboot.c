@@ -12,6 +12,7 @@
 /* Setup header fields, as offsets into the bzImage file (and boot_params). */
 #define HDR_START 0x1F1
 #define HDR_SETUP_SECTS 0x1F1
+#define HDR_SYSSIZE 0x1F4 /* protected-mode code size in 16-byte paragraphs (2.04+) */
 #define HDR_BOOT_FLAG 0x1FE
 #define HDR_JUMP 0x200
 #define HDR_MAGIC 0x202
@@ -179,7 +180,7 @@ static void linux_on_reset(Machine *m, void *opaque)
 
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
-        snprintf(err, errlen, __VA_ARGS__);                                                        \
+        wb_errf(err, errlen, __VA_ARGS__);                                                        \
         linux_boot_release(lb);                                                                    \
         return -1;                                                                                 \
     } while (0)
@@ -189,7 +190,7 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
 {
     LinuxBoot *lb = calloc(1, sizeof *lb);
     if (!lb) {
-        snprintf(err, errlen, "-kernel %s: out of memory", kernel);
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
         return -1;
     }
     uint32_t ram = m->ram_size;
@@ -229,6 +230,10 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
         FAIL("-kernel %s: truncated (%zu bytes, but the setup part alone is %zu)", kernel, n,
              lb->setup_size);
     size_t pm_size = n - lb->setup_size;
+    uint64_t syssize = (uint64_t)ld32le(k + HDR_SYSSIZE) * 16;
+    if (syssize > pm_size)
+        FAIL("-kernel %s: truncated (%zu bytes, but the header says %llu)", kernel, n,
+             (unsigned long long)(lb->setup_size + syssize));
 
     /* Room for the kernel where it decompresses: a relocatable 32-bit kernel
      * moves itself to max(pref_address, load address rounded up to its

@@ -4,6 +4,7 @@
 
 #include "cpu/cpu_internal.h"
 #include "cpu/jit.h"
+#include "hw/bytes.h"
 
 #define BCACHE_HASH(pa) (((pa) ^ ((pa) >> BCACHE_BITS)) & (BCACHE_SIZE - 1))
 
@@ -1407,4 +1408,39 @@ int cpu_run(CPU *c, uint64_t icount_limit)
         else
             interp_run_blocks(c);
     }
+}
+
+/* ------------------------------------------------------------------ debugger */
+
+/* A segment register as a debugger sets it: real/v86 mode selector*16;
+ * protected mode from the descriptor table (read without side effects). */
+bool cpu_debug_set_seg(CPU *c, int seg, uint16_t sel)
+{
+    if (c->seg[seg].sel == sel)
+        return true;
+    if (!(c->cr0 & CR0_PE) || (c->eflags & F_VM)) {
+        SegCache *sc = &c->seg[seg];
+        cpu_set_seg_raw(c, seg, sel, (uint32_t)sel << 4, sc->limit, sc->flags);
+        cpu_update_mode(c);
+        return true;
+    }
+    if ((sel & ~3) == 0) {
+        if (seg == S_CS || seg == S_SS)
+            return false;
+        cpu_set_seg_raw(c, seg, sel, 0, 0, 0);
+        return true;
+    }
+    uint32_t base = (sel & 4) ? c->seg[S_LDTR].base : c->gdt_base;
+    uint32_t limit = (sel & 4) ? c->seg[S_LDTR].limit : c->gdt_limit;
+    if ((uint32_t)(sel & ~7u) + 7 > limit)
+        return false;
+    uint8_t d[8];
+    if (cpu_debug_rw(c, base + (sel & ~7u), d, 8, false) != 8)
+        return false;
+    uint32_t lo = ld32le(d), hi = ld32le(d + 4);
+    if (!(hi & 0x8000) || !(hi & 0x1000)) /* not present, or a system descriptor */
+        return false;
+    cpu_set_seg_raw(c, seg, sel, desc_base(lo, hi), desc_limit(lo, hi), (hi >> 8) & 0xF0FF);
+    cpu_update_mode(c);
+    return true;
 }

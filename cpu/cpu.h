@@ -279,3 +279,8 @@ bool cpu_watch_remove(CPU *c, uint32_t addr, uint32_t len, int kind);
 void cpu_watch_clear(CPU *c); /* every gdb watchpoint */
 /* Re-read DR0-DR3 and DR7 after they changed (MOV to DRn, reset). */
 void cpu_dr_update(CPU *c);
+/* A segment register as a debugger sets it: in real and virtual-8086 mode
+ * base = selector*16; in protected mode from its descriptor, read without
+ * side effects (no accessed bit, no fault). False if the selector cannot be
+ * loaded (null CS/SS, beyond the table, not present, a system descriptor). */
+bool cpu_debug_set_seg(CPU *c, int seg, uint16_t sel);

@@ -48,3 +48,12 @@ static inline void st32be(uint8_t *p, uint32_t v)
     st16be(p, (uint16_t)(v >> 16));
     st16be(p + 2, (uint16_t)v);
 }
+static inline uint64_t ld64be(const uint8_t *p)
+{
+    return (uint64_t)ld32be(p) << 32 | ld32be(p + 4);
+}
+static inline void st64be(uint8_t *p, uint64_t v)
+{
+    st32be(p, (uint32_t)(v >> 32));
+    st32be(p + 4, (uint32_t)v);
+}

@@ -26,167 +26,12 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "hw/devices.h"
 #include "hw/bytes.h"
+#include "hw/chips.h"
+#include "hw/e1000_regs.h"
 #include "hw/machine.h"
-#include "hw/pc.h"
+#include "hw/pci_regs.h"
 #include "net/nic.h"
-
-/* ---- Register offsets */
-enum {
-    CTRL = 0x0000, STATUS = 0x0008, EECD = 0x0010, EERD = 0x0014, CTRL_EXT = 0x0018,
-    FLA = 0x001C, MDIC = 0x0020, FCAL = 0x0028, FCAH = 0x002C, FCT = 0x0030, VET = 0x0038,
-    ICR = 0x00C0, ITR = 0x00C4, ICS = 0x00C8, IMS = 0x00D0, IMC = 0x00D8,
-    RCTL = 0x0100, FCTTV = 0x0170, TXCW = 0x0178, RXCW = 0x0180,
-    TCTL = 0x0400, TIPG = 0x0410, AIT = 0x0458, LEDCTL = 0x0E00, PBA = 0x1000,
-    FCRTL = 0x2160, FCRTH = 0x2168,
-    RDFH = 0x2410, RDFT = 0x2418, RDFHS = 0x2420, RDFTS = 0x2428, RDFPC = 0x2430,
-    RDBAL = 0x2800, RDBAH = 0x2804, RDLEN = 0x2808, RDH = 0x2810, RDT = 0x2818,
-    RDTR = 0x2820, RXDCTL = 0x2828, RADV = 0x282C, RSRPD = 0x2C00, TXDMAC = 0x3000,
-    TDFH = 0x3410, TDFT = 0x3418, TDFHS = 0x3420, TDFTS = 0x3428, TDFPC = 0x3430,
-    TDBAL = 0x3800, TDBAH = 0x3804, TDLEN = 0x3808, TDH = 0x3810, TDT = 0x3818,
-    TIDV = 0x3820, TXDCTL = 0x3828, TADV = 0x382C, TSPMT = 0x3830,
-    /* statistics, 0x4000-0x40FC */
-    CRCERRS = 0x4000, ALGNERRC = 0x4004, SYMERRS = 0x4008, RXERRC = 0x400C, MPC = 0x4010,
-    SCC = 0x4014, ECOL = 0x4018, MCC = 0x401C, LATECOL = 0x4020, COLC = 0x4028, DC = 0x4030,
-    TNCRS = 0x4034, SEC = 0x4038, CEXTERR = 0x403C, RLEC = 0x4040, XONRXC = 0x4048,
-    XONTXC = 0x404C, XOFFRXC = 0x4050, XOFFTXC = 0x4054, FCRUC = 0x4058,
-    PRC64 = 0x405C, PRC127 = 0x4060, PRC255 = 0x4064, PRC511 = 0x4068, PRC1023 = 0x406C,
-    PRC1522 = 0x4070, GPRC = 0x4074, BPRC = 0x4078, MPRC = 0x407C, GPTC = 0x4080,
-    GORCL = 0x4088, GORCH = 0x408C, GOTCL = 0x4090, GOTCH = 0x4094, RNBC = 0x40A0,
-    RUC = 0x40A4, RFC = 0x40A8, ROC = 0x40AC, RJC = 0x40B0, MGTPRC = 0x40B4,
-    MGTPDC = 0x40B8, MGTPTC = 0x40BC, TORL = 0x40C0, TORH = 0x40C4, TOTL = 0x40C8,
-    TOTH = 0x40CC, TPR = 0x40D0, TPT = 0x40D4, PTC64 = 0x40D8, PTC127 = 0x40DC,
-    PTC255 = 0x40E0, PTC511 = 0x40E4, PTC1023 = 0x40E8, PTC1522 = 0x40EC, MPTC = 0x40F0,
-    BPTC = 0x40F4, TSCTC = 0x40F8, TSCTFC = 0x40FC,
-    RXCSUM = 0x5000, MTA = 0x5200, RA = 0x5400, VFTA = 0x5600,
-    WUC = 0x5800, WUFC = 0x5808, WUS = 0x5810, MANC = 0x5820, IPAV = 0x5838,
-    IP4AT = 0x5840, IP6AT = 0x5880, WUPL = 0x5900, WUPM = 0x5A00, FFLT = 0x5F00,
-    FFMT = 0x9000, FFVT = 0x9800,
-    REG_END = 0x9C00,
-};
-#define NREGS (REG_END >> 2)
-
-/* CTRL */
-#define CTRL_FD (1u << 0)
-#define CTRL_ASDE (1u << 5)
-#define CTRL_SLU (1u << 6)
-#define CTRL_SPD_1000 (2u << 8)
-#define CTRL_EN_PHY_PWR_MGMT (1u << 21)
-#define CTRL_RST (1u << 26)
-#define CTRL_VME (1u << 30)
-#define CTRL_PHY_RST (1u << 31)
-/* STATUS */
-#define STATUS_FD (1u << 0)
-#define STATUS_LU (1u << 1)
-#define STATUS_SPEED_1000 (2u << 6)
-#define STATUS_ASDV_1000 (2u << 8)
-/* EECD */
-#define EECD_SK (1u << 0)
-#define EECD_CS (1u << 1)
-#define EECD_DI (1u << 2)
-#define EECD_DO (1u << 3)
-#define EECD_FWE_DIS (1u << 4)
-#define EECD_REQ (1u << 6)
-#define EECD_GNT (1u << 7)
-#define EECD_PRES (1u << 8)
-/* EERD (82540: start bit 0, done bit 4, address 15:8, data 31:16) */
-#define EERD_START (1u << 0)
-#define EERD_DONE (1u << 4)
-/* CTRL_EXT */
-#define CTRL_EXT_EE_RST (1u << 13)
-/* MDIC */
-#define MDIC_OP_WRITE (1u << 26)
-#define MDIC_OP_READ (2u << 26)
-#define MDIC_READY (1u << 28)
-#define MDIC_INT_EN (1u << 29)
-#define MDIC_ERROR (1u << 30)
-/* interrupt causes */
-#define ICR_TXDW (1u << 0)
-#define ICR_TXQE (1u << 1)
-#define ICR_LSC (1u << 2)
-#define ICR_RXDMT0 (1u << 4)
-#define ICR_RXO (1u << 6)
-#define ICR_RXT0 (1u << 7)
-#define ICR_MDAC (1u << 9)
-#define ICR_MASK 0x0001FFFFu
-/* RCTL */
-#define RCTL_EN (1u << 1)
-#define RCTL_SBP (1u << 2)
-#define RCTL_UPE (1u << 3)
-#define RCTL_MPE (1u << 4)
-#define RCTL_LPE (1u << 5)
-#define RCTL_LBM_SHIFT 6
-#define RCTL_RDMTS_SHIFT 8
-#define RCTL_MO_SHIFT 12
-#define RCTL_BAM (1u << 15)
-#define RCTL_BSIZE_SHIFT 16
-#define RCTL_VFE (1u << 18)
-#define RCTL_CFIEN (1u << 19)
-#define RCTL_CFI (1u << 20)
-#define RCTL_BSEX (1u << 25)
-#define RCTL_SECRC (1u << 26)
-/* TCTL */
-#define TCTL_EN (1u << 1)
-#define TCTL_PSP (1u << 3)
-/* RDTR */
-#define RDTR_FPD (1u << 31)
-/* RAH */
-#define RAH_AV (1u << 31)
-/* RXCSUM */
-#define RXCSUM_IPOFL (1u << 8)
-#define RXCSUM_TUOFL (1u << 9)
-
-/* Receive descriptor status and errors */
-#define RXD_DD 0x01
-#define RXD_EOP 0x02
-#define RXD_IXSM 0x04
-#define RXD_VP 0x08
-#define RXD_TCPCS 0x20
-#define RXD_IPCS 0x40
-#define RXE_TCPE 0x20
-#define RXE_IPE 0x40
-#define RXE_RXE 0x80
-
-/* Transmit descriptor command byte (byte 11 of every descriptor type) */
-#define TXC_EOP 0x01
-#define TXC_IFCS 0x02
-#define TXC_IC 0x04 /* legacy: insert checksum */
-#define TXC_TSE 0x04 /* extended: TCP segmentation */
-#define TXC_RS 0x08
-#define TXC_DEXT 0x20
-#define TXC_VLE 0x40
-#define TXC_IDE 0x80
-/* context descriptor TUCMD */
-#define TUCMD_TCP 0x01
-#define TUCMD_IP 0x02
-/* data descriptor POPTS */
-#define POPTS_IXSM 0x01
-#define POPTS_TXSM 0x02
-#define TXD_STAT_DD 0x01
-
-/* PHY (M88E1011) registers */
-enum {
-    PHY_CTRL = 0, PHY_STATUS = 1, PHY_ID1 = 2, PHY_ID2 = 3, PHY_ANAR = 4, PHY_ANLPAR = 5,
-    PHY_ANER = 6, PHY_NPTX = 7, PHY_LPNP = 8, PHY_1000T_CTRL = 9, PHY_1000T_STATUS = 10,
-    PHY_EXT_STATUS = 15, M88_PSCR = 16, M88_PSSR = 17, M88_IER = 18, M88_ISR = 19,
-    M88_EPSCR = 20, M88_RXERR = 21,
-};
-#define MII_CR_SPEED_1000 (1u << 6)
-#define MII_CR_FULL_DUPLEX (1u << 8)
-#define MII_CR_RESTART_AN (1u << 9)
-#define MII_CR_POWER_DOWN (1u << 11)
-#define MII_CR_AN_ENABLE (1u << 12)
-#define MII_CR_LOOPBACK (1u << 14)
-#define MII_CR_RESET (1u << 15)
-#define MII_SR_LINK (1u << 2)
-#define MII_SR_AN_COMPLETE (1u << 5)
-#define PHY_ADDR 1
-
-#define EE_WORDS 64
-#define EE_ADDR_BITS 6
-#define EE_CHECKSUM_WORD 0x3F
-#define EE_SUM 0xBABA
 
 #define RX_MAX 16384     /* longest frame received, FCS included (LPE) */
 #define TX_MAX 16384     /* longest frame (or TSO segment) sent, before a VLAN tag */
@@ -325,7 +170,11 @@ typedef struct TxContext {
     uint32_t paylen;
 } TxContext;
 
-/* The packet being gathered from transmit descriptors. */
+/* The packet being gathered from transmit descriptors. It keeps a copy of
+ * the context in force when its first data descriptor was fetched: the
+ * manual requires software not to change the context in the middle of a
+ * packet, and the hardware goes on with the one it started with, so a
+ * context descriptor arriving mid-packet only applies to the next packet. */
 typedef struct TxPacket {
     bool active;  /* its first data descriptor has been seen */
     bool bad;     /* unreadable buffer, oversize or invalid TSO: dropped at EOP */
@@ -339,14 +188,13 @@ typedef struct TxPacket {
     uint32_t pay_in;   /* TSO: payload bytes taken so far */
     uint32_t pay_sent; /* TSO: payload bytes sent in earlier segments */
     uint32_t segs;     /* TSO: segments sent */
+    TxContext ctx;     /* the context this packet is built with */
     uint8_t hdr[256];  /* TSO: the header template */
 } TxPacket;
 
 typedef struct E1000 {
     Machine *m;
-    PciDevice *pci;
-    NetClient *nc;
-    uint8_t mac[6];
+    Nic nic; /* PCI function, net client, MAC */
 
     uint32_t regs[NREGS];
     uint32_t ioaddr; /* BAR1 IOADDR */
@@ -417,7 +265,7 @@ static void update_irq(E1000 *s)
         timer_del(s->m, &s->itr_timer);
         if (s->irq) {
             s->irq = false;
-            pci_set_irq(s->pci, 0);
+            pci_set_irq(s->nic.pci, 0);
         }
         return;
     }
@@ -433,7 +281,7 @@ static void update_irq(E1000 *s)
     s->irq = true;
     s->irq_ever = true;
     s->last_irq_ns = now;
-    pci_set_irq(s->pci, 1);
+    pci_set_irq(s->nic.pci, 1);
 }
 
 static void set_ics(E1000 *s, uint32_t causes)
@@ -492,7 +340,7 @@ static void tx_interrupt(E1000 *s, bool ide)
 
 static bool cable_up(E1000 *s)
 {
-    NetClient *nc = s->nc;
+    NetClient *nc = s->nic.nc;
     return nc && !nc->link_down && !(nc->peer && nc->peer->link_down);
 }
 
@@ -587,8 +435,8 @@ static void link_update(E1000 *s)
         return;
     s->lu = lu;
     set_ics(s, ICR_LSC);
-    if (lu && s->nc && rx_can_receive(s->nc))
-        net_flush_queue(s->nc);
+    if (lu && s->nic.nc && rx_can_receive(s->nic.nc))
+        net_flush_queue(s->nic.nc);
 }
 
 static bool loopback(E1000 *s)
@@ -603,7 +451,7 @@ static void eeprom_init(E1000 *s)
     uint16_t *w = s->ee.data;
     memset(w, 0, sizeof s->ee.data);
     for (int i = 0; i < 3; i++)
-        w[i] = (uint16_t)(s->mac[2 * i] | s->mac[2 * i + 1] << 8);
+        w[i] = (uint16_t)(s->nic.mac[2 * i] | s->nic.mac[2 * i + 1] << 8);
     w[0x04] = 0xFFFF; /* LED settings: defaults */
     w[0x0A] = 0x4000; /* initialization control 1: valid signature */
     w[0x0B] = 0x001E; /* subsystem ID */
@@ -1000,8 +848,8 @@ static ssize_t nic_receive(NetClient *nc, const uint8_t *buf, size_t len)
 
 static void rx_maybe_flush(E1000 *s)
 {
-    if (s->nc && rx_can_receive(s->nc))
-        net_flush_queue(s->nc);
+    if (s->nic.nc && rx_can_receive(s->nic.nc))
+        net_flush_queue(s->nic.nc);
 }
 
 /* ---- Transmit */
@@ -1068,8 +916,8 @@ static void tx_emit(E1000 *s, uint8_t *f, size_t len, bool vle, uint16_t special
 
     if (loopback(s))
         rx_frame(s, out, len, true);
-    else if (mac_link(s) && s->nc)
-        net_send(s->nc, out, len);
+    else if (mac_link(s) && s->nic.nc)
+        net_send(s->nic.nc, out, len);
 }
 
 /* One TSO segment: the header template with lengths, IP id, TCP sequence
@@ -1077,7 +925,7 @@ static void tx_emit(E1000 *s, uint8_t *f, size_t len, bool vle, uint16_t special
 static void tso_segment(E1000 *s, bool last, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     uint8_t *f = s->tx_buf;
     unsigned hl = c->hdr_len;
     size_t len = hl + p->pending;
@@ -1113,15 +961,18 @@ static void tso_segment(E1000 *s, bool last, bool vle, uint16_t special)
     tx_emit(s, f, len, vle, special);
 }
 
-/* Take len bytes of buffer at addr into the packet. */
+/* Take len bytes of buffer at addr into the packet. Every copy is checked
+ * against the buffer it lands in, here where it happens: whatever the
+ * descriptors said at the start of the packet, nothing is written beyond
+ * tx_buf or hdr, and each pass of the segmentation loop consumes bytes. */
 static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     if (p->bad || !len)
         return;
     if (!p->tse) {
-        if (p->len + len > TX_MAX) {
+        if (len > TX_MAX - p->len) {
             p->bad = true;
             return;
         }
@@ -1134,7 +985,7 @@ static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t sp
         uint32_t n = c->hdr_len - p->hdr_have;
         if (n > len)
             n = len;
-        if (!dma_read(s->m, addr, p->hdr + p->hdr_have, n)) {
+        if (p->hdr_have + n > sizeof p->hdr || !dma_read(s->m, addr, p->hdr + p->hdr_have, n)) {
             p->bad = true;
             return;
         }
@@ -1145,14 +996,16 @@ static void tx_take(E1000 *s, uint64_t addr, uint32_t len, bool vle, uint16_t sp
     while (len && !p->bad) {
         if (p->pay_in >= c->paylen)
             return; /* beyond PAYLEN: ignored */
-        if (p->pending == c->mss) /* more follows: this segment is not the last */
+        if (p->pending >= c->mss) /* more follows: this segment is not the last */
             tso_segment(s, false, vle, special);
         uint32_t n = c->mss - p->pending;
         if (n > len)
             n = len;
         if (n > c->paylen - p->pay_in)
             n = c->paylen - p->pay_in;
-        if (!dma_read(s->m, addr, s->tx_buf + c->hdr_len + p->pending, n)) {
+        uint32_t at = c->hdr_len + p->pending;
+        if (!n || at > TX_MAX || n > TX_MAX - at ||
+            !dma_read(s->m, addr, s->tx_buf + at, n)) {
             p->bad = true;
             return;
         }
@@ -1177,8 +1030,9 @@ static void tx_start_packet(E1000 *s, bool legacy, bool tse, const uint8_t *d)
     }
     p->popts = d[13];
     p->tse = tse;
+    p->ctx = s->ctx;
     if (tse) {
-        TxContext *c = &s->ctx;
+        const TxContext *c = &p->ctx;
         /* A zero MSS or header, or segments longer than a frame: dropped. */
         if (!c->mss || !c->hdr_len || (uint32_t)c->hdr_len + c->mss > TX_MAX)
             p->bad = true;
@@ -1188,7 +1042,7 @@ static void tx_start_packet(E1000 *s, bool legacy, bool tse, const uint8_t *d)
 static void tx_end_packet(E1000 *s, bool vle, uint16_t special)
 {
     TxPacket *p = &s->txp;
-    TxContext *c = &s->ctx;
+    const TxContext *c = &p->ctx;
     if (p->tse) {
         if (p->bad || p->hdr_have < c->hdr_len) {
             stat_add(s, TSCTFC, 1);
@@ -1344,7 +1198,7 @@ static void mac_reset(E1000 *s)
     s->lu = mac_link(s);
     if (s->irq) {
         s->irq = false;
-        pci_set_irq(s->pci, 0);
+        pci_set_irq(s->nic.pci, 0);
     }
 }
 
@@ -1552,32 +1406,25 @@ static void e1000_reset(void *opaque)
     mac_reset(s);
 }
 
-NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errlen)
+static const NicPciId e1000_pci_id = {
+    .vendor = 0x8086,
+    .device = 0x100E,
+    .subsys_vendor = 0x8086, /* 8086:001E: PRO/1000 MT Desktop */
+    .subsys = 0x001E,
+    .revision = 0x03,
+    .class_code = 0x020000,
+};
+
+static int e1000_create(const DeviceContext *ctx, const DeviceSpec *spec, char *err,
+                        size_t errlen)
 {
-    if (!m->pci) {
-        snprintf(err, errlen, "e1000: the machine has no PCI bus");
-        return NULL;
-    }
-    E1000 *s = machine_zalloc(m, sizeof *s);
-    s->m = m;
-    memcpy(s->mac, conf->mac, 6);
-    PciDevice *d = pci_register_device(m->pci, "e1000", conf->devfn, 0x8086, 0x100E, 0x03,
-                                       0x020000, s);
-    if (!d) {
-        if (conf->devfn < 0)
-            snprintf(err, errlen, "e1000: no free PCI slot");
-        else
-            snprintf(err, errlen, "e1000: PCI address %02x.%x is not free", PCI_SLOT(conf->devfn),
-                     PCI_FUNC(conf->devfn));
-        return NULL;
-    }
-    s->pci = d;
-    d->config[0x2C] = 0x86; /* subsystem 8086:001E (PRO/1000 MT Desktop) */
-    d->config[0x2D] = 0x80;
-    d->config[0x2E] = 0x1E;
-    d->config[0x2F] = 0x00;
-    d->config[0x0D] = 0x40; /* latency timer */
-    d->config[0x3E] = 0xFF; /* min grant */
+    E1000 *s = machine_zalloc(ctx->m, sizeof *s);
+    s->m = ctx->m;
+    if (nic_init(&s->nic, ctx, &e1000_pci_id, &e1000_info, s, e1000_reset, err, errlen))
+        return 1;
+    PciDevice *d = s->nic.pci;
+    d->config[PCI_LATENCY_TIMER] = 0x40;
+    d->config[PCI_MIN_GNT] = 0xFF;
     pci_register_bar(d, 0, 0x20000, false, mmio_read, mmio_write, s);
     pci_register_bar(d, 1, 0x40, true, io_read, io_write, s);
 
@@ -1587,12 +1434,22 @@ NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errle
     timer_init(&s->tidv_timer, tx_delay_fire, s);
     timer_init(&s->tadv_timer, tx_delay_fire, s);
     timer_init(&s->tx_timer, tx_complete, s);
-
-    s->nc = net_client_new(m, &e1000_info, conf->id, s);
-    if (conf->peer)
-        net_client_set_peer(s->nc, conf->peer);
     eeprom_init(s);
     e1000_reset(s);
-    machine_add_reset(m, e1000_reset, s);
-    return s->nc;
+    return 0;
 }
+
+static const DevProp e1000_props[] = {
+    NIC_PROPS,
+    {NULL},
+};
+
+const DeviceModel e1000_device = {
+    .name = "e1000",
+    .alias = "e1000-82540em",
+    .desc = "Intel Gigabit Ethernet (82540EM, PCI 8086:100e)",
+    .category = DEV_CAT_NETWORK,
+    .bus = DEV_BUS_PCI,
+    .props = e1000_props,
+    .create = e1000_create,
+};

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 #define QSIZE 32
@@ -448,6 +448,11 @@ void i8042_reset(I8042 *k)
     kbc_update_irq(k);
 }
 
+static void i8042_reset_cb(void *opaque)
+{
+    i8042_reset(opaque);
+}
+
 I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12)
 {
     I8042 *k = machine_zalloc(m, sizeof *k);
@@ -459,5 +464,6 @@ I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12)
     io_register(m, "i8042-data", 0x60, 1, k, kbc_data_read, kbc_data_write);
     io_register(m, "i8042-cmd", 0x64, 1, k, kbc_cmd_read, kbc_cmd_write);
     i8042_reset(k);
+    machine_add_reset(m, i8042_reset_cb, k);
     return k;
 }

@@ -1,9 +1,14 @@
-/* The machine: physical memory, port and MMIO dispatch, IRQ lines, the one
- * virtual clock and its timers. Every device is written against this header. */
+/* The machine core: physical memory, port and MMIO dispatch, IRQ lines, the
+ * one virtual clock and its timers, the event loop, reset, and the hold a
+ * debugger has on the CPU. Every device is written against this header; what
+ * a PC is made of (which chips, where, wired how) is the board's business
+ * (hw/pc.h). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "hw/util.h"
 
 typedef struct Machine Machine;
 typedef struct CPU CPU;
@@ -111,7 +116,8 @@ void loop_remove_poll_hook(Machine *m, void *opaque);
 void *machine_zalloc(Machine *m, size_t size);
 
 /* ---- Devices that must return to power-on state when the machine resets
- * (guest reboot) register here; machine_reset calls them in order. */
+ * (guest reboot) register here, each chip in its constructor;
+ * machine_reset resets the CPU and then calls them in order. */
 void machine_add_reset(Machine *m, void (*reset)(void *opaque), void *opaque);
 
 /* ---- Machine-level requests from devices. */
@@ -123,8 +129,132 @@ bool machine_get_a20(Machine *m);
 int machine_intack(Machine *m);
 /* The interrupt controller drives the CPU's INTR pin. */
 void machine_set_intr(Machine *m, bool level);
-/* x87 FERR# with CR0.NE=0: raises/lowers IRQ13. */
+/* x87 FERR# with CR0.NE=0: raises/lowers the board's FERR line (IRQ13). */
 void machine_ferr(Machine *m, int level);
+/* The board wires these: who answers INTA cycles, where FERR# goes. */
+void machine_set_interrupt_controller(Machine *m, int (*intack)(void *opaque), void *opaque);
+void machine_set_ferr_line(Machine *m, IrqLine line);
+
+/* ---- The debugger's hold on the machine (ui/gdbstub.c). A paused machine
+ * runs no instructions and its virtual time stands still; the loop keeps
+ * polling host fds (the debugger's socket) and calls the debug hook between
+ * CPU slices and while paused. A CPU debug event (breakpoint, watchpoint,
+ * single step done) pauses the machine. */
+void machine_set_paused(Machine *m, bool paused);
+bool machine_paused(const Machine *m);
+void machine_set_debug_hook(Machine *m, void (*hook)(Machine *m, void *opaque), void *opaque);
+/* Removes the hook if it is the one registered with opaque. */
+void machine_clear_debug_hook(Machine *m, void *opaque);
+
+/* ---- The machine itself. */
+
+#define MAX_FDS 64
+#define MAX_REGIONS 255 /* port_map holds region index + 1 in a byte */
+#define MAX_POLL_HOOKS 16
+#define MAX_HOOK_POLLFDS 512 /* pollfds all hooks together may add per poll */
+
+typedef struct FdWatch {
+    int fd;
+    FdCanRead can_read;
+    FdOnRead on_read;
+    void *opaque;
+} FdWatch;
+
+typedef struct PollHook {
+    LoopPollFill fill;
+    LoopPollDispatch dispatch;
+    void *opaque;
+} PollHook;
+
+typedef struct ResetEntry {
+    void (*fn)(void *opaque);
+    void *opaque;
+} ResetEntry;
+
+struct Machine {
+    uint8_t *ram; /* one host allocation; 0xC0000-0xFFFFF of it is the low ROM area */
+    uint32_t ram_size;
+    uint8_t *rom; /* -bios image, mapped at 4 GiB - rom_size (and its last 128 KiB below 1 MiB) */
+    uint32_t rom_size;
+    CPU *cpu;
+    void *board; /* what the board keeps (hw/pc.h: pc_board) */
+
+    /* I/O dispatch: ports through a direct map, MMIO through the enabled
+     * regions sorted by base (binary search) */
+    IoRegion regions[MAX_REGIONS];
+    int nregions;
+    uint8_t port_map[65536]; /* region index + 1, 0 = none */
+    IoRegion *mmio[MAX_REGIONS];
+    int nmmio;
+    uint32_t mmio_lowest; /* lowest enabled MMIO base (UINT32_MAX: none) */
+
+    /* Virtual clock */
+    int icount_shift; /* -1: host time */
+    bool icount_sleep;
+    uint64_t host_start_ns;
+    uint64_t skipped_ns; /* icount mode: time jumped over while halted */
+    /* Host-time mode: virtual time is v_base + (icount - ic_base) * rate,
+     * re-anchored between slices so that it tracks host time smoothly. */
+    uint64_t v_base, ic_base;
+    uint64_t rate_q16;     /* virtual ns per instruction, 16.16 fixed point */
+    uint64_t est_q16;      /* measured host ns per instruction */
+    uint64_t sync_host_ns; /* host time at the last re-anchor */
+    uint64_t idle_host_ns; /* host time spent waiting with the CPU halted */
+    Timer *timers;         /* sorted by deadline */
+
+    /* Event loop */
+    FdWatch fds[MAX_FDS];
+    int nfds;
+    int wake_pipe[2];
+    PollHook poll_hooks[MAX_POLL_HOOKS];
+    int npoll_hooks;
+
+    /* Network clients (net/net.c), in creation order */
+    struct NetClient *net_clients;
+
+    /* Interrupt wiring (set by the board) */
+    int (*intack)(void *opaque);
+    void *intack_opaque;
+    IrqLine ferr_line;
+
+    /* State */
+    bool a20;
+    bool no_reboot; /* -no-reboot: a reset request ends the run */
+    bool reset_requested;
+    bool shutdown_requested;
+    int exit_code;
+    bool paused; /* held by the debugger */
+
+    /* Everything machine_zalloc handed out, freed by machine_free */
+    void **allocs;
+    int nallocs, allocs_cap;
+
+    /* Resets registered with machine_add_reset, in order */
+    ResetEntry *resets;
+    int nresets, resets_cap;
+
+    /* Reset hook (reloads the kernel for direct boot) */
+    void (*on_reset)(Machine *m, void *opaque);
+    void *on_reset_opaque;
+    /* Hook run between CPU slices (the debugger) */
+    void (*on_debug)(Machine *m, void *opaque);
+    void *on_debug_opaque;
+};
+
+/* A machine with RAM and a CPU only; boards add their chips (unit tests
+ * use it bare). NULL if the RAM cannot be allocated. */
+Machine *machine_new_bare(uint32_t ram_size);
+void machine_free(Machine *m);
+/* Set the virtual clock's mode: shift < 0 follows host time. */
+void machine_set_icount(Machine *m, int shift, bool sleep);
+/* Reset the CPU and every registered device, then call on_reset. */
+void machine_reset(Machine *m);
+/* The main loop: runs until shutdown; returns the exit status. */
+int machine_run(Machine *m);
+/* One iteration of the loop: run the CPU to the next deadline, fire timers,
+ * poll fds (blocking if the CPU is halted). For tests. */
+void machine_step(Machine *m);
+uint64_t host_now_ns(void);
 
 /* ---- Character devices: what a UART writes goes to a CharDev. */
 typedef struct CharDev {
@@ -132,9 +262,4 @@ typedef struct CharDev {
     void *opaque;
 } CharDev;
 
-/* A one-line error message for the user, written into err; returns 1 so a
- * parser can `return wb_errf(err, errlen, ...)`. */
-int wb_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* Logging: one line, prefixed "wirebox: ". log_once-style dedup is the caller's. */
-void wb_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

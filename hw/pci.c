@@ -8,28 +8,18 @@
  * d->config, status RW1C bits, BAR remapping, INTx disable) with the raw
  * value, to react to or store device-specific registers.
  *
- * Port 0xCF9 (PIIX3 reset control) is inside 0xCF8-0xCFB: this file owns the
- * 4 ports, treats only dword accesses at 0xCF8 as the address register and
- * forwards byte accesses at 0xCF9 to the region that was registered at 0xCF9
- * before pci_init (sysctl.c's). */
+ * Port 0xCF9 is the PIIX3's reset control register and lies inside
+ * 0xCF8-0xCFB: only dword accesses at 0xCF8 reach the address register, a
+ * byte access at 0xCF9 reaches the reset control register, other byte and
+ * word accesses go to the ISA bus (nothing there). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/bytes.h"
 #include "hw/machine.h"
-#include "hw/pc.h" /* Machine.regions: find the 0xCF9 region */
+#include "hw/pci_regs.h"
 
-#define PCI_COMMAND 0x04
-#define PCI_STATUS 0x06
-#define PCI_BAR0 0x10
-#define PCI_INT_LINE 0x3C
-#define PCI_INT_PIN 0x3D
-#define CMD_IO 0x0001
-#define CMD_MEM 0x0002
-#define CMD_INTX_DISABLE 0x0400
-#define STATUS_INT 0x0008
-#define PIIX3_PIRQ 0x60
 
 struct PciBus {
     Machine *m;
@@ -37,7 +27,7 @@ struct PciBus {
     uint32_t addr; /* CONFIG_ADDRESS */
     PciDevice *dev[256];
     PciDevice *piix3;
-    IoRegion *rcr;       /* reset control register region at 0xCF9, if any */
+    uint8_t rcr;         /* PIIX3 reset control (0xCF9): SRST and FULL_RST as written */
     uint16_t pci_levels; /* ISA IRQs currently held high by PCI devices */
 };
 
@@ -51,7 +41,7 @@ static bool overlaps(uint32_t addr, int size, uint32_t lo, uint32_t hi)
 /* The ISA IRQ that INTx of d reaches through the PIIX3, or -1. */
 static int pci_route(PciBus *b, PciDevice *d)
 {
-    int pin = d->config[PCI_INT_PIN];
+    int pin = d->config[PCI_INTERRUPT_PIN];
     if (pin < 1 || pin > 4 || !b->piix3)
         return -1;
     int pirq = pci_pirq(PCI_SLOT(d->devfn), pin);
@@ -72,7 +62,7 @@ static void pci_update_irqs(PciBus *b)
         PciDevice *d = b->dev[i];
         if (!d || !d->irq_level)
             continue;
-        if ((d->config[PCI_COMMAND] | d->config[PCI_COMMAND + 1] << 8) & CMD_INTX_DISABLE)
+        if ((d->config[PCI_COMMAND] | d->config[PCI_COMMAND + 1] << 8) & PCI_CMD_INTX_DISABLE)
             continue;
         int irq = pci_route(b, d);
         if (irq >= 0)
@@ -89,9 +79,9 @@ void pci_set_irq(PciDevice *d, int level)
 {
     d->irq_level = level != 0;
     if (d->irq_level)
-        d->config[PCI_STATUS] |= STATUS_INT;
+        d->config[PCI_STATUS] |= PCI_STATUS_INT;
     else
-        d->config[PCI_STATUS] &= ~STATUS_INT;
+        d->config[PCI_STATUS] &= ~PCI_STATUS_INT;
     pci_update_irqs(d->bus);
 }
 
@@ -110,11 +100,11 @@ static void pci_update_bars(PciDevice *d)
         bool en;
         if (bar->io) {
             base = v & ~3u;
-            en = (cmd & CMD_IO) && base && (uint64_t)base + bar->size <= 0x10000;
+            en = (cmd & PCI_CMD_IO) && base && (uint64_t)base + bar->size <= 0x10000;
         } else {
             base = v & ~0xFu;
             /* Not while it holds the all-ones sizing pattern. */
-            en = (cmd & CMD_MEM) && base && (uint64_t)base + bar->size <= 0x100000000ull &&
+            en = (cmd & PCI_CMD_MEM) && base && (uint64_t)base + bar->size <= 0x100000000ull &&
                  (v | (bar->size - 1) | 0xF) != 0xFFFFFFFFu;
         }
         IoRegion *r = bar->region;
@@ -216,13 +206,24 @@ void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int siz
 
 /* ---- mechanism #1 ports */
 
+/* Reset control: RCPU (bit 2) resets now; hard (SRST) and soft resets are
+ * the same here. */
+static void rcr_write(PciBus *b, uint8_t val)
+{
+    b->rcr = val & 0x0A;
+    if (val & 0x04) {
+        b->rcr = 0;
+        machine_request_reset(b->m);
+    }
+}
+
 static uint32_t cf8_read(void *opaque, uint32_t offset, int size_log2)
 {
     PciBus *b = opaque;
     if (offset == 0 && size_log2 == 2)
         return b->addr;
-    if (offset == 1 && size_log2 == 0 && b->rcr && b->rcr->read)
-        return b->rcr->read(b->rcr->opaque, 0, 0) & 0xFF;
+    if (offset == 1 && size_log2 == 0)
+        return b->rcr;
     return ones(size_log2);
 }
 
@@ -231,8 +232,8 @@ static void cf8_write(void *opaque, uint32_t offset, uint32_t val, int size_log2
     PciBus *b = opaque;
     if (offset == 0 && size_log2 == 2)
         b->addr = val & 0x80FFFFFCu;
-    else if (offset == 1 && size_log2 == 0 && b->rcr && b->rcr->write)
-        b->rcr->write(b->rcr->opaque, 0, val & 0xFF, 0);
+    else if (offset == 1 && size_log2 == 0)
+        rcr_write(b, (uint8_t)val);
     /* Other byte/word accesses go to the ISA bus: ignored. */
 }
 
@@ -298,11 +299,11 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
     d->config[0x0B] = (uint8_t)(class_code >> 16);
     st16le(d->config + 0x2C, vendor); /* subsystem vendor/device */
     st16le(d->config + 0x2E, device);
-    d->config[PCI_INT_PIN] = 1;
+    d->config[PCI_INTERRUPT_PIN] = 1;
     st16le(d->wmask + PCI_COMMAND, 0x0547); /* IO, MEM, master, parity, SERR, INTx disable */
     d->wmask[0x0C] = 0xFF;                /* cache line size */
     d->wmask[0x0D] = 0xFF;                /* latency timer */
-    d->wmask[PCI_INT_LINE] = 0xFF;
+    d->wmask[PCI_INTERRUPT_LINE] = 0xFF;
     b->dev[devfn] = d;
     /* A function other than 0: make function 0 announce a multifunction device. */
     if (PCI_FUNC(devfn) && b->dev[devfn & ~7])
@@ -312,6 +313,12 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
             if (b->dev[devfn | f])
                 d->config[0x0E] |= 0x80;
     return d;
+}
+
+static void pci_reset(void *opaque)
+{
+    PciBus *b = opaque;
+    b->rcr = 0;
 }
 
 static void piix3_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
@@ -325,32 +332,27 @@ PciBus *pci_init(Machine *m, Pic *pic)
     PciBus *b = machine_zalloc(m, sizeof *b);
     b->m = m;
     b->pic = pic;
-    for (int i = 0; i < m->nregions; i++) {
-        IoRegion *r = &m->regions[i];
-        if (!r->mmio && r->enabled && r->base == 0xCF9 && r->len == 1)
-            b->rcr = r;
-    }
-    io_register(m, "pci-addr", 0xCF8, 4, b, cf8_read, cf8_write);
-    io_register(m, "pci-data", 0xCFC, 4, b, cfc_read, cfc_write);
+    io_register(m, "pci-addr", PCI_CONFIG_ADDRESS_PORT, 4, b, cf8_read, cf8_write);
+    io_register(m, "pci-data", PCI_CONFIG_DATA_PORT, 4, b, cfc_read, cfc_write);
 
     /* i440FX PMC host bridge */
-    PciDevice *hb = pci_register_device(b, "i440fx", 0, 0x8086, 0x1237, 0x02, 0x060000, NULL);
+    PciDevice *hb = pci_register_device(b, "i440fx", 0, I440FX_VENDOR, I440FX_DEVICE, 0x02, 0x060000, NULL);
     st16le(hb->config + PCI_COMMAND, 0x0006);
     st16le(hb->config + PCI_STATUS, 0x0280);
-    hb->config[PCI_INT_PIN] = 0;
-    hb->wmask[PCI_INT_LINE] = 0;
+    hb->config[PCI_INTERRUPT_PIN] = 0;
+    hb->wmask[PCI_INTERRUPT_LINE] = 0;
     for (int i = 0x59; i <= 0x5F; i++) /* PAM registers: stored, no effect */
         hb->wmask[i] = 0xFF;
     hb->config[0x72] = 0x02; /* SMRAM */
     hb->wmask[0x72] = 0x78;
 
     /* PIIX3 PCI-to-ISA bridge, multifunction (IDE etc. live at 01.1+) */
-    PciDevice *isa = pci_register_device(b, "piix3", 1 << 3, 0x8086, 0x7000, 0x00, 0x060100, NULL);
+    PciDevice *isa = pci_register_device(b, "piix3", PIIX3_DEVFN, PIIX3_VENDOR, PIIX3_DEVICE, 0x00, 0x060100, NULL);
     isa->config[0x0E] = 0x80;
     st16le(isa->config + PCI_COMMAND, 0x0007);
     st16le(isa->config + PCI_STATUS, 0x0200);
-    isa->config[PCI_INT_PIN] = 0;
-    isa->wmask[PCI_INT_LINE] = 0;
+    isa->config[PCI_INTERRUPT_PIN] = 0;
+    isa->wmask[PCI_INTERRUPT_LINE] = 0;
     for (int i = 0; i < 4; i++) {
         isa->config[PIIX3_PIRQ + i] = 0x80;
         isa->wmask[PIIX3_PIRQ + i] = 0x8F;
@@ -367,5 +369,11 @@ PciBus *pci_init(Machine *m, Pic *pic)
     isa->wmask[0x71] = 0xCF;
     isa->config_write = piix3_config_write;
     b->piix3 = isa;
+    machine_add_reset(m, pci_reset, b);
     return b;
+}
+
+Machine *pci_bus_machine(const PciBus *b)
+{
+    return b->m;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 typedef struct PicChip {
@@ -360,6 +360,11 @@ void pic_reset(Pic *p)
     pic_update(p);
 }
 
+static void pic_reset_cb(void *opaque)
+{
+    pic_reset(opaque);
+}
+
 Pic *pic_new(Machine *m)
 {
     Pic *p = machine_zalloc(m, sizeof *p);
@@ -371,5 +376,6 @@ Pic *pic_new(Machine *m)
     io_register(m, "pic-slave", 0xA0, 2, p, pic_slave_read, pic_slave_write);
     io_register(m, "elcr", 0x4D0, 2, p, elcr_read, elcr_write);
     pic_reset(p);
+    machine_add_reset(m, pic_reset_cb, p);
     return p;
 }

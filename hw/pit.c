@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 #define PIT_HZ 1193182u
@@ -508,6 +508,11 @@ void pit_reset(Pit *p)
     pit_irq_update(p);
 }
 
+static void pit_reset_cb(void *opaque)
+{
+    pit_reset(opaque);
+}
+
 Pit *pit_new(Machine *m, IrqLine irq0)
 {
     Pit *p = machine_zalloc(m, sizeof *p);
@@ -517,5 +522,6 @@ Pit *pit_new(Machine *m, IrqLine irq0)
     io_register(m, "pit", 0x40, 4, p, pit_io_read, pit_io_write);
     io_register(m, "port61", 0x61, 1, p, p61_read, p61_write);
     pit_reset(p);
+    machine_add_reset(m, pit_reset_cb, p);
     return p;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 #define NS 1000000000ll
@@ -417,6 +417,11 @@ static void rtc_set_memory(Rtc *r, uint32_t ram_size)
     r->cmos[0x5B] = r->cmos[0x5C] = r->cmos[0x5D] = 0;
 }
 
+static void rtc_reset_cb(void *opaque)
+{
+    rtc_reset(opaque);
+}
+
 Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_unix)
 {
     Rtc *r = machine_zalloc(m, sizeof *r);
@@ -435,5 +440,6 @@ Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_uni
     rtc_latch_time(r);
     r->pf_checked = ticks_32k(clock_ns(m)) / rtc_period_32k(r);
     io_register(m, "rtc", 0x70, 2, r, rtc_io_read, rtc_io_write);
+    machine_add_reset(m, rtc_reset_cb, r);
     return r;
 }

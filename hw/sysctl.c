@@ -1,22 +1,15 @@
 /* System control ports: 0x92 (PS/2 system control port A: fast A20, fast
- * reset), 0x80 (POST code / I/O delay) and 0xCF9 (PIIX3 reset control).
- *
- * 0xCF9 lies inside the PCI configuration address register (0xCF8-0xCFB,
- * dword-only on PIIX3). It is registered here as a one-port region; pci.c
- * claims 0xCF8-0xCFB as a whole (so a dword access at 0xCF8 is one access to
- * the address register) and forwards byte accesses at 0xCF9 to the region
- * found at 0xCF9 when pci_init runs - this one. If sysctl_init runs after
- * pci_init instead, port 0xCF9 maps straight here; both orders work. */
+ * reset) and 0x80 (POST code / I/O delay). The PIIX3's reset control
+ * register at 0xCF9 is the PCI bridge's (hw/pci.c). */
 #include <stdlib.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 typedef struct Sysctl {
     Machine *m;
     uint8_t port92; /* bits other than 0 and 1 as written */
     uint8_t post;   /* last POST code */
-    uint8_t rcr;    /* reset control: SRST (bit 1) and FULL_RST (bit 3) as written */
 } Sysctl;
 
 static uint32_t p92_read(void *opaque, uint32_t offset, int size_log2)
@@ -46,28 +39,10 @@ static void p80_write(void *opaque, uint32_t offset, uint32_t val, int size_log2
     s->post = (uint8_t)val;
 }
 
-static uint32_t rcr_read(void *opaque, uint32_t offset, int size_log2)
-{
-    Sysctl *s = opaque;
-    return s->rcr;
-}
-
-static void rcr_write(void *opaque, uint32_t offset, uint32_t val, int size_log2)
-{
-    Sysctl *s = opaque;
-    s->rcr = (uint8_t)(val & 0x0A);
-    /* RCPU (bit 2): reset now. Hard (SRST=1) and soft resets are the same here. */
-    if (val & 0x04) {
-        s->rcr = 0;
-        machine_request_reset(s->m);
-    }
-}
-
 void sysctl_init(Machine *m)
 {
     Sysctl *s = machine_zalloc(m, sizeof *s);
     s->m = m;
     io_register(m, "sysctl-92", 0x92, 1, s, p92_read, p92_write);
     io_register(m, "post", 0x80, 1, s, p80_read, p80_write);
-    io_register(m, "reset-control", 0xCF9, 1, s, rcr_read, rcr_write);
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 #define FIFO_SIZE 16
@@ -358,6 +358,11 @@ void uart_reset(Uart *u)
     irq_set(&u->irq, 0);
 }
 
+static void uart_reset_cb(void *opaque)
+{
+    uart_reset(opaque);
+}
+
 Uart *uart_new(Machine *m, uint16_t base, IrqLine irq, CharDev *out)
 {
     Uart *u = machine_zalloc(m, sizeof *u);
@@ -369,5 +374,6 @@ Uart *uart_new(Machine *m, uint16_t base, IrqLine irq, CharDev *out)
     timer_init(&u->timeout, uart_timeout_cb, u);
     io_register(m, "uart", base, 8, u, uart_io_read, uart_io_write);
     uart_reset(u);
+    machine_add_reset(m, uart_reset_cb, u);
     return u;
 }

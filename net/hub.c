@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "hw/pc.h"
+#include "hw/machine.h"
+#include "net/backend.h"
 #include "net/net.h"
 
 typedef struct HubPort {
@@ -75,7 +76,9 @@ NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name)
         exit(1);
     }
     p->hub_id = hub_id;
-    return net_client_new(m, &hubport_info, name, p);
+    NetClient *nc = net_client_new(m, &hubport_info, name, p);
+    net_client_set_info(nc, "hub %d", hub_id);
+    return nc;
 }
 
 void net_hub_flush(NetClient *port)
@@ -90,3 +93,41 @@ int net_hub_id(NetClient *nc)
 {
     return nc && nc->info->kind == NET_CLIENT_HUBPORT ? port_hub(nc) : -1;
 }
+
+/* ---- -netdev hubport,id=ID,hubid=N[,netdev=ID2] */
+
+static const NetBackendOption hubport_options[] = {
+    {"hubid", "the hub this port belongs to (a number)"},
+    {"netdev", "the id of a backend to plug into the port"},
+    {NULL},
+};
+
+static int hubport_parse(Opts *o, const char *origin, void **conf, char *err, size_t errlen)
+{
+    const char *hubid = opts_get(o, "hubid");
+    uint64_t hub;
+    if (!hubid)
+        return wb_errf(err, errlen, "%s: parameter 'hubid' is missing", origin);
+    if (opt_parse_uint(hubid, 0x7fffffff, &hub))
+        return wb_errf(err, errlen, "%s: hubid=%s: expected a number", origin, hubid);
+    HubportConf *c = wb_calloc(1, sizeof *c);
+    c->hub = (int)hub;
+    c->link = opts_get(o, "netdev");
+    *conf = c;
+    return 0;
+}
+
+static NetClient *hubport_create(Machine *m, const char *name, const void *conf, char *err,
+                                 size_t errlen)
+{
+    return net_hub_add_port(m, ((const HubportConf *)conf)->hub, name);
+}
+
+const NetBackend net_hubport_backend = {
+    .type = "hubport",
+    .desc = "a port of a hub: frames go to every other port of the same hub",
+    .options = hubport_options,
+    .parse = hubport_parse,
+    .free_conf = free,
+    .create = hubport_create,
+};

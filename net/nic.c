@@ -1,23 +1,37 @@
-/* The NIC models this build can create (-device MODEL, -nic/-net nic,model=). */
+/* The part every NIC model shares (net/nic.h). */
 #include "net/nic.h"
 
 #include <string.h>
 
-static const NicModel e1000_model = {
-    .name = "e1000",
-    .desc = "Intel 82540EM Gigabit Ethernet (PCI 8086:100e)",
-    .create = e1000_create,
-};
+#include "hw/bytes.h"
+#include "hw/pci_regs.h"
 
-const NicModel *const nic_models[] = {
-    &e1000_model,
-    NULL,
-};
-
-const NicModel *nic_model_find(const char *name)
+int nic_init(Nic *n, const DeviceContext *ctx, const NicPciId *id, const NetClientInfo *info,
+             void *opaque, void (*reset)(void *opaque), char *err, size_t errlen)
 {
-    for (int i = 0; nic_models[i]; i++)
-        if (!strcmp(nic_models[i]->name, name))
-            return nic_models[i];
-    return NULL;
+    memset(n, 0, sizeof *n);
+    n->m = ctx->m;
+    char *name = machine_zalloc(ctx->m, strlen(ctx->name) + 1); /* outlives the options */
+    strcpy(name, ctx->name);
+    PciDevice *d = pci_register_device(ctx->pci, name, ctx->devfn, id->vendor, id->device,
+                                       id->revision, id->class_code, opaque);
+    if (!d) {
+        if (ctx->devfn < 0)
+            return wb_errf(err, errlen, "no free PCI slot");
+        return wb_errf(err, errlen, "PCI address %02x.%x is not free", PCI_SLOT(ctx->devfn),
+                       PCI_FUNC(ctx->devfn));
+    }
+    if (id->subsys_vendor)
+        st16le(d->config + PCI_SUBSYSTEM_VENDOR_ID, id->subsys_vendor);
+    if (id->subsys)
+        st16le(d->config + PCI_SUBSYSTEM_ID, id->subsys);
+    n->pci = d;
+    memcpy(n->mac, ctx->mac, 6);
+    n->nc = net_client_new(ctx->m, info, ctx->name, opaque);
+    net_client_set_info(n->nc, "model=%s,macaddr=%02x:%02x:%02x:%02x:%02x:%02x", info->type,
+                        n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+    if (ctx->peer)
+        net_client_set_peer(n->nc, ctx->peer);
+    machine_add_reset(ctx->m, reset, opaque);
+    return 0;
 }

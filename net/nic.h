@@ -1,25 +1,37 @@
-/* NIC models: what -device MODEL and -nic/-net nic,model= can create. */
+/* What every network card model does besides its own registers: a PCI
+ * function, a client of the netdev layer wired to its peer, a MAC address
+ * and a reset with the machine. A NIC model is a device (hw/device.h) whose
+ * properties include NIC_PROPS; its create function calls nic_init and then
+ * sets up only its own BARs and registers. */
 #pragma once
+#include "hw/chips.h"
+#include "hw/device.h"
 #include "net/net.h"
 
-typedef struct NicConf {
+/* The properties every NIC has, for a model's property table. */
+#define NIC_PROPS                                                                                  \
+    {"mac", PROP_MAC, NULL, "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56"},         \
+    {"netdev", PROP_NETDEV, NULL, "ID of a netdev to use as a backend"}
+
+/* The PCI identity of a NIC model. */
+typedef struct NicPciId {
+    uint16_t vendor, device;
+    uint16_t subsys_vendor, subsys; /* 0: the same as vendor/device */
+    uint8_t revision;
+    uint32_t class_code; /* 0x020000: Ethernet controller */
+} NicPciId;
+
+typedef struct Nic {
+    Machine *m;
+    PciDevice *pci;
+    NetClient *nc;
     uint8_t mac[6];
-    int devfn;        /* PCI slot/function from addr=, or -1 for the first free slot */
-    NetClient *peer;  /* the netdev or hub port it is wired to; NULL = unconnected */
-    const char *id;   /* id= of the device, or NULL */
-} NicConf;
+} Nic;
 
-typedef struct NicModel {
-    const char *name; /* "e1000" */
-    const char *desc; /* one line for -device help / -nic model=help */
-    /* Create the NIC on the machine's PCI bus and connect it to conf->peer.
-     * Returns its client, or NULL with a one-line message in err. */
-    NetClient *(*create)(Machine *m, const NicConf *conf, char *err, size_t errlen);
-} NicModel;
-
-/* NULL-terminated table of the models this build has. */
-extern const NicModel *const nic_models[];
-const NicModel *nic_model_find(const char *name);
-
-/* hw/e1000.c: Intel 82540EM (8086:100E) */
-NetClient *e1000_create(Machine *m, const NicConf *conf, char *err, size_t errlen);
+/* Registers the PCI function (ctx->devfn, or the first free slot), creates
+ * the client (named ctx->name, with opaque, wired to ctx->peer), copies
+ * ctx->mac, and registers reset (called with opaque) with the machine.
+ * Returns 0, or 1 with one line in err. The model calls its reset itself
+ * once its state is set up. */
+int nic_init(Nic *n, const DeviceContext *ctx, const NicPciId *id, const NetClientInfo *info,
+             void *opaque, void (*reset)(void *opaque), char *err, size_t errlen);

@@ -16,21 +16,506 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "hw/pc.h"
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <sys/stat.h>
+
+#include "hw/machine.h"
+#include "hw/opts.h"
+#include "net/backend.h"
 #include "net/dns.h"
-#include "net/netopts.h"
+#include "net/user.h"
+
+/* ------------------------------------------------------------------ options */
+
+static int parse_ip4(const char *v, struct in_addr *a)
+{
+    return inet_pton(AF_INET, v, a) == 1 ? 0 : -1;
+}
+
+/* A number from min to max (decimal or 0x hexadecimal). */
+static int parse_num(const char *v, long min, long max, long *out)
+{
+    uint64_t n;
+    if (opt_parse_uint(v, (uint64_t)max, &n) || (long)n < min)
+        return -1;
+    *out = (long)n;
+    return 0;
+}
+
+static bool valid_domain(const char *d)
+{
+    size_t total = strlen(d), label = 0;
+    if (!total || total > 253)
+        return false;
+    for (const char *p = d;; p++) {
+        if (*p == '.' || !*p) {
+            if (label == 0 && (*p || p == d))
+                return false; /* empty label (a single trailing dot is fine) */
+            label = 0;
+            if (!*p)
+                break;
+        } else if (isalnum((unsigned char)*p) || *p == '-' || *p == '_') {
+            if (++label > 63)
+                return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+
+static const char *find_smbd(void)
+{
+    static char path[4096];
+    const char *env = getenv("WIREBOX_SMBD");
+    if (env && *env)
+        return access(env, X_OK) == 0 ? env : NULL;
+    if (access("/usr/sbin/smbd", X_OK) == 0)
+        return "/usr/sbin/smbd";
+    const char *p = getenv("PATH");
+    while (p && *p) {
+        size_t n = strcspn(p, ":");
+        if (n && n + 6 < sizeof path) {
+            memcpy(path, p, n);
+            strcpy(path + n, "/smbd");
+            if (access(path, X_OK) == 0)
+                return path;
+        }
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
+
+static bool in_net(struct in_addr a, struct in_addr net, struct in_addr mask)
+{
+    return (a.s_addr & mask.s_addr) == net.s_addr;
+}
+
+/* net | (low & ~mask): QEMU's way of placing the default addresses. */
+static struct in_addr net_addr(const UserConf *u, uint32_t low)
+{
+    struct in_addr a = {u->net.s_addr | (htonl(low) & ~u->mask.s_addr)};
+    return a;
+}
+
+/* The mask QEMU assumes for net= without one: the address's class. */
+static uint32_t classful_mask(uint32_t a)
+{
+    if (!(a & 0x80000000u))
+        return 0xff000000u;
+    if ((a & 0xfff00000u) == 0xac100000u)
+        return 0xfff00000u;
+    if ((a & 0xc0000000u) == 0x80000000u)
+        return 0xffff0000u;
+    if ((a & 0xffff0000u) == 0xc0a80000u)
+        return 0xffff0000u;
+    if ((a & 0xfffe0000u) == 0xc6120000u)
+        return 0xfffe0000u;
+    if ((a & 0xe0000000u) == 0xc0000000u)
+        return 0xffffff00u;
+    return 0xfffffff0u;
+}
+
+static int parse_net(const char *v, UserConf *u)
+{
+    char buf[64];
+    if (strlen(v) >= sizeof buf)
+        return -1;
+    strcpy(buf, v);
+    char *slash = strchr(buf, '/');
+    if (slash)
+        *slash++ = '\0';
+    if (parse_ip4(buf, &u->net))
+        return -1;
+    uint32_t mask;
+    if (!slash) {
+        mask = classful_mask(ntohl(u->net.s_addr));
+    } else if (strchr(slash, '.')) {
+        struct in_addr m;
+        if (parse_ip4(slash, &m))
+            return -1;
+        mask = ntohl(m.s_addr);
+        if (mask & (~mask >> 1))
+            return -1; /* not contiguous */
+    } else {
+        long bits;
+        if (parse_num(slash, 0, 32, &bits))
+            return -1;
+        mask = bits ? 0xffffffffu << (32 - bits) : 0;
+    }
+    u->mask.s_addr = htonl(mask);
+    u->net.s_addr &= u->mask.s_addr;
+    return 0;
+}
+
+static bool in6_prefix(const struct in6_addr *a, const struct in6_addr *prefix, int len)
+{
+    for (int i = 0; i < 16; i++) {
+        int bits = len - i * 8;
+        if (bits <= 0)
+            break;
+        uint8_t m = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+        if ((a->s6_addr[i] & m) != (prefix->s6_addr[i] & m))
+            return false;
+    }
+    return true;
+}
+
+int net_user_parse_hostfwd(const char *spec, const UserConf *u, UserHostFwd *f)
+{
+    char buf[256];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    memset(f, 0, sizeof *f);
+    f->spec = spec;
+    char *p = buf, *c = strchr(p, ':');
+    if (!c)
+        return -1;
+    *c = '\0';
+    if (!strcmp(p, "udp"))
+        f->udp = true;
+    else if (*p && strcmp(p, "tcp"))
+        return -1;
+    char *host = c + 1, *dash = strchr(host, '-');
+    if (!dash)
+        return -1;
+    *dash = '\0';
+    char *guest = dash + 1;
+    char *hc = strrchr(host, ':'), *gc = strrchr(guest, ':');
+    if (!hc || !gc || strchr(host, '[') || strchr(guest, '['))
+        return -1;
+    *hc = *gc = '\0';
+    long port;
+    f->host_addr.s_addr = htonl(INADDR_ANY);
+    if (*host && parse_ip4(host, &f->host_addr))
+        return -1;
+    if (parse_num(hc + 1, 0, 65535, &port))
+        return -1;
+    f->host_port = (int)port;
+    f->guest_addr = u->dhcp;
+    if (*guest && parse_ip4(guest, &f->guest_addr))
+        return -1;
+    if (parse_num(gc + 1, 1, 65535, &port))
+        return -1;
+    f->guest_port = (int)port;
+    return 0;
+}
+
+/* Returns 0, -1 (syntax) or -2 (address not usable). The rule's strings point
+ * into f->store, a copy of spec it owns. */
+static int parse_guestfwd(const char *spec, const UserConf *u, UserGuestFwd *f)
+{
+    memset(f, 0, sizeof *f);
+    f->spec = spec;
+    char *buf = f->store = wb_strdup(spec);
+    char *c = strchr(buf, ':');
+    if (!c)
+        return -1;
+    *c = '\0';
+    if (*buf && strcmp(buf, "tcp"))
+        return -1;
+    char *server = c + 1, *dash = strchr(server, '-');
+    if (!dash)
+        return -1;
+    *dash = '\0';
+    char *sc = strrchr(server, ':');
+    if (!sc)
+        return -1;
+    *sc = '\0';
+    long port;
+    if (!*server || parse_ip4(server, &f->addr) || parse_num(sc + 1, 1, 65535, &port))
+        return -1;
+    f->port = (int)port;
+    char *dev = dash + 1;
+    if (!strncmp(dev, "cmd:", 4)) {
+        if (!dev[4])
+            return -1;
+        f->cmd = dev + 4;
+    } else if (!strncmp(dev, "tcp:", 4)) {
+        char *h = dev + 4, *hc = strrchr(h, ':');
+        if (!hc)
+            return -1;
+        *hc = '\0';
+        if (parse_num(hc + 1, 1, 65535, &port))
+            return -1;
+        f->host = *h ? h : "localhost";
+        f->host_port = (int)port;
+    } else {
+        return -1;
+    }
+    if (!in_net(f->addr, u->net, u->mask) || f->addr.s_addr == u->host.s_addr ||
+        f->addr.s_addr == u->dns.s_addr)
+        return -2;
+    return 0;
+}
+
+#define UFAIL(...) (wb_errf(err, errlen, __VA_ARGS__), -1)
+
+/* Fills u from the user backend's keys (the caller took id/type/name). */
+static int user_parse_into(Opts *o, UserConf *u, const char *origin, char *err, size_t errlen)
+{
+    const char *v;
+    memset(u, 0, sizeof *u);
+    u->ipv4 = u->ipv6 = true;
+    if ((v = opts_get(o, "ipv4")) && opt_parse_bool(v, &u->ipv4))
+        return UFAIL("%s: ipv4=%s: expected on or off", origin, v);
+    if ((v = opts_get(o, "ipv6")) && opt_parse_bool(v, &u->ipv6))
+        return UFAIL("%s: ipv6=%s: expected on or off", origin, v);
+    if (!u->ipv4 && !u->ipv6)
+        return UFAIL("%s: IPv4 and IPv6 cannot both be disabled", origin);
+    if ((v = opts_get(o, "restrict")) && opt_parse_bool(v, &u->restricted))
+        return UFAIL("%s: restrict=%s: expected on, off, yes or no", origin, v);
+
+    /* IPv4 network and the addresses in it */
+    u->net.s_addr = htonl(0x0a000200);
+    u->mask.s_addr = htonl(0xffffff00);
+    const char *ip = opts_get(o, "ip"); /* QEMU's old name for net= */
+    if (!(v = opts_get(o, "net")))
+        v = ip;
+    if (v && parse_net(v, u))
+        return UFAIL("%s: net=%s: expected ADDRESS[/MASK] (MASK: 0-32 or a netmask)", origin, v);
+    u->host = net_addr(u, 0x0202);
+    u->dns = net_addr(u, 0x0203);
+    u->dhcp = net_addr(u, 0x020f);
+    u->smbserver = net_addr(u, 0x0204);
+    char netbuf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &u->net, netbuf, sizeof netbuf);
+    int bits = __builtin_popcount(u->mask.s_addr);
+    if ((v = opts_get(o, "host"))) {
+        if (parse_ip4(v, &u->host))
+            return UFAIL("%s: host=%s: not an IPv4 address", origin, v);
+        if (!in_net(u->host, u->net, u->mask))
+            return UFAIL("%s: host=%s is not in the network %s/%d", origin, v, netbuf, bits);
+    }
+    if ((v = opts_get(o, "dns"))) {
+        if (parse_ip4(v, &u->dns))
+            return UFAIL("%s: dns=%s: not an IPv4 address", origin, v);
+        if (!in_net(u->dns, u->net, u->mask))
+            return UFAIL("%s: dns=%s is not in the network %s/%d", origin, v, netbuf, bits);
+    }
+    if (u->dns.s_addr == u->host.s_addr)
+        return UFAIL("%s: the DNS address must differ from the host address", origin);
+    if ((v = opts_get(o, "dhcpstart"))) {
+        if (parse_ip4(v, &u->dhcp))
+            return UFAIL("%s: dhcpstart=%s: not an IPv4 address", origin, v);
+        if (!in_net(u->dhcp, u->net, u->mask))
+            return UFAIL("%s: dhcpstart=%s is not in the network %s/%d", origin, v, netbuf, bits);
+    }
+    if (u->dhcp.s_addr == u->host.s_addr || u->dhcp.s_addr == u->dns.s_addr)
+        return UFAIL("%s: the first DHCP address must differ from the host and DNS addresses",
+                     origin);
+
+    /* IPv6 */
+    inet_pton(AF_INET6, "fec0::", &u->prefix6);
+    u->prefix6_len = 64;
+    const char *net6 = opts_get(o, "ipv6-net"), *pfx = opts_get(o, "ipv6-prefix");
+    const char *pfxlen = opts_get(o, "ipv6-prefixlen");
+    if (net6) {
+        char buf[INET6_ADDRSTRLEN + 8];
+        long len = 64;
+        if (strlen(net6) >= sizeof buf)
+            return UFAIL("%s: ipv6-net=%s: expected ADDRESS[/LENGTH]", origin, net6);
+        strcpy(buf, net6);
+        char *slash = strchr(buf, '/');
+        if (slash)
+            *slash++ = '\0';
+        if (inet_pton(AF_INET6, buf, &u->prefix6) != 1 ||
+            (slash && parse_num(slash, 0, 126, &len)))
+            return UFAIL("%s: ipv6-net=%s: expected ADDRESS[/LENGTH] (LENGTH 0-126)", origin,
+                         net6);
+        u->prefix6_len = (int)len;
+    }
+    if (pfx && inet_pton(AF_INET6, pfx, &u->prefix6) != 1)
+        return UFAIL("%s: ipv6-prefix=%s: not an IPv6 address", origin, pfx);
+    if (pfxlen) {
+        long len;
+        if (parse_num(pfxlen, 0, 126, &len))
+            return UFAIL("%s: ipv6-prefixlen=%s: expected 0 to 126", origin, pfxlen);
+        u->prefix6_len = (int)len;
+    }
+    for (int i = 0; i < 16; i++) { /* clear the bits past the prefix */
+        int b = u->prefix6_len - i * 8;
+        u->prefix6.s6_addr[i] &= b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
+    }
+    u->host6 = u->dns6 = u->prefix6;
+    u->host6.s6_addr[15] |= 2;
+    u->dns6.s6_addr[15] |= 3;
+    if ((v = opts_get(o, "ipv6-host"))) {
+        if (inet_pton(AF_INET6, v, &u->host6) != 1)
+            return UFAIL("%s: ipv6-host=%s: not an IPv6 address", origin, v);
+        if (!in6_prefix(&u->host6, &u->prefix6, u->prefix6_len))
+            return UFAIL("%s: ipv6-host=%s is not in the IPv6 prefix", origin, v);
+    }
+    if ((v = opts_get(o, "ipv6-dns"))) {
+        if (inet_pton(AF_INET6, v, &u->dns6) != 1)
+            return UFAIL("%s: ipv6-dns=%s: not an IPv6 address", origin, v);
+        if (!in6_prefix(&u->dns6, &u->prefix6, u->prefix6_len))
+            return UFAIL("%s: ipv6-dns=%s is not in the IPv6 prefix", origin, v);
+    }
+
+    /* Names and files */
+    if ((v = opts_get(o, "hostname"))) {
+        if (strlen(v) > 255)
+            return UFAIL("%s: hostname= is too long", origin);
+        u->hostname = v;
+    }
+    if ((v = opts_get(o, "domainname"))) {
+        if (!valid_domain(v))
+            return UFAIL("%s: domainname=%s: not a valid domain name", origin, v);
+        u->domainname = v;
+    }
+    int pos = 0;
+    while ((v = opts_next(o, "dnssearch", &pos))) {
+        if (!valid_domain(v))
+            return UFAIL("%s: dnssearch=%s: not a valid domain name", origin, v);
+        u->dnssearch = wb_realloc(u->dnssearch, (size_t)(u->ndnssearch + 2) * sizeof(char *));
+        u->dnssearch[u->ndnssearch++] = v;
+        u->dnssearch[u->ndnssearch] = NULL;
+    }
+    u->tftp = opts_get(o, "tftp");
+    u->bootfile = opts_get(o, "bootfile");
+    u->tftp_server_name = opts_get(o, "tftp-server-name");
+    if (u->tftp) {
+        struct stat st;
+        if (stat(u->tftp, &st) != 0 || !S_ISDIR(st.st_mode))
+            return UFAIL("%s: tftp=%s: not a directory", origin, u->tftp);
+    }
+    if ((v = opts_get(o, "dns-resolv"))) {
+        if (access(v, R_OK) != 0)
+            return UFAIL("%s: dns-resolv=%s: %s", origin, v, strerror(errno));
+        u->dns_resolv = v;
+    }
+
+    /* smb= */
+    const char *smbserver = opts_get(o, "smbserver");
+    if ((v = opts_get(o, "smb"))) {
+        struct stat st;
+        if (stat(v, &st) != 0 || !S_ISDIR(st.st_mode))
+            return UFAIL("%s: smb=%s: not a directory", origin, v);
+        u->smbd = find_smbd();
+        if (!u->smbd)
+            return UFAIL("%s: smb= needs Samba's smbd, which is not installed "
+                         "(apt-get install samba)",
+                         origin);
+        u->smb = v;
+        if (smbserver) {
+            if (parse_ip4(smbserver, &u->smbserver))
+                return UFAIL("%s: smbserver=%s: not an IPv4 address", origin, smbserver);
+            if (!in_net(u->smbserver, u->net, u->mask) || u->smbserver.s_addr == u->host.s_addr ||
+                u->smbserver.s_addr == u->dns.s_addr)
+                return UFAIL("%s: smbserver=%s must be a free address in the network %s/%d",
+                             origin, smbserver, netbuf, bits);
+        }
+    } else if (smbserver) {
+        return UFAIL("%s: smbserver= needs smb=DIR", origin);
+    }
+
+    /* Forwarding rules */
+    pos = 0;
+    while ((v = opts_next(o, "hostfwd", &pos))) {
+        u->hostfwd = wb_realloc(u->hostfwd, (size_t)(u->nhostfwd + 1) * sizeof *u->hostfwd);
+        if (net_user_parse_hostfwd(v, u, &u->hostfwd[u->nhostfwd]))
+            return UFAIL("%s: invalid hostfwd rule '%s' (expected "
+                         "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)",
+                         origin, v);
+        u->nhostfwd++;
+    }
+    pos = 0;
+    while ((v = opts_next(o, "guestfwd", &pos))) {
+        u->guestfwd = wb_realloc(u->guestfwd, (size_t)(u->nguestfwd + 1) * sizeof *u->guestfwd);
+        UserGuestFwd *g = &u->guestfwd[u->nguestfwd++];
+        int r = parse_guestfwd(v, u, g);
+        if (r == -1)
+            return UFAIL("%s: invalid guestfwd rule '%s' (expected "
+                         "[tcp]:server:port-cmd:COMMAND or [tcp]:server:port-tcp:HOST:PORT)",
+                         origin, v);
+        if (r == -2)
+            return UFAIL("%s: guestfwd rule '%s': the server address must be a free address in "
+                         "the network %s/%d",
+                         origin, v, netbuf, bits);
+    }
+    return 0;
+}
+
+static void user_conf_free(void *conf)
+{
+    UserConf *u = conf;
+    if (!u)
+        return;
+    free(u->dnssearch);
+    free(u->hostfwd);
+    for (int i = 0; i < u->nguestfwd; i++)
+        free(u->guestfwd[i].store);
+    free(u->guestfwd);
+    free(u);
+}
+
+static int user_parse(Opts *o, const char *origin, void **conf, char *err, size_t errlen)
+{
+    UserConf *u = wb_calloc(1, sizeof *u);
+    if (user_parse_into(o, u, origin, err, errlen)) {
+        user_conf_free(u);
+        return 1;
+    }
+    *conf = u;
+    return 0;
+}
+
+static const NetBackendOption user_options[] = {
+    {"net", "ADDR[/MASK]: the guest's IPv4 network (10.0.2.0/24)"},
+    {"host", "the host's address in it, the gateway (10.0.2.2)"},
+    {"dhcpstart", "the first address DHCP hands out (10.0.2.15)"},
+    {"dns", "the virtual DNS server (10.0.2.3)"},
+    {"hostname", "DHCP option 12"},
+    {"domainname", "DHCP option 15"},
+    {"dnssearch", "DHCP option 119 (repeatable)"},
+    {"restrict", "on|off: isolate the guest"},
+    {"tftp", "the TFTP server's root directory"},
+    {"bootfile", "DHCP's boot file name"},
+    {"tftp-server-name", "DHCP option 66"},
+    {"hostfwd", "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (repeatable)"},
+    {"guestfwd", "[tcp]:server:port-cmd:COMMAND or -tcp:HOST:PORT (repeatable)"},
+    {"ipv4", "on|off"},
+    {"ipv6", "on|off"},
+    {"ipv6-net", "ADDR[/LEN] (fec0::/64)"},
+    {"ipv6-host", "the host's IPv6 address (prefix::2)"},
+    {"ipv6-dns", "the virtual IPv6 DNS server (prefix::3)"},
+    {"smb", "DIR: share it as \\\\10.0.2.4\\qemu (needs smbd)"},
+    {"smbserver", "the SMB server's address (10.0.2.4)"},
+    {"dns-resolv", "wirebox: the DNS proxy's resolver file"},
+    {NULL},
+};
+
+static const char *user_missing(void);
+static NetClient *user_create(Machine *m, const char *name, const void *conf, char *err,
+                              size_t errlen);
+
+const NetBackend net_user_backend = {
+    .type = "user",
+    .desc = "user-mode networking on libslirp: NAT to host sockets, DHCP, DNS, TFTP",
+    .missing = user_missing,
+    .host = true,
+    .options = user_options,
+    .parse = user_parse,
+    .free_conf = user_conf_free,
+    .create = user_create,
+};
 
 #ifndef WIREBOX_HAVE_SLIRP
 
-bool net_user_available(void)
+static const char *user_missing(void)
 {
-    return false;
+    return "this wirebox was built without libslirp: no user networking";
 }
 
-NetClient *net_user_create(Machine *m, const char *name, const UserConf *u, char *err,
-                           size_t errlen)
+static NetClient *user_create(Machine *m, const char *name, const void *conf, char *err,
+                              size_t errlen)
 {
-    snprintf(err, errlen, "this wirebox was built without libslirp: no user networking");
+    wb_errf(err, errlen, "%s", user_missing());
     return NULL;
 }
 
@@ -67,6 +552,8 @@ struct UserNet {
     UserTimer *timers;
     DnsProxy *dns;
     uint8_t dns_ip[4];
+    uint8_t host_ip[4];
+    int dns_tcp_port; /* the DNS proxy's TCP listener on host loopback, or 0 */
     uint16_t ip_id;
     FwdConn *fwds;
     int nfwds;
@@ -84,6 +571,16 @@ struct UserNet {
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     UserNet *u = opaque;
+    /* The DNS proxy's TCP answers come from host:port; the guest asked dns:53. */
+    if (u->dns_tcp_port &&
+        dns_tcp_matches(buf, len, true, u->host_ip, (uint16_t)u->dns_tcp_port)) {
+        uint8_t *copy = wb_calloc(1, len);
+        memcpy(copy, buf, len);
+        dns_tcp_rewrite(copy, len, true, u->host_ip, (uint16_t)u->dns_tcp_port, u->dns_ip, 53);
+        net_send(u->nc, copy, len);
+        free(copy);
+        return (ssize_t)len;
+    }
     net_send(u->nc, buf, len);
     return (ssize_t)len;
 }
@@ -353,6 +850,15 @@ static ssize_t user_receive(NetClient *nc, const uint8_t *buf, size_t len)
         dns_proxy_query(u->dns, q.msg, q.len, &ctx, sizeof ctx);
         return (ssize_t)len;
     }
+    /* DNS over TCP: libslirp carries the connection to the proxy's listener. */
+    if (u->dns_tcp_port && dns_tcp_matches(buf, len, false, u->dns_ip, 53)) {
+        uint8_t *copy = wb_calloc(1, len);
+        memcpy(copy, buf, len);
+        dns_tcp_rewrite(copy, len, false, u->dns_ip, 53, u->host_ip, (uint16_t)u->dns_tcp_port);
+        slirp_input(u->slirp, copy, (int)len);
+        free(copy);
+        return (ssize_t)len;
+    }
     slirp_input(u->slirp, buf, (int)len);
     return (ssize_t)len;
 }
@@ -391,7 +897,7 @@ static void user_cleanup(NetClient *nc)
 }
 
 static const NetClientInfo user_info = {
-    .kind = NET_CLIENT_USER,
+    .kind = NET_CLIENT_BACKEND,
     .type = "user",
     .receive = user_receive,
     .cleanup = user_cleanup,
@@ -421,7 +927,7 @@ static int connect_host(const char *host, int port, char *err, size_t errlen)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     int rc = getaddrinfo(host, ps, &hints, &res);
     if (rc) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        wb_errf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
         return -1;
     }
     int fd = -1, e = 0;
@@ -436,7 +942,7 @@ static int connect_host(const char *host, int port, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0)
-        snprintf(err, errlen, "cannot connect to %s:%d: %s", host, port, strerror(e));
+        wb_errf(err, errlen, "cannot connect to %s:%d: %s", host, port, strerror(e));
     return fd;
 }
 
@@ -444,7 +950,7 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
 {
     char tmpl[] = "/tmp/wirebox-smb.XXXXXX";
     if (!mkdtemp(tmpl)) {
-        snprintf(err, errlen, "smb=: cannot make a directory for smbd: %s", strerror(errno));
+        wb_errf(err, errlen, "smb=: cannot make a directory for smbd: %s", strerror(errno));
         return -1;
     }
     u->smb_dir = strdup(tmpl);
@@ -452,7 +958,7 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
     snprintf(conf, sizeof conf, "%s/smb.conf", tmpl);
     FILE *f = fopen(conf, "w");
     if (!f) {
-        snprintf(err, errlen, "smb=: cannot write %s: %s", conf, strerror(errno));
+        wb_errf(err, errlen, "smb=: cannot write %s: %s", conf, strerror(errno));
         return -1;
     }
     struct passwd *pw = getpwuid(geteuid());
@@ -478,27 +984,31 @@ static int setup_smb(UserNet *u, const UserConf *c, char *err, size_t errlen)
     snprintf(cmd, sizeof cmd, "%s -l %s -s %s", c->smbd, d, conf);
     struct in_addr a = c->smbserver;
     if (slirp_add_exec(u->slirp, cmd, &a, 445) < 0) {
-        snprintf(err, errlen, "smb=: cannot forward the SMB server address");
+        wb_errf(err, errlen, "smb=: cannot forward the SMB server address");
         return -1;
     }
     return 0;
 }
 
-bool net_user_available(void)
+static const char *user_missing(void)
 {
-    return true;
+    return NULL;
 }
 
-NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char *err,
-                           size_t errlen)
+static NetClient *user_create(Machine *m, const char *name, const void *conf, char *err,
+                              size_t errlen)
 {
+    const UserConf *c = conf;
     UserNet *u = calloc(1, sizeof *u);
     if (!u) {
-        snprintf(err, errlen, "out of memory");
+        wb_errf(err, errlen, "out of memory");
         return NULL;
     }
     u->m = m;
     u->nc = net_client_new(m, &user_info, name, u);
+    char netbuf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &c->net, netbuf, sizeof netbuf);
+    net_client_set_info(u->nc, "net=%s,restrict=%s", netbuf, c->restricted ? "on" : "off");
 
     SlirpConfig cfg = {
         .version = 4,
@@ -523,14 +1033,14 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
     };
     u->slirp = slirp_new(&cfg, &slirp_callbacks, u);
     if (!u->slirp) {
-        snprintf(err, errlen, "libslirp refused the configuration");
+        wb_errf(err, errlen, "libslirp refused the configuration");
         goto fail;
     }
     for (int i = 0; i < c->nhostfwd; i++) {
         const UserHostFwd *h = &c->hostfwd[i];
         if (slirp_add_hostfwd(u->slirp, h->udp, h->host_addr, h->host_port, h->guest_addr,
                               h->guest_port) < 0) {
-            snprintf(err, errlen, "could not set up host forwarding rule '%s' (%s port %d "
+            wb_errf(err, errlen, "could not set up host forwarding rule '%s' (%s port %d "
                      "in use?)", h->spec, h->udp ? "UDP" : "TCP", h->host_port);
             goto fail;
         }
@@ -544,7 +1054,7 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
         f->fd = -1;
         if (g->cmd) {
             if (slirp_add_exec(u->slirp, g->cmd, &a, g->port) < 0) {
-                snprintf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
+                wb_errf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
                 goto fail;
             }
             continue;
@@ -556,11 +1066,11 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
         f->fd = connect_host(g->host, g->host_port, why, sizeof why);
         u->nfwds++;
         if (f->fd < 0) {
-            snprintf(err, errlen, "guestfwd rule '%s': %s", g->spec, why);
+            wb_errf(err, errlen, "guestfwd rule '%s': %s", g->spec, why);
             goto fail;
         }
         if (slirp_add_guestfwd(u->slirp, fwd_write, f, &a, g->port) < 0) {
-            snprintf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
+            wb_errf(err, errlen, "conflicting guest forwarding rule '%s'", g->spec);
             goto fail;
         }
     }
@@ -571,6 +1081,9 @@ NetClient *net_user_create(Machine *m, const char *name, const UserConf *c, char
     if (c->ipv4 && !c->restricted) {
         u->dns = dns_proxy_new(c->dns_resolv, dns_reply_cb, u);
         memcpy(u->dns_ip, &c->dns.s_addr, 4);
+        memcpy(u->host_ip, &c->host.s_addr, 4);
+        int port = u->dns ? dns_proxy_tcp_listen(u->dns) : -1;
+        u->dns_tcp_port = port > 0 ? port : 0;
     }
     loop_add_poll_hook(m, user_fill, user_dispatch, u);
     u->hooked = true;

@@ -219,7 +219,7 @@ int chardev_open(const char *spec, CharDev **out, char *err, size_t errlen)
         return 0;
     Backend *b = calloc(1, sizeof *b);
     if (!b) {
-        snprintf(err, errlen, "-serial %s: out of memory", spec);
+        wb_errf(err, errlen, "-serial %s: out of memory", spec);
         return -1;
     }
     b->cd.write = backend_write;
@@ -234,14 +234,14 @@ int chardev_open(const char *spec, CharDev **out, char *err, size_t errlen)
         b->kind = BK_FILE;
         b->out_fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
         if (b->out_fd < 0) {
-            snprintf(err, errlen, "-serial %s: cannot open: %s", spec, strerror(errno));
+            wb_errf(err, errlen, "-serial %s: cannot open: %s", spec, strerror(errno));
             free(b);
             return -1;
         }
     } else if (!strcmp(spec, "null") || !strcmp(spec, "vc") || !strncmp(spec, "vc:", 3)) {
         b->kind = BK_NULL;
     } else {
-        snprintf(err, errlen, "-serial %s: unsupported backend", spec);
+        wb_errf(err, errlen, "-serial %s: unsupported backend", spec);
         free(b);
         return -1;
     }

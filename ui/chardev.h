@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "hw/devices.h"
+#include "hw/chips.h"
 #include "hw/machine.h"
 
 /* Opens the backend for a -serial spec: "stdio", "mon:stdio", "file:PATH",

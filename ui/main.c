@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "bios/bios.h"
-#include "cpu/gdbstub.h"
+#include "ui/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
@@ -63,9 +63,20 @@ int main(int argc, char **argv)
         netconf_print_help(&o.net, stdout);
         return 0;
     }
+    if (o.devices.help) {
+        device_list_print_help(&o.devices, stdout);
+        return 0;
+    }
+    if (o.objects.help) {
+        object_list_print_help(&o.objects, stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
     if (!cfg->kernel && !cfg->bios)
         return die("no -kernel or -bios given; nothing to boot");
+
+    if (drive_config_open(&o.drives, cfg->ide, err, sizeof err) != 0)
+        return die(err);
 
     CharDev *serial[MAX_SERIAL] = {NULL};
     for (int i = 0; i < cfg->nserial; i++)
@@ -76,17 +87,20 @@ int main(int argc, char **argv)
     Machine *m = machine_new_pc(cfg, serial);
     if (!m) {
         fprintf(stderr, "wirebox: cannot allocate %u MiB of guest RAM\n", cfg->ram_size >> 20);
+        drive_config_close(cfg->ide);
         return 1;
     }
     the_machine = m;
-    /* NICs before the firmware, which sets up the PCI devices it finds. */
-    if (net_build(m, &o.net, o.nodefaults, err, sizeof err) != 0) {
+    /* Devices before the firmware, which sets up the PCI devices it finds. */
+    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
+        objects_create(m, &o.objects, err, sizeof err) != 0) {
         fprintf(stderr, "wirebox: %s\n", err);
         net_cleanup(m);
         for (int i = 0; i < MAX_SERIAL; i++)
             chardev_close(serial[i]);
         the_machine = NULL;
         machine_free(m);
+        drive_config_close(cfg->ide);
         return 1;
     }
 
@@ -108,14 +122,14 @@ int main(int argc, char **argv)
             wb_log("no display: the serial console is not shown (use -nographic or -serial "
                    "stdio)");
         for (int i = 0; i < MAX_SERIAL; i++)
-            chardev_attach(serial[i], m, m->uart[i]);
+            chardev_attach(serial[i], m, pc_board(m)->uart[i]);
         GdbStub *gdb = NULL;
         if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
             !(gdb = gdbstub_listen(m, cfg->gdb, err, sizeof err))) {
             fprintf(stderr, "wirebox: %s\n", err);
         } else {
             if (cfg->start_stopped) {
-                m->paused = true; /* -S: until gdb continues it */
+                machine_set_paused(m, true); /* -S: until gdb continues it */
                 if (cfg->kernel)
                     linux_boot_enter_via_handover(m);
                 wb_log(gdb ? "CPU stopped (-S): waiting for gdb to continue it"
@@ -132,7 +146,9 @@ int main(int argc, char **argv)
         chardev_close(serial[i]);
     the_machine = NULL;
     net_cleanup(m);
+    object_list_free(&o.objects);
     bios_free(m);
     machine_free(m);
+    drive_config_close(cfg->ide); /* flushes what the guest wrote */
     return status;
 }

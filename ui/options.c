@@ -1,6 +1,8 @@
 /* QEMU-compatible command line parsing. */
 #include "ui/options.h"
 
+#include "hw/opts.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -33,6 +35,8 @@ enum {
     OPT_S_LOWER,
     OPT_GDB,
     OPT_NODEFAULTS,
+    OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
+    OPT_OBJECT,
     OPT_ACCEL,
 };
 
@@ -62,84 +66,46 @@ static const struct {
     {"s", OPT_S_LOWER, false},
     {"gdb", OPT_GDB, true},
     {"nodefaults", OPT_NODEFAULTS, false},
+    {"hda", OPT_DRIVE, true},
+    {"hdb", OPT_DRIVE, true},
+    {"hdc", OPT_DRIVE, true},
+    {"hdd", OPT_DRIVE, true},
+    {"cdrom", OPT_DRIVE, true},
+    {"drive", OPT_DRIVE, true},
+    {"snapshot", OPT_DRIVE, false},
+    {"object", OPT_OBJECT, true},
     {"accel", OPT_ACCEL, true},
+};
+
+/* QEMU's options that wirebox does not have yet (and whether they take an
+ * argument): a user who pastes one learns that, not "unknown option". */
+static const struct {
+    const char *name;
+    bool arg;
+} qemu_only[] = {
+    {"acpitable", true},    {"action", true},    {"add-fd", true},
+    {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
+    {"chardev", true},   {"compat", true},       {"cpu", true},
+    {"daemonize", false},   {"debugcon", true},  {"dtb", true},
+    {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
+    {"fw_cfg", true},       {"global", true},
+    {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
+    {"L", true},            {"loadvm", true},    {"machine", true},      {"mem-path", true},
+    {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
+    {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
+    {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},
+    {"option-rom", true},   {"overcommit", true}, {"parallel", true},    {"pflash", true},
+    {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
+    {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
+    {"sd", true},           {"semihosting", false}, {"smbios", true},    {"smp", true},
+    {"spice", true},     {"tpmdev", true},       {"trace", true},
+    {"usb", false},         {"usbdevice", true}, {"uuid", true},         {"vga", true},
+    {"virtfs", true},       {"vnc", true},       {"watchdog-action", true}, {"win2k-hack", false},
+    {"writeconfig", true},  {"xen-domid", true},
 };
 
 
 /* ------------------------------------------------------------------ sizes */
-
-int options_parse_size(const char *s, uint64_t *bytes)
-{
-    const char *p = s;
-    if (!isdigit((unsigned char)*p))
-        return -1;
-    uint64_t whole = 0, frac_num = 0, frac_den = 1;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-        p += 2;
-        if (!isxdigit((unsigned char)*p))
-            return -1;
-        errno = 0;
-        char *end;
-        unsigned long long v = strtoull(p, &end, 16);
-        if (errno)
-            return -1;
-        whole = v;
-        p = end;
-    } else {
-        for (; isdigit((unsigned char)*p); p++) {
-            if (whole > (UINT64_MAX - 9) / 10)
-                return -1;
-            whole = whole * 10 + (uint64_t)(*p - '0');
-        }
-        if (*p == '.') {
-            p++;
-            if (!isdigit((unsigned char)*p))
-                return -1;
-            for (; isdigit((unsigned char)*p); p++) {
-                if (frac_den < 1000000000ull) {
-                    frac_num = frac_num * 10 + (uint64_t)(*p - '0');
-                    frac_den *= 10;
-                }
-            }
-        }
-    }
-    unsigned shift;
-    switch (*p) {
-    case '\0':
-        shift = 20;
-        break; /* no suffix: MiB */
-    case 'b':
-    case 'B':
-        shift = 0;
-        break;
-    case 'k':
-    case 'K':
-        shift = 10;
-        break;
-    case 'm':
-    case 'M':
-        shift = 20;
-        break;
-    case 'g':
-    case 'G':
-        shift = 30;
-        break;
-    case 't':
-    case 'T':
-        shift = 40;
-        break;
-    default:
-        return -1;
-    }
-    if (*p && p[1])
-        return -1;
-    if (shift == 0 && frac_num)
-        return -1; /* fractional bytes */
-    if (whole > (UINT64_MAX >> shift) >> 1)
-        return -1;
-    *bytes = (whole << shift) + (uint64_t)(((__uint128_t)frac_num << shift) / frac_den);
-    return 0;
-}
 
 static int parse_m(const char *val, Options *o, char *err, size_t errlen)
 {
@@ -177,7 +143,7 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
     memcpy(sz, size, len);
     sz[len] = '\0';
     uint64_t bytes;
-    if (options_parse_size(sz, &bytes) != 0)
+    if (opt_parse_size(sz, 20, &bytes) != 0)
         return wb_errf(err, errlen, "-m: invalid size '%s'", sz);
     bytes = (bytes + 8191) & ~(uint64_t)8191;
     if (bytes < OPT_RAM_MIN)
@@ -192,16 +158,6 @@ static int parse_m(const char *val, Options *o, char *err, size_t errlen)
 
 /* ------------------------------------------------------------------ -icount */
 
-static int parse_bool(const char *v, bool *out)
-{
-    if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
-        *out = true;
-    else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
-        *out = false;
-    else
-        return -1;
-    return 0;
-}
 
 static int parse_shift(const char *v, int *shift, char *err, size_t errlen)
 {
@@ -243,7 +199,7 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
                 if (parse_shift(v, &shift, err, errlen))
                     return 1;
             } else if (!strcmp(item, "sleep")) {
-                if (parse_bool(v, &sleep))
+                if (opt_parse_bool(v, &sleep))
                     return wb_errf(err, errlen, "-icount: sleep must be on or off, not '%s'", v);
                 have_sleep = true;
             } else if (!strcmp(item, "align") || !strcmp(item, "rr") || !strcmp(item, "rrfile") ||
@@ -289,24 +245,26 @@ static int check_serial(const char *val, char *err, size_t errlen)
 /* ------------------------------------------------------------------ -accel */
 
 /* -accel tcg (QEMU's translator: ours, the default) or -accel interp (the
- * interpreter); QEMU's thread=single is accepted, nothing else. */
+ * interpreter), QEMU's syntax: [accel=]NAME[,thread=single]. */
 static int parse_accel(const char *val, Options *o, char *err, size_t errlen)
 {
-    size_t n = strcspn(val, ",");
-    if (n == 3 && !strncmp(val, "tcg", 3))
+    Opts *opts = opts_parse(val, "accel");
+    const char *name = opts_get(opts, "accel"), *thread = opts_get(opts, "thread"), *unused;
+    int r = 0;
+    if (!name || !*name)
+        r = wb_errf(err, errlen, "-accel: missing accelerator (use tcg or interp)");
+    else if (!strcmp(name, "tcg"))
         o->cfg.accel = CPU_ACCEL_TCG;
-    else if (n == 6 && !strncmp(val, "interp", 6))
+    else if (!strcmp(name, "interp"))
         o->cfg.accel = CPU_ACCEL_INTERP;
     else
-        return wb_errf(err, errlen, "-accel: invalid accelerator '%.*s' (use tcg or interp)",
-                       (int)n, val);
-    for (const char *p = val + n; *p; p += n) {
-        p++;
-        n = strcspn(p, ",");
-        if (!(n == 13 && !strncmp(p, "thread=single", 13)))
-            return wb_errf(err, errlen, "-accel: unsupported property '%.*s'", (int)n, p);
-    }
-    return 0;
+        r = wb_errf(err, errlen, "-accel: invalid accelerator '%s' (use tcg or interp)", name);
+    if (!r && thread && strcmp(thread, "single"))
+        r = wb_errf(err, errlen, "-accel: thread=%s is not supported (only thread=single)", thread);
+    if (!r && (unused = opts_unused(opts)))
+        r = wb_errf(err, errlen, "-accel: invalid parameter '%s'", unused);
+    opts_free(opts);
+    return r;
 }
 
 /* ------------------------------------------------------------------ the parser */
@@ -322,8 +280,12 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        if (arg[0] != '-' || !arg[1])
-            return wb_errf(err, errlen, "'%s': disk images are not supported yet", arg);
+        if (arg[0] != '-' || !arg[1]) {
+            /* QEMU: an argument that is not an option is the first disk image */
+            if (drive_config_add(&o->drives, "hda", arg, err, errlen))
+                return 1;
+            continue;
+        }
         const char *name = arg + 1;
         if (name[0] == '-' && name[1])
             name++; /* --option works like -option */
@@ -336,8 +298,13 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
                 break;
             }
         }
-        if (id < 0)
+        if (id < 0) {
+            for (size_t k = 0; k < sizeof qemu_only / sizeof qemu_only[0]; k++)
+                if (!strcmp(qemu_only[k].name, name))
+                    return wb_errf(err, errlen, "-%s is a QEMU option that wirebox does not "
+                                   "support yet", name);
             return wb_errf(err, errlen, "unknown option '%s'", arg);
+        }
         const char *val = NULL;
         if (has_arg) {
             if (i + 1 >= argc)
@@ -394,16 +361,18 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         case OPT_NIC:
         case OPT_NET:
         case OPT_NETDEV:
-        case OPT_DEVICE:
             if (netconf_add(&o->net,
-                            id == OPT_NIC      ? NETOPT_NIC
-                            : id == OPT_NET    ? NETOPT_NET
-                            : id == OPT_NETDEV ? NETOPT_NETDEV
-                                               : NETOPT_DEVICE,
+                            id == OPT_NIC ? NETOPT_NIC : id == OPT_NET ? NETOPT_NET : NETOPT_NETDEV,
                             val, err, errlen))
                 return 1;
             o->cfg.nic_none = o->net.nic_none;
             if (o->net.help)
+                return 0;
+            break;
+        case OPT_DEVICE:
+            if (device_list_add(&o->devices, val, err, errlen))
+                return 1;
+            if (o->devices.help)
                 return 0;
             break;
         case OPT_S_UPPER:
@@ -417,6 +386,16 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             break;
         case OPT_NODEFAULTS:
             o->nodefaults = true;
+            break;
+        case OPT_DRIVE:
+            if (drive_config_add(&o->drives, name, val ? val : "", err, errlen))
+                return 1;
+            break;
+        case OPT_OBJECT:
+            if (object_list_add(&o->objects, val, err, errlen))
+                return 1;
+            if (o->objects.help)
+                return 0;
             break;
         case OPT_ACCEL:
             if (parse_accel(val, o, err, errlen))
@@ -437,8 +416,22 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         nstdio += serial_is_stdio(o->cfg.serial[i]);
     if (nstdio > 1)
         return wb_errf(err, errlen, "-serial: stdio can be used by only one serial port");
-    if (netconf_check(&o->net, o->nodefaults, err, errlen))
+    NetPlan *plan;
+    if (net_plan(&o->net, &o->devices, o->nodefaults, &plan, err, errlen))
         return 1;
+    /* Objects that work on a netdev name one that exists. */
+    for (int i = 0; i < o->objects.n; i++) {
+        const ObjectSpec *s = &o->objects.obj[i];
+        const char *ref = s->type->netdev_ref ? s->type->netdev_ref(s->conf) : NULL;
+        bool found = false;
+        for (int k = 0; ref && k < plan->nnetdevs; k++)
+            found |= !strcmp(plan->netdevs[k].name, ref);
+        if (ref && !found) {
+            net_plan_free(plan);
+            return wb_errf(err, errlen, "%s: netdev '%s' not found", s->origin, ref);
+        }
+    }
+    net_plan_free(plan);
 
     /* Default serial port: the console with -nographic; otherwise QEMU puts it
      * on a graphical console, which we do not have: it goes nowhere. */
@@ -498,14 +491,45 @@ void options_usage(FILE *f)
           "                    file the DNS proxy reads (default /etc/resolv.conf)\n"
           "  -netdev hubport,id=ID,hubid=N[,netdev=ID]\n"
           "                    a port of hub N (wired to netdev ID)\n"
-          "  -device e1000,netdev=ID[,mac=MAC][,addr=SLOT[.FN]][,id=ID]\n"
-          "                    a NIC wired to netdev ID (-device help lists the models)\n"
-          "  -nic [user][,model=e1000][,mac=MAC][,USER-OPTIONS]\n"
-          "                    a NIC with its own user backend (-nic model=help)\n"
+          "  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT|mcast=GROUP:PORT\n"
+          "        [,localaddr=ADDR]|udp=HOST:PORT,localaddr=HOST:PORT|fd=N\n"
+          "  -netdev stream,id=ID[,server=on|off],addr.type=inet|unix|fd,addr.host=,\n"
+          "        addr.port=|addr.path=|addr.str=[,reconnect=SECONDS]\n"
+          "  -netdev dgram,id=ID,remote.type=,remote.*[,local.type=,local.*]\n"
+          "                    frames over sockets (QEMU's framing; passt: stream, unix)\n"
+          "  -netdev tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no][,fd=N]\n"
+          "  -netdev bridge,id=ID[,br=BRIDGE][,helper=PROG]\n"
+          "                    a host tap interface; one on a bridge, via qemu-bridge-helper\n"
+          "  -netdev vde,id=ID[,sock=SOCKET][,port=N][,group=GROUP][,mode=OCTAL]\n"
+          "                    a port of a VDE switch\n"
+          "  -netdev help, -netdev TYPE,help\n"
+          "                    the backend types, a backend's options\n"
+          "  -nic [TYPE][,model=e1000][,mac=MAC][,BACKEND-OPTIONS]\n"
+          "                    a NIC with a backend of its own (TYPE: any of the above;\n"
+          "                    -nic model=help lists the NIC models)\n"
           "  -net nic[,model=e1000][,macaddr=MAC][,netdev=ID][,addr=SLOT[.FN]]\n"
           "  -net user[,USER-OPTIONS]\n"
           "                    legacy: a NIC / a user backend on hub 0\n"
           "  -nic none         no network card\n"
+          "  -object filter-dump,id=ID,netdev=NETDEV,file=FILE[,maxlen=N][,queue=all|rx|tx]\n"
+          "                    capture NETDEV's frames into a pcap file (virtual clock)\n"
+          "  -object help, -object TYPE,help\n"
+          "                    the object types, a type's options\n"
+          "\n"
+          "Drives (IDE: primary master/slave, secondary master/slave):\n"
+          "  -hda/-hdb/-hdc/-hdd file  disk image (raw or qcow2) at IDE index 0-3\n"
+          "  -cdrom file       CD-ROM image at index 2 (secondary master)\n"
+          "  -drive file=FILE[,format=raw|qcow2][,if=ide][,index=N|bus=B,unit=U]\n"
+          "        [,media=disk|cdrom][,readonly=on][,snapshot=on][,cache=MODE][,id=ID]\n"
+          "                    a drive; cache: writeback (default), none, writethrough,\n"
+          "                    directsync, unsafe\n"
+          "  -snapshot         write to temporary files instead of the disk images\n"
+          "\n"
+          "Devices:\n"
+          "  -device MODEL[,id=ID][,addr=SLOT[.FN]][,PROP=VALUE...]\n"
+          "                    add a device, e.g. -device e1000,netdev=ID[,mac=MAC]\n"
+          "  -device help, -device MODEL,help\n"
+          "                    the device models, a model's properties\n"
           "\n"
           "Debugging:\n"
           "  -gdb dev          gdb stub on dev: tcp:[host]:port (host defaults to\n"

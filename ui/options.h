@@ -4,8 +4,11 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "block/drive.h"
+#include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -18,7 +21,10 @@ typedef struct Options {
     bool serial_default; /* cfg.serial[0] was chosen by default, not by -serial */
     bool help;           /* -h/-help seen: print options_usage, exit 0 */
     bool version;        /* -version seen: print options_version, exit 0 */
-    NetConfig net;       /* -netdev/-device/-nic/-net (net.help: print netconf_print_help, exit 0) */
+    NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
+    DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
+    DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version
@@ -29,9 +35,6 @@ typedef struct Options {
  * graphical console to show it); none with -nodefaults. A "none" entry
  * means that port has no device. */
 int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen);
-
-/* Parses a -m size ("256", "256M", "1G", "1.5G", "size=512M"); default unit MiB. */
-int options_parse_size(const char *s, uint64_t *bytes);
 
 void options_usage(FILE *f);
 void options_version(FILE *f);

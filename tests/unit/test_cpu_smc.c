@@ -7,9 +7,10 @@
  *   - code that arrives by a NIC's DMA: an e1000 receives a frame into the
  *     buffer the guest has already called into.
  * Machine code generated with GNU as (as --32, .intel_syntax noprefix). */
+#include "hw/e1000_regs.h"
 #include "net/net.h"
-#include "net/nic.h"
 #include "tests/unit/cpu_harness.h"
+#include "tests/unit/testutil.h"
 
 /* mov byte ptr [next + 1], 0x42 patches the immediate of the next mov */
 static const uint8_t m_patch_next[] = {
@@ -110,15 +111,6 @@ END_TEST
 #define RXR 0x100000u /* receive descriptor ring */
 #define RXB 0x200000u /* receive buffer: the frame lands here, code at +0x40 */
 
-static ssize_t peer_receive(NetClient *nc, const uint8_t *buf, size_t len)
-{
-    (void)nc;
-    (void)buf;
-    return (ssize_t)len;
-}
-static const NetClientInfo peer_info = {
-    .kind = NET_CLIENT_OTHER, .type = "fake", .receive = peer_receive};
-
 static void e1000_wr(uint32_t off, uint32_t v)
 {
     phys_write(hm, E1000_MMIO + off, v, 2);
@@ -127,30 +119,26 @@ static void e1000_wr(uint32_t off, uint32_t v)
 START_TEST(test_smc_code_by_nic_dma)
 {
     static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
-    Pic *pic = pic_new(hm);
-    hm->pic = pic;
-    hm->pci = pci_init(hm, pic);
-    NetClient *peer = net_client_new(hm, &peer_info, "fake", NULL);
-    NicConf conf = {.devfn = -1, .peer = peer, .id = "nic0"};
-    memcpy(conf.mac, mac, 6);
-    char err[128] = "";
-    ck_assert_msg(e1000_create(hm, &conf, err, sizeof err) != NULL, "e1000: %s", err);
-    PciDevice *dev = pci_find(hm->pci, 2 << 3);
+    PcBoard *b = pc_board_init(hm);
+    WbCapture cap;
+    NetClient *peer = wb_capture_new(hm, "fake", &cap);
+    ck_assert_ptr_nonnull(wb_create_device(hm, "e1000,id=nic0", peer, mac));
+    PciDevice *dev = pci_find(b->pci, 2 << 3);
     ck_assert_ptr_nonnull(dev);
-    pci_config_write(hm->pci, dev->devfn, 0x10, E1000_MMIO, 2);
-    pci_config_write(hm->pci, dev->devfn, 0x04, 0x0007, 1);
-    e1000_wr(0x0000, phys_read(hm, E1000_MMIO, 2) | (1u << 6)); /* CTRL.SLU */
+    pci_config_write(b->pci, dev->devfn, 0x10, E1000_MMIO, 2);
+    pci_config_write(b->pci, dev->devfn, 0x04, 0x0007, 1);
+    e1000_wr(CTRL, phys_read(hm, E1000_MMIO + CTRL, 2) | CTRL_SLU);
     /* a ring of 8 descriptors (RDLEN is a multiple of 128), the first one
      * free and pointing at RXB; then RCTL.EN | BAM */
     memset(h_ptr(RXR), 0, 128);
     uint64_t buf = RXB;
     memcpy(h_ptr(RXR), &buf, 8);
-    e1000_wr(0x2800, RXR); /* RDBAL */
-    e1000_wr(0x2804, 0);
-    e1000_wr(0x2808, 128); /* RDLEN */
-    e1000_wr(0x2810, 0);   /* RDH */
-    e1000_wr(0x2818, 1);   /* RDT */
-    e1000_wr(0x0100, (1u << 1) | (1u << 15));
+    e1000_wr(RDBAL, RXR);
+    e1000_wr(RDBAH, 0);
+    e1000_wr(RDLEN, 128);
+    e1000_wr(RDH, 0);
+    e1000_wr(RDT, 1);
+    e1000_wr(RCTL, RCTL_EN | RCTL_BAM);
 
     h_pm(H_CODE);
     h_load(RXB + 0x40, rx_code_old, sizeof rx_code_old);

@@ -6,71 +6,13 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "hw/e1000_regs.h"
 #include "net/net.h"
-#include "net/nic.h"
 #include "testutil.h"
 
 #define MMIO_BASE 0xF0000000u
 #define IO_BASE 0xC000u
 #define RAM_SIZE (16u << 20)
-
-/* registers */
-enum {
-    CTRL = 0x0000, STATUS = 0x0008, EECD = 0x0010, EERD = 0x0014, CTRL_EXT = 0x0018,
-    MDIC = 0x0020, FCAL = 0x0028, FCAH = 0x002C, FCT = 0x0030, VET = 0x0038, ICR = 0x00C0,
-    ITR = 0x00C4, ICS = 0x00C8, IMS = 0x00D0, IMC = 0x00D8, RCTL = 0x0100, FCTTV = 0x0170,
-    TXCW = 0x0178, TCTL = 0x0400, TIPG = 0x0410, PBA = 0x1000, FCRTH = 0x2168,
-    RDBAL = 0x2800, RDBAH = 0x2804, RDLEN = 0x2808, RDH = 0x2810, RDT = 0x2818, RDTR = 0x2820,
-    RADV = 0x282C, TDBAL = 0x3800, TDBAH = 0x3804, TDLEN = 0x3808, TDH = 0x3810, TDT = 0x3818,
-    TIDV = 0x3820, TADV = 0x382C, MPC = 0x4010, GPRC = 0x4074, BPRC = 0x4078, MPRC = 0x407C,
-    GPTC = 0x4080, GORCL = 0x4088, GORCH = 0x408C, GOTCL = 0x4090, GOTCH = 0x4094,
-    RNBC = 0x40A0, ROC = 0x40AC, TPR = 0x40D0, TPT = 0x40D4, TSCTC = 0x40F8, TSCTFC = 0x40FC,
-    RXCSUM = 0x5000, MTA = 0x5200, RA = 0x5400, VFTA = 0x5600,
-};
-#define CTRL_SLU (1u << 6)
-#define CTRL_RST (1u << 26)
-#define CTRL_VME (1u << 30)
-#define RCTL_EN (1u << 1)
-#define RCTL_UPE (1u << 3)
-#define RCTL_MPE (1u << 4)
-#define RCTL_LPE (1u << 5)
-#define RCTL_LBM_MAC (1u << 6)
-#define RCTL_BAM (1u << 15)
-#define RCTL_VFE (1u << 18)
-#define RCTL_BSEX (1u << 25)
-#define RCTL_SECRC (1u << 26)
-#define TCTL_EN (1u << 1)
-#define TCTL_PSP (1u << 3)
-#define ICR_TXDW 0x01u
-#define ICR_LSC 0x04u
-#define ICR_RXDMT0 0x10u
-#define ICR_RXO 0x40u
-#define ICR_RXT0 0x80u
-#define EECD_SK 0x01u
-#define EECD_CS 0x02u
-#define EECD_DI 0x04u
-#define EECD_DO 0x08u
-#define EECD_REQ 0x40u
-#define EECD_GNT 0x80u
-#define EECD_PRES 0x100u
-
-/* descriptor bits */
-#define TXC_EOP 0x01
-#define TXC_IFCS 0x02
-#define TXC_IC 0x04
-#define TXC_TSE 0x04
-#define TXC_RS 0x08
-#define TXC_DEXT 0x20
-#define TXC_VLE 0x40
-#define TXC_IDE 0x80
-#define RXD_DD 0x01
-#define RXD_EOP 0x02
-#define RXD_IXSM 0x04
-#define RXD_VP 0x08
-#define RXD_TCPCS 0x20
-#define RXD_IPCS 0x40
-#define RXE_TCPE 0x20
-#define RXE_IPE 0x40
 
 /* guest memory layout */
 #define RXR 0x100000u /* receive ring */
@@ -85,31 +27,7 @@ static Machine *m;
 static PciBus *bus;
 static PciDevice *dev;
 static NetClient *nic, *peer;
-
-/* The fake peer: keeps every frame it receives. */
-#define CAP_MAX 64
-static struct {
-    int n;
-    size_t len[CAP_MAX];
-    uint8_t data[CAP_MAX][17000];
-} cap;
-
-static ssize_t peer_receive(NetClient *nc, const uint8_t *buf, size_t len)
-{
-    if (cap.n < CAP_MAX) {
-        size_t l = len < sizeof cap.data[0] ? len : sizeof cap.data[0];
-        memcpy(cap.data[cap.n], buf, l);
-        cap.len[cap.n] = len;
-    }
-    cap.n++;
-    return (ssize_t)len;
-}
-
-static const NetClientInfo peer_info = {
-    .kind = NET_CLIENT_OTHER,
-    .type = "fake",
-    .receive = peer_receive,
-};
+static WbCapture cap; /* what the peer received */
 
 /* ---- access helpers */
 static uint32_t rd(uint32_t off)
@@ -123,39 +41,6 @@ static void wr(uint32_t off, uint32_t v)
 static uint8_t *ram(uint32_t a)
 {
     return m->ram + a;
-}
-static uint16_t be16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-static void le16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static void le32(uint8_t *p, uint32_t v)
-{
-    le16(p, (uint16_t)v);
-    le16(p + 2, (uint16_t)(v >> 16));
-}
-static void le64(uint8_t *p, uint64_t v)
-{
-    le32(p, (uint32_t)v);
-    le32(p + 4, (uint32_t)(v >> 32));
 }
 static bool irq_level(void)
 {
@@ -174,18 +59,11 @@ static uint16_t ocsum(uint32_t sum, const uint8_t *p, size_t len)
 
 static void setup(void)
 {
-    m = wb_test_machine(RAM_SIZE);
-    Pic *pic = pic_new(m);
-    m->pic = pic;
-    bus = pci_init(m, pic);
-    m->pci = bus;
-    memset(&cap, 0, sizeof cap);
-    peer = net_client_new(m, &peer_info, "fake", NULL);
-    NicConf conf = {.devfn = -1, .peer = peer, .id = "nic0"};
-    memcpy(conf.mac, MAC, 6);
-    char err[128] = "";
-    nic = e1000_create(m, &conf, err, sizeof err);
-    ck_assert_msg(nic != NULL, "e1000_create: %s", err);
+    m = wb_test_machine_with_buses(RAM_SIZE);
+    bus = pc_board(m)->pci;
+    peer = wb_capture_new(m, "fake", &cap);
+    nic = wb_create_device(m, "e1000,id=nic0", peer, MAC);
+    ck_assert_ptr_nonnull(nic);
     dev = pci_find(bus, 2 << 3);
     ck_assert_ptr_nonnull(dev);
     pci_config_write(bus, dev->devfn, 0x10, MMIO_BASE, 2);
@@ -207,7 +85,7 @@ static void rx_setup(int n, uint32_t rctl)
 {
     memset(ram(RXR), 0, (size_t)n * 16);
     for (int i = 0; i < n; i++)
-        le64(ram(RXR + 16 * (uint32_t)i), RXB + 0x4000u * (uint32_t)i);
+        st64le(ram(RXR + 16 * (uint32_t)i), RXB + 0x4000u * (uint32_t)i);
     wr(RDBAL, RXR);
     wr(RDBAH, 0);
     wr(RDLEN, (uint32_t)n * 16);
@@ -247,12 +125,12 @@ static void txd_legacy(int i, uint64_t addr, uint16_t len, uint8_t cmd, uint8_t 
 {
     uint8_t *d = txd(i);
     memset(d, 0, 16);
-    le64(d, addr);
-    le16(d + 8, len);
+    st64le(d, addr);
+    st16le(d + 8, len);
     d[10] = cso;
     d[11] = cmd;
     d[13] = css;
-    le16(d + 14, special);
+    st16le(d + 14, special);
 }
 static void txd_context(int i, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse, uint8_t tucss,
                         uint8_t tucso, uint16_t tucse, uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
@@ -262,25 +140,25 @@ static void txd_context(int i, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse, uin
     memset(d, 0, 16);
     d[0] = ipcss;
     d[1] = ipcso;
-    le16(d + 2, ipcse);
+    st16le(d + 2, ipcse);
     d[4] = tucss;
     d[5] = tucso;
-    le16(d + 6, tucse);
-    le32(d + 8, paylen & 0xFFFFF); /* DTYP 0 */
+    st16le(d + 6, tucse);
+    st32le(d + 8, paylen & 0xFFFFF); /* DTYP 0 */
     d[11] = tucmd | TXC_DEXT;
     d[13] = hdrlen;
-    le16(d + 14, mss);
+    st16le(d + 14, mss);
 }
 static void txd_data(int i, uint64_t addr, uint32_t len, uint8_t dcmd, uint8_t popts,
                      uint16_t special)
 {
     uint8_t *d = txd(i);
     memset(d, 0, 16);
-    le64(d, addr);
-    le32(d + 8, (len & 0xFFFFF) | 1u << 20); /* DTYP 1 */
+    st64le(d, addr);
+    st32le(d + 8, (len & 0xFFFFF) | 1u << 20); /* DTYP 1 */
     d[11] = dcmd | TXC_DEXT;
     d[13] = popts;
-    le16(d + 14, special);
+    st16le(d + 14, special);
 }
 
 /* Run the virtual clock far enough for any transmit to finish. */
@@ -293,7 +171,7 @@ static size_t make_frame(uint8_t *f, const uint8_t *dst, uint16_t type, size_t l
 {
     memcpy(f, dst, 6);
     memcpy(f + 6, "\x02\x00\x00\x00\x00\x01", 6);
-    put16(f + 12, type);
+    st16be(f + 12, type);
     for (size_t i = 14; i < len; i++)
         f[i] = (uint8_t)(i * 7 + 3);
     return len;
@@ -308,32 +186,32 @@ static size_t make_ipv4(uint8_t *f, uint8_t proto, size_t payload, bool tcp_hdr_
     uint8_t *ip = f + 14;
     memset(ip, 0, 20);
     ip[0] = 0x45;
-    put16(ip + 2, (uint16_t)(20 + l4h + payload));
-    put16(ip + 4, 0x1234);
+    st16be(ip + 2, (uint16_t)(20 + l4h + payload));
+    st16be(ip + 4, 0x1234);
     ip[8] = 64;
     ip[9] = proto;
-    put32(ip + 12, 0x0A000202);
-    put32(ip + 16, 0x0A00020F);
-    put16(ip + 10, (uint16_t)~ocsum(0, ip, 20));
+    st32be(ip + 12, 0x0A000202);
+    st32be(ip + 16, 0x0A00020F);
+    st16be(ip + 10, (uint16_t)~ocsum(0, ip, 20));
     uint8_t *l4 = ip + 20;
     memset(l4, 0, l4h);
-    put16(l4, 40000);
-    put16(l4 + 2, 80);
+    st16be(l4, 40000);
+    st16be(l4 + 2, 80);
     if (proto == 6) {
-        put32(l4 + 4, 1000);
-        put32(l4 + 8, 0);
+        st32be(l4 + 4, 1000);
+        st32be(l4 + 8, 0);
         l4[12] = 0x50;
         l4[13] = 0x19; /* FIN, PSH, ACK */
-        put16(l4 + 14, 65535);
+        st16be(l4 + 14, 65535);
     } else {
-        put16(l4 + 4, (uint16_t)(8 + payload));
+        st16be(l4 + 4, (uint16_t)(8 + payload));
     }
     for (size_t i = 0; i < payload; i++)
         l4[l4h + i] = (uint8_t)(i * 13 + 5);
     uint32_t pseudo = 0x0A00 + 0x0202 + 0x0A00 + 0x020F + proto;
     if (!tcp_hdr_only_seed) {
         uint16_t c = (uint16_t)~ocsum(pseudo + (uint32_t)(l4h + payload), l4, l4h + payload);
-        put16(l4 + (proto == 6 ? 16 : 6), c ? c : 0xFFFF);
+        st16be(l4 + (proto == 6 ? 16 : 6), c ? c : 0xFFFF);
     }
     return len;
 }
@@ -790,8 +668,8 @@ START_TEST(test_rx_vlan_and_checksum)
 
     /* tagged frame: VID 5, priority 3 */
     memcpy(t, f, 12);
-    put16(t + 12, 0x8100);
-    put16(t + 14, 0x6005);
+    st16be(t + 12, 0x8100);
+    st16be(t + 14, 0x6005);
     memcpy(t + 16, f + 12, len - 12);
     /* without VME the tag stays in the data */
     inject(t, len + 4);
@@ -880,15 +758,15 @@ START_TEST(test_tx_legacy_checksum)
     tx_setup(8);
     uint8_t f[600];
     size_t len = make_ipv4(f, 17, 200, false);
-    uint16_t good = be16(f + 14 + 20 + 6);
+    uint16_t good = ld16be(f + 14 + 20 + 6);
     /* the stack's partial sum: pseudo header, with the length */
     uint32_t pseudo = 0x0A00 + 0x0202 + 0x0A00 + 0x020F + 17 + (uint32_t)(len - 34);
-    put16(f + 14 + 20 + 6, ocsum(pseudo, NULL, 0));
+    st16be(f + 14 + 20 + 6, ocsum(pseudo, NULL, 0));
     memcpy(ram(TXB), f, len);
     txd_legacy(0, TXB, (uint16_t)len, TXC_EOP | TXC_IFCS | TXC_IC | TXC_RS, 34 + 6, 34, 0);
     wr(TDT, 1);
     ck_assert_int_eq(cap.n, 1);
-    ck_assert_uint_eq(be16(cap.data[0] + 40), good);
+    ck_assert_uint_eq(ld16be(cap.data[0] + 40), good);
 }
 END_TEST
 
@@ -899,8 +777,8 @@ START_TEST(test_tx_context_checksum_offload)
     size_t len = make_ipv4(f, 6, 1200, false);
     uint8_t want_tcp[2] = {f[50], f[51]}, want_ip[2] = {f[24], f[25]};
     uint32_t pseudo = 0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6 + (uint32_t)(len - 34);
-    put16(f + 50, ocsum(pseudo, NULL, 0));
-    put16(f + 24, 0);
+    st16be(f + 50, ocsum(pseudo, NULL, 0));
+    st16be(f + 24, 0);
     memcpy(ram(TXB), f, len);
     txd_context(0, 14, 24, 33, 34, 50, 0, 0, 0x01 /* TCP */ | TXC_RS, 0, 0);
     txd_data(1, TXB, 500, 0, 0x03 /* IXSM | TXSM */, 0);
@@ -924,9 +802,9 @@ START_TEST(test_tx_tso)
     size_t len = make_ipv4(f, 6, pay, true);
     /* Linux's TSO setup: IP total length and checksum 0, TCP checksum seeded
      * with the pseudo header without length */
-    put16(f + 14 + 2, 0);
-    put16(f + 14 + 10, 0);
-    put16(f + 50, ocsum(0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6, NULL, 0));
+    st16be(f + 14 + 2, 0);
+    st16be(f + 14 + 10, 0);
+    st16be(f + 50, ocsum(0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6, NULL, 0));
     memcpy(ram(TXB), f, len);
     txd_context(0, 14, 24, 33, 34, 50, 0, (uint32_t)pay, 0x01 | 0x02 | 0x04 /* TCP IP TSE */, (uint8_t)hdr,
                 (uint16_t)mss);
@@ -941,10 +819,10 @@ START_TEST(test_tx_tso)
         ck_assert_uint_eq(cap.len[s], hdr + mss);
         ck_assert(!memcmp(g, f, 14));
         uint8_t *ip = g + 14, *tcp = g + 34;
-        ck_assert_uint_eq(be16(ip + 2), 20 + 20 + mss);
-        ck_assert_uint_eq(be16(ip + 4), 0x1234 + s);
+        ck_assert_uint_eq(ld16be(ip + 2), 20 + 20 + mss);
+        ck_assert_uint_eq(ld16be(ip + 4), 0x1234 + s);
         ck_assert_uint_eq(ocsum(0, ip, 20), 0xFFFF);
-        ck_assert_uint_eq(be32(tcp + 4), 1000 + s * mss);
+        ck_assert_uint_eq(ld32be(tcp + 4), 1000 + s * mss);
         ck_assert_uint_eq(tcp[13], s == 3 ? 0x19 : 0x10);
         uint32_t pseudo = 0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6 + (uint32_t)(20 + mss);
         ck_assert_uint_eq(ocsum(pseudo, tcp, 20 + mss), 0xFFFF);
@@ -959,16 +837,16 @@ START_TEST(test_tx_tso)
     cap.n = 0;
     pay = 2500;
     len = make_ipv4(f, 6, pay, true);
-    put16(f + 14 + 2, 0);
-    put16(f + 14 + 10, 0);
-    put16(f + 50, ocsum(0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6, NULL, 0));
+    st16be(f + 14 + 2, 0);
+    st16be(f + 14 + 10, 0);
+    st16be(f + 50, ocsum(0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6, NULL, 0));
     memcpy(ram(TXB), f, len);
     txd_context(4, 14, 24, 33, 34, 50, 0, (uint32_t)pay, 0x07, (uint8_t)hdr, (uint16_t)mss);
     txd_data(5, TXB, (uint32_t)len, TXC_TSE | TXC_EOP | TXC_IFCS | TXC_RS, 0x03, 0);
     wr(TDT, 6);
     ck_assert_int_eq(cap.n, 3);
     ck_assert_uint_eq(cap.len[2], hdr + 500);
-    ck_assert_uint_eq(be16(cap.data[2] + 16), 40 + 500);
+    ck_assert_uint_eq(ld16be(cap.data[2] + 16), 40 + 500);
     uint32_t pseudo = 0x0A00 + 0x0202 + 0x0A00 + 0x020F + 6 + 520;
     ck_assert_uint_eq(ocsum(pseudo, cap.data[2] + 34, 520), 0xFFFF);
 }
@@ -986,8 +864,8 @@ START_TEST(test_tx_vlan_insert)
     ck_assert_int_eq(cap.n, 1);
     ck_assert_uint_eq(cap.len[0], 104);
     ck_assert(!memcmp(cap.data[0], f, 12));
-    ck_assert_uint_eq(be16(cap.data[0] + 12), 0x8100);
-    ck_assert_uint_eq(be16(cap.data[0] + 14), 0x2007);
+    ck_assert_uint_eq(ld16be(cap.data[0] + 12), 0x8100);
+    ck_assert_uint_eq(ld16be(cap.data[0] + 14), 0x2007);
     ck_assert(!memcmp(cap.data[0] + 16, f + 12, 88));
     /* VET changes the tag protocol ID */
     settle();
@@ -995,7 +873,7 @@ START_TEST(test_tx_vlan_insert)
     txd_legacy(1, TXB, 100, TXC_EOP | TXC_IFCS | TXC_RS | TXC_VLE, 0, 0, 0x0001);
     wr(TDT, 2);
     ck_assert_int_eq(cap.n, 2);
-    ck_assert_uint_eq(be16(cap.data[1] + 12), 0x88A8);
+    ck_assert_uint_eq(ld16be(cap.data[1] + 12), 0x88A8);
     /* without VME, VLE inserts nothing */
     settle();
     wr(CTRL, rd(CTRL) & ~CTRL_VME);
@@ -1176,8 +1054,8 @@ START_TEST(test_hostile_rings_outside_ram)
     ck_assert_uint_eq(rd(RDH), 4);
     /* buffers outside RAM: descriptors consumed with an error, nothing written */
     rx_setup(8, 0);
-    le64(rxd(0), 0xFFFFF000ull);
-    le64(rxd(1), 0x123456789000ull);
+    st64le(rxd(0), 0xFFFFF000ull);
+    st64le(rxd(1), 0x123456789000ull);
     inject(f, 100);
     inject(f, 100);
     ck_assert_uint_eq(rd(RDH), 2);
@@ -1378,6 +1256,226 @@ START_TEST(test_loopback_to_itself_peer)
 }
 END_TEST
 
+/* ---- Regressions: inputs that once broke a model, and the CVE classes
+ * named for NICs. Each one fails on a model that trusts the guest. */
+
+/* Guard bytes around a guest buffer: anything written outside it shows. */
+#define GUARD 0x5Au
+static void guard_fill(uint32_t a, size_t len)
+{
+    memset(ram(a), GUARD, len);
+}
+static bool guard_intact(uint32_t a, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (ram(a)[i] != GUARD)
+            return false;
+    return true;
+}
+
+/* A TSO header template: Ethernet + IPv4 + TCP, 54 bytes, followed by a payload. */
+static size_t tso_packet(uint32_t at, size_t pay)
+{
+    uint8_t f[8000];
+    size_t len = make_ipv4(f, 6, pay, true);
+    memcpy(ram(at), f, len);
+    return len;
+}
+
+/* issue 7, input 1: a context descriptor in the middle of a TSO packet raised
+ * the header to 255 bytes and the MSS to 65535; the gathering code trusted
+ * them and wrote ~65 KB past the device. The packet keeps the context it
+ * started with; the new one applies to the next packet. */
+START_TEST(test_regress_context_mid_packet_grows)
+{
+    tx_setup(16);
+    tso_packet(TXB, 4000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 1000);
+    txd_data(1, TXB, 154, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 0xFFFFF, 0x07, 255, 65535);
+    txd_data(3, TXB + 154, 0xFFFFF, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    /* the next packet starts under the big context: it cannot be sent */
+    txd_data(4, TXB, 3000, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 5);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 5);
+    ck_assert_int_eq(cap.n, 2); /* PAYLEN 2000 in MSS 1000: two segments */
+    ck_assert_uint_eq(cap.len[0], 54 + 1000);
+    ck_assert_uint_eq(cap.len[1], 54 + 1000);
+    ck_assert_uint_eq(rd(TSCTC), 1);
+    ck_assert_uint_eq(rd(TSCTFC), 1);
+}
+END_TEST
+
+/* issue 7, input 2: MSS lowered mid-packet below what was already gathered;
+ * mss - pending wrapped and ~1 MB was written past the device. */
+START_TEST(test_regress_context_mid_packet_shrinks)
+{
+    tx_setup(16);
+    tso_packet(TXB, 3000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 1000);
+    txd_data(1, TXB, 854, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 2000, 0x07, 54, 100);
+    txd_data(3, TXB + 854, 2000, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 4);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 4);
+    ck_assert_int_eq(cap.n, 2);
+    ck_assert_uint_eq(cap.len[0], 54 + 1000);
+    ck_assert_uint_eq(cap.len[1], 54 + 1000);
+    /* the payload arrives in order, untouched */
+    ck_assert(!memcmp(cap.data[0] + 54, ram(TXB + 54), 1000));
+    ck_assert(!memcmp(cap.data[1] + 54, ram(TXB + 1054), 1000));
+}
+END_TEST
+
+/* issue 7, input 3: header-only data descriptor, then MSS 0 mid-packet:
+ * segmentation made no progress and the transmit loop never ended. */
+START_TEST(test_regress_context_mid_packet_mss0)
+{
+    tx_setup(16);
+    tso_packet(TXB, 3000);
+    txd_context(0, 14, 24, 33, 34, 50, 0, 1500, 0x07, 54, 500);
+    txd_data(1, TXB, 54, TXC_TSE, 0x03, 0);
+    txd_context(2, 14, 24, 33, 34, 50, 0, 1500, 0x07, 54, 0);
+    txd_data(3, TXB + 54, 1500, TXC_TSE | TXC_EOP | TXC_RS, 0x03, 0);
+    wr(TDT, 4);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 4);
+    ck_assert_int_eq(cap.n, 3);
+    for (int i = 0; i < 3; i++)
+        ck_assert_uint_eq(cap.len[i], 54 + 500);
+}
+END_TEST
+
+/* CVE-2012-6075 class: a frame longer than the guest's buffers. Without LPE
+ * it is dropped; with LPE it spans descriptors and no buffer is overrun. */
+START_TEST(test_regress_oversized_rx_frame)
+{
+    uint8_t f[9000];
+    make_frame(f, MAC, 0x88B5, sizeof f);
+    rx_setup(8, RCTL_SECRC); /* 2048-byte buffers, no long packets */
+    for (int i = 0; i < 8; i++)
+        guard_fill(RXB + 0x4000u * (uint32_t)i, 0x4000);
+    ck_assert_int_eq(inject(f, 1600), 1600);
+    ck_assert_uint_eq(rd(RDH), 0);
+    ck_assert_uint_eq(rd(ROC), 1);
+    for (int i = 0; i < 8; i++)
+        ck_assert(guard_intact(RXB + 0x4000u * (uint32_t)i, 0x4000));
+    rx_setup(8, RCTL_SECRC | RCTL_LPE);
+    for (int i = 0; i < 8; i++)
+        guard_fill(RXB + 0x4000u * (uint32_t)i, 0x4000);
+    ck_assert_int_eq(inject(f, 9000), 9000);
+    ck_assert_uint_eq(rd(RDH), 5); /* 2048 * 4 + 808 */
+    for (int i = 0; i < 5; i++) {
+        size_t used = i < 4 ? 2048 : 9000 - 4 * 2048;
+        ck_assert(!memcmp(rxbuf(i), f + 2048 * i, used));
+        ck_assert(guard_intact(RXB + 0x4000u * (uint32_t)i + (uint32_t)used, 0x4000 - used));
+    }
+}
+END_TEST
+
+/* CVE-2015-6815 / CVE-2021-20257 class: transmit descriptors that make no
+ * progress (zero lengths, TSO that cannot advance, no EOP anywhere). Every
+ * call returns and the head never passes the tail. */
+START_TEST(test_regress_tx_no_progress)
+{
+    tx_setup(64);
+    tso_packet(TXB, 100);
+    int i = 0;
+    txd_context(i++, 14, 24, 33, 34, 50, 0, 0xFFFFF, 0x07, 54, 1);
+    while (i < 63)
+        txd_data(i++, TXB, 0, TXC_TSE | TXC_RS, 0x03, 0);
+    wr(TDT, 63);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+    ck_assert_uint_le(rd(TDH), 63);
+    /* zero-length legacy descriptors with EOP, over and over around the ring */
+    tx_setup(8);
+    for (int round = 0; round < 4; round++) {
+        for (int k = 0; k < 8; k++)
+            txd_legacy(k, TXB, 0, TXC_EOP | TXC_RS, 0, 0, 0);
+        wr(TDT, (uint32_t)((round * 8 + 7) % 8));
+        settle();
+    }
+    ck_assert_int_eq(cap.n, 0);
+}
+END_TEST
+
+/* CVE-2016-1981 class: receive descriptors that can never take a frame
+ * (RDLEN 0, heads beyond the ring, head == tail): the frame is dropped or
+ * kept for later, the call returns at once. */
+START_TEST(test_regress_rx_descriptor_loop)
+{
+    uint8_t f[200];
+    make_frame(f, MAC, 0x88B5, sizeof f);
+    rx_setup(8, 0);
+    wr(RDT, 0); /* head == tail: no descriptor is the device's */
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    ck_assert_uint_eq(rd(RDH), 0);
+    wr(RDLEN, 0); /* no ring at all */
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    wr(RDH, 1000); /* head beyond the ring */
+    wr(RDLEN, 8 * 16);
+    wr(RDT, 5);
+    ck_assert_int_eq(inject(f, sizeof f), 0);
+    ck_assert_uint_eq(rd(RDH), 1000);
+    /* a sane ring again: the three frames kept for later arrive */
+    ck_assert_int_eq(nic->queue_len, 3);
+    rx_setup(8, 0);
+    ck_assert_int_eq(nic->queue_len, 0);
+    ck_assert_uint_eq(rd(RDH), 3);
+}
+END_TEST
+
+/* CVE-2021-3416 class: loopback to itself must not re-enter the device. */
+START_TEST(test_regress_loopback_reentrancy)
+{
+    rx_setup(8, RCTL_BAM | RCTL_SECRC | RCTL_LBM_MAC);
+    tx_setup(8);
+    uint8_t f[100];
+    make_frame(f, BCAST, 0x88B5, sizeof f);
+    memcpy(ram(TXB), f, sizeof f);
+    /* the transmit buffer is the receive ring's own descriptors */
+    txd_legacy(0, RXR, 128, TXC_EOP | TXC_RS, 0, 0, 0);
+    txd_legacy(1, TXB, 100, TXC_EOP | TXC_RS, 0, 0, 0);
+    wr(TDT, 2);
+    settle();
+    ck_assert_uint_eq(rd(TDH), 2);
+    ck_assert_int_eq(cap.n, 0); /* loopback: nothing to the peer */
+    ck_assert_uint_le(rd(RDH), 2);
+}
+END_TEST
+
+/* CVE-2023-0330 class: descriptors pointing DMA at the device's own MMIO
+ * registers. DMA reaches RAM only: the buffer is bad, no register changes. */
+START_TEST(test_regress_dma_to_own_mmio)
+{
+    tx_setup(8);
+    uint32_t tdlen = rd(TDLEN);
+    txd_legacy(0, MMIO_BASE + TDLEN, 64, TXC_EOP | TXC_RS, 0, 0, 0);
+    wr(TDT, 1);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+    ck_assert_uint_eq(rd(TDLEN), tdlen);
+    ck_assert_uint_eq(rd(TDH), 1);
+    /* a receive buffer on the registers: the frame is marked bad, the
+     * registers keep their values */
+    rx_setup(8, RCTL_BAM);
+    st64le(rxd(0), MMIO_BASE + RDLEN);
+    uint8_t f[100];
+    make_frame(f, BCAST, 0x88B5, sizeof f);
+    inject(f, sizeof f);
+    ck_assert_uint_eq(rd(RDLEN), 8 * 16);
+    ck_assert_uint_eq(rxd(0)[13] & 0x80, 0x80); /* RXE */
+    /* the rings themselves on the registers: nothing is fetched */
+    wr(TDBAL, MMIO_BASE);
+    wr(TDT, 2);
+    settle();
+    ck_assert_int_eq(cap.n, 0);
+}
+END_TEST
+
 static Suite *e1000_suite(void)
 {
     Suite *s = suite_create("e1000");
@@ -1413,6 +1511,14 @@ static Suite *e1000_suite(void)
     tcase_add_test(tc, test_hostile_tso);
     tcase_add_test(tc, test_hostile_unfinished_packet);
     tcase_add_test(tc, test_loopback_to_itself_peer);
+    tcase_add_test(tc, test_regress_context_mid_packet_grows);
+    tcase_add_test(tc, test_regress_context_mid_packet_shrinks);
+    tcase_add_test(tc, test_regress_context_mid_packet_mss0);
+    tcase_add_test(tc, test_regress_oversized_rx_frame);
+    tcase_add_test(tc, test_regress_tx_no_progress);
+    tcase_add_test(tc, test_regress_rx_descriptor_loop);
+    tcase_add_test(tc, test_regress_loopback_reentrancy);
+    tcase_add_test(tc, test_regress_dma_to_own_mmio);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -3,7 +3,7 @@
  * malformed and oversized ones, and a random-packet storm), run control
  * with breakpoints, watchpoints and steps; and the guest's own debug
  * registers, which must work with no debugger attached. */
-#include "cpu/gdbstub.h"
+#include "ui/gdbstub.h"
 
 #include "cpu_harness.h"
 

@@ -19,7 +19,6 @@ static void setup(void)
     for (int i = 0; i < 16; i++)
         lvl[i] = rises[i] = 0;
     kbc = i8042_new(m, (IrqLine){irq_handler, NULL, 1}, (IrqLine){irq_handler, NULL, 12});
-    m->kbd = kbc;
 }
 
 static void teardown(void)

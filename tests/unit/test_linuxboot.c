@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "bios/bios.h"
+#include "hw/bytes.h"
 #include "hw/pc.h"
 
 #define RAM (64u << 20)
@@ -16,33 +17,6 @@
 
 static char err[512];
 
-static void put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /* A minimal bzImage: setup header of protocol 2.15 and PM_SIZE bytes of
  * protected-mode code: mov eax,[esi+0x202]; hlt; then a pattern. */
 static uint8_t image[SETUP_SIZE + PM_SIZE];
@@ -52,19 +26,20 @@ static void make_image(void)
     memset(image, 0, sizeof image);
     uint8_t *k = image;
     k[0x1F1] = SETUP_SECTS;
-    put16(k + 0x1FE, 0xAA55);
+    st16le(k + 0x1FE, 0xAA55);
     k[0x200] = 0xEB;
     k[0x201] = 0x6A; /* header ends at 0x26C */
     memcpy(k + 0x202, "HdrS", 4);
-    put16(k + 0x206, 0x020F);
+    st16le(k + 0x206, 0x020F);
     k[0x211] = 0x01; /* LOADED_HIGH */
-    put32(k + 0x214, 0x100000);
-    put32(k + 0x22C, 0x7FFFFFFF);
-    put32(k + 0x230, 0x1000000);
+    st32le(k + 0x1F4, PM_SIZE / 16); /* syssize */
+    st32le(k + 0x214, 0x100000);
+    st32le(k + 0x22C, 0x7FFFFFFF);
+    st32le(k + 0x230, 0x1000000);
     k[0x234] = 1;
-    put32(k + 0x238, 0x7FF);
-    put32(k + 0x258, 0x1000000);
-    put32(k + 0x260, INIT_SIZE);
+    st32le(k + 0x238, 0x7FF);
+    st32le(k + 0x258, 0x1000000);
+    st32le(k + 0x260, INIT_SIZE);
     uint8_t *pm = k + SETUP_SIZE;
     for (int i = 0; i < PM_SIZE; i++)
         pm[i] = (uint8_t)(i * 7 + 3);
@@ -108,28 +83,28 @@ START_TEST(test_boot_params)
 
     /* Setup header copied in, loader fields filled. */
     ck_assert_mem_eq(bp + 0x202, "HdrS", 4);
-    ck_assert_uint_eq(get16(bp + 0x206), 0x020F);
+    ck_assert_uint_eq(ld16le(bp + 0x206), 0x020F);
     ck_assert_uint_eq(bp[0x1F1], SETUP_SECTS);
     ck_assert_uint_eq(bp[0x210], 0xFF);
     ck_assert_uint_eq(bp[0x211] & 0x81, 0x81);
-    ck_assert_uint_eq(get32(bp + 0x214), 0x100000);
-    ck_assert_uint_eq(get64(bp + 0x258), 0x1000000);
-    ck_assert_uint_eq(get32(bp + 0x260), INIT_SIZE);
+    ck_assert_uint_eq(ld32le(bp + 0x214), 0x100000);
+    ck_assert_uint_eq(ld64le(bp + 0x258), 0x1000000);
+    ck_assert_uint_eq(ld32le(bp + 0x260), INIT_SIZE);
     /* screen_info: no video mode (dummy console), only ext_mem_k set. */
     for (int i = 0; i < 0x40; i++)
         if (i != 2 && i != 3)
             ck_assert_uint_eq(bp[i], 0);
-    ck_assert_uint_eq(get16(bp + 2), (RAM - 0x100000) / 1024);
+    ck_assert_uint_eq(ld16le(bp + 2), (RAM - 0x100000) / 1024);
     ck_assert_uint_eq(bp[0x1EF], 0);
 
     /* Command line */
-    uint32_t cl = get32(bp + 0x228);
+    uint32_t cl = ld32le(bp + 0x228);
     ck_assert_uint_eq(cl, LINUX_CMDLINE_ADDR);
     ck_assert_str_eq((const char *)m->ram + cl, "console=ttyS0 quiet");
 
     /* Initrd: page aligned, inside RAM and lowmem, above where the kernel
      * decompresses, contents intact. */
-    uint32_t ri = get32(bp + 0x218), rs = get32(bp + 0x21C);
+    uint32_t ri = ld32le(bp + 0x218), rs = ld32le(bp + 0x21C);
     ck_assert_uint_eq(rs, rdlen);
     ck_assert_uint_eq(ri & 0xFFF, 0);
     ck_assert_uint_le((uint64_t)ri + rs, RAM);
@@ -144,18 +119,18 @@ START_TEST(test_boot_params)
         {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}, {0x100000, RAM - 0x100000, 1}};
     for (int i = 0; i < 4; i++) {
         const uint8_t *e = bp + 0x2D0 + 20 * i;
-        ck_assert_uint_eq(get64(e), want[i][0]);
-        ck_assert_uint_eq(get64(e + 8), want[i][1]);
-        ck_assert_uint_eq(get32(e + 16), want[i][2]);
+        ck_assert_uint_eq(ld64le(e), want[i][0]);
+        ck_assert_uint_eq(ld64le(e + 8), want[i][1]);
+        ck_assert_uint_eq(ld32le(e + 16), want[i][2]);
     }
-    ck_assert_uint_eq(get32(bp + 0x1E0), (RAM - 0x100000) / 1024);
+    ck_assert_uint_eq(ld32le(bp + 0x1E0), (RAM - 0x100000) / 1024);
 
     /* The protected-mode kernel at 1 MiB. */
     ck_assert_mem_eq(m->ram + 0x100000, image + SETUP_SIZE, PM_SIZE);
 
     /* GDT and CPU state */
-    ck_assert_uint_eq(get64(m->ram + LINUX_GDT_ADDR + 0x10), 0x00CF9B000000FFFFull);
-    ck_assert_uint_eq(get64(m->ram + LINUX_GDT_ADDR + 0x18), 0x00CF93000000FFFFull);
+    ck_assert_uint_eq(ld64le(m->ram + LINUX_GDT_ADDR + 0x10), 0x00CF9B000000FFFFull);
+    ck_assert_uint_eq(ld64le(m->ram + LINUX_GDT_ADDR + 0x18), 0x00CF93000000FFFFull);
     CPU *c = m->cpu;
     ck_assert_uint_eq(c->eip, 0x100000);
     ck_assert_uint_eq(c->regs[R_ESI], LINUX_BOOT_PARAMS_ADDR);
@@ -198,8 +173,8 @@ START_TEST(test_runs)
     Machine *m = machine_new_bare(RAM);
     ck_assert_int_eq(linux_boot_setup(m, kpath, NULL, NULL, err, sizeof err), 0);
     ck_assert_str_eq((const char *)m->ram + LINUX_CMDLINE_ADDR, "");
-    ck_assert_uint_eq(get32(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x218), 0);
-    ck_assert_uint_eq(get32(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x21C), 0);
+    ck_assert_uint_eq(ld32le(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x218), 0);
+    ck_assert_uint_eq(ld32le(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x21C), 0);
     cpu_run(m->cpu, m->cpu->icount + 2);
     ck_assert_uint_eq(m->cpu->regs[R_EAX], 0x53726448); /* "HdrS" */
     ck_assert_uint_eq(m->cpu->eip, 0x100007);
@@ -227,7 +202,7 @@ END_TEST
 START_TEST(test_cmdline_truncated)
 {
     make_image();
-    put32(image + 0x238, 15);
+    st32le(image + 0x238, 15);
     char *kpath = write_tmp(image, sizeof image);
     Machine *m = machine_new_bare(RAM);
     ck_assert_int_eq(linux_boot_setup(m, kpath, NULL, "console=ttyS0 loglevel=8", err, sizeof err),
@@ -267,7 +242,7 @@ START_TEST(test_errors)
     expect_error(m, p, NULL, "is an ELF file");
 
     make_image();
-    put16(image + 0x206, 0x0204);
+    st16le(image + 0x206, 0x0204);
     p = write_tmp(image, sizeof image);
     expect_error(m, p, NULL, "boot protocol 2.04 is too old");
 
@@ -277,14 +252,19 @@ START_TEST(test_errors)
     expect_error(m, p, NULL, "not a bzImage");
 
     make_image();
-    put16(image + 0x236, 0x0001); /* XLF_KERNEL_64 */
+    st16le(image + 0x236, 0x0001); /* XLF_KERNEL_64 */
     p = write_tmp(image, sizeof image);
     expect_error(m, p, NULL, "64-bit");
 
     make_image();
-    put32(image + 0x260, 60u << 20); /* needs 16 + 60 MiB */
+    st32le(image + 0x260, 60u << 20); /* needs 16 + 60 MiB */
     p = write_tmp(image, sizeof image);
     expect_error(m, p, NULL, "needs at least 76 MiB of guest RAM");
+
+    /* a kernel file cut short: the header's syssize is beyond its end */
+    make_image();
+    p = write_tmp(image, SETUP_SIZE + PM_SIZE / 2);
+    expect_error(m, p, NULL, "truncated (4608 bytes, but the header says 6656)");
 
     make_image();
     char *kpath = write_tmp(image, sizeof image);
@@ -304,13 +284,13 @@ END_TEST
 START_TEST(test_initrd_addr_max)
 {
     make_image();
-    put32(image + 0x22C, 0x01FFFFFF); /* 32 MiB - 1 */
+    st32le(image + 0x22C, 0x01FFFFFF); /* 32 MiB - 1 */
     char *kpath = write_tmp(image, sizeof image);
     uint8_t *rd = initrd_data(5000);
     char *rpath = write_tmp(rd, 5000);
     Machine *m = machine_new_bare(RAM);
     ck_assert_int_eq(linux_boot_setup(m, kpath, rpath, "", err, sizeof err), 0);
-    uint32_t ri = get32(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x218);
+    uint32_t ri = ld32le(m->ram + LINUX_BOOT_PARAMS_ADDR + 0x218);
     ck_assert_uint_eq(ri, 0x02000000 - 0x2000);
     ck_assert_mem_eq(m->ram + ri, rd, 5000);
     bios_free(m);
@@ -337,14 +317,14 @@ START_TEST(test_pir)
             break;
         }
     ck_assert_ptr_nonnull(t);
-    ck_assert_uint_eq(get16(t + 4), 0x0100);
-    uint16_t size = get16(t + 6);
+    ck_assert_uint_eq(ld16le(t + 4), 0x0100);
+    uint16_t size = ld16le(t + 6);
     ck_assert_uint_gt(size, 32);
     ck_assert_uint_eq(size % 16, 0);
     ck_assert_uint_eq(t[8], 0);
     ck_assert_uint_eq(t[9], 0x08);
-    ck_assert_uint_eq(get16(t + 12), 0x8086);
-    ck_assert_uint_eq(get16(t + 14), 0x7000);
+    ck_assert_uint_eq(ld16le(t + 12), 0x8086);
+    ck_assert_uint_eq(ld16le(t + 14), 0x7000);
     uint8_t sum = 0;
     for (int i = 0; i < size; i++)
         sum = (uint8_t)(sum + t[i]);
@@ -356,19 +336,19 @@ START_TEST(test_pir)
             uint8_t link = s[2 + 3 * pin];
             ck_assert_uint_ge(link, 0x60);
             ck_assert_uint_le(link, 0x63);
-            ck_assert_uint_eq(get16(s + 3 + 3 * pin) & 0x0C00, 0x0C00);
+            ck_assert_uint_eq(ld16le(s + 3 + 3 * pin) & 0x0C00, 0x0C00);
         }
     }
     /* Router programmed, ELCR level for IRQ 10 and 11. */
-    ck_assert_uint_eq(pci_config_read(m->pci, 0x08, 0x60, 0), 10);
-    ck_assert_uint_eq(pci_config_read(m->pci, 0x08, 0x61, 0), 10);
-    ck_assert_uint_eq(pci_config_read(m->pci, 0x08, 0x62, 0), 11);
-    ck_assert_uint_eq(pci_config_read(m->pci, 0x08, 0x63, 0), 11);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 0x08, 0x60, 0), 10);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 0x08, 0x61, 0), 10);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 0x08, 0x62, 0), 11);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 0x08, 0x63, 0), 11);
     ck_assert_uint_eq(port_read(m, 0x4D1, 0) & 0x0C, 0x0C);
     ck_assert_uint_eq(port_read(m, 0x4D0, 0) & 0x07, 0);
     /* BIOS data area */
-    ck_assert_uint_eq(get16(m->ram + 0x413), 639);
-    ck_assert_uint_eq(get16(m->ram + 0x40E), 0x9FC0);
+    ck_assert_uint_eq(ld16le(m->ram + 0x413), 639);
+    ck_assert_uint_eq(ld16le(m->ram + 0x40E), 0x9FC0);
     machine_free(m);
 }
 END_TEST
@@ -386,25 +366,25 @@ START_TEST(test_pci_bars)
 {
     MachineConfig cfg = pc_config();
     Machine *m = machine_new_pc(&cfg, NULL);
-    PciDevice *d = pci_register_device(m->pci, "test", -1, 0x1234, 0x5678, 0, 0x020000, NULL);
+    PciDevice *d = pci_register_device(pc_board(m)->pci, "test", -1, 0x1234, 0x5678, 0, 0x020000, NULL);
     ck_assert_ptr_nonnull(d);
     pci_register_bar(d, 0, 0x20000, false, dummy_read, dummy_write, NULL);
     pci_register_bar(d, 1, 0x40, true, dummy_read, dummy_write, NULL);
     pci_register_bar(d, 2, 0x1000, false, dummy_read, dummy_write, NULL);
     firmware_setup(m);
     int df = d->devfn;
-    uint32_t b0 = pci_config_read(m->pci, df, 0x10, 2);
-    uint32_t b1 = pci_config_read(m->pci, df, 0x14, 2);
-    uint32_t b2 = pci_config_read(m->pci, df, 0x18, 2);
+    uint32_t b0 = pci_config_read(pc_board(m)->pci, df, 0x10, 2);
+    uint32_t b1 = pci_config_read(pc_board(m)->pci, df, 0x14, 2);
+    uint32_t b2 = pci_config_read(pc_board(m)->pci, df, 0x18, 2);
     ck_assert_uint_eq(b0 & 0xF, 0);
     ck_assert_uint_eq(b0 & ~0xFu, 0xE0000000u);
     ck_assert_uint_eq(b2 & ~0xFu, 0xE0020000u);
     ck_assert_uint_eq(b1 & 3, 1);
     ck_assert_uint_eq(b1 & ~3u, 0xC000);
-    ck_assert_uint_eq(pci_config_read(m->pci, df, 0x04, 1) & 7, 7);
-    int pin = (int)pci_config_read(m->pci, df, 0x3D, 0);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, df, 0x04, 1) & 7, 7);
+    int pin = (int)pci_config_read(pc_board(m)->pci, df, 0x3D, 0);
     ck_assert_int_eq(pin, 1);
-    uint32_t line = pci_config_read(m->pci, df, 0x3C, 0);
+    uint32_t line = pci_config_read(pc_board(m)->pci, df, 0x3C, 0);
     ck_assert_uint_eq(line, bios_pirq_irq[pci_pirq(PCI_SLOT(df), pin)]);
     /* The interrupt line register is where INTA really arrives: the slave
      * 8259's IRR (OCW3 read IRR) shows the level. */
@@ -417,8 +397,8 @@ START_TEST(test_pci_bars)
     ck_assert_uint_eq(port_read(m, 0xA0, 0) & (1u << (line - 8)), 0);
     /* Running it again (a reboot) gives the same assignment. */
     firmware_setup(m);
-    ck_assert_uint_eq(pci_config_read(m->pci, df, 0x10, 2), b0);
-    ck_assert_uint_eq(pci_config_read(m->pci, df, 0x14, 2), b1);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, df, 0x10, 2), b0);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, df, 0x14, 2), b1);
     machine_free(m);
 }
 END_TEST

@@ -11,7 +11,18 @@
 #include <unistd.h>
 
 #include "net/netopts.h"
+#include "net/user.h"
 #include "testutil.h"
+
+/* The vde backend is offered when the build has libvdeplug (not in the
+ * sanitizer build). */
+#ifdef WIREBOX_HAVE_VDE
+#define VDE_LIST ", vde"
+#define VDE_LINE "vde\n"
+#else
+#define VDE_LIST ""
+#define VDE_LINE ""
+#endif
 #include "ui/options.h"
 
 static Options o;
@@ -22,14 +33,10 @@ static NetPlan *plan;
 static int parse(const char *first, ...)
 {
     static char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)"wirebox";
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     err[0] = '\0';
     return options_parse(argc, argv, &o, err, sizeof err);
 }
@@ -38,31 +45,23 @@ static int parse(const char *first, ...)
 static void planned(const char *first, ...)
 {
     static char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)"wirebox";
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     ck_assert_msg(options_parse(argc, argv, &o, err, sizeof err) == 0, "parse failed: %s", err);
     net_plan_free(plan);
     plan = NULL;
-    ck_assert_int_eq(net_plan(&o.net, o.nodefaults, &plan, err, sizeof err), 0);
+    ck_assert_int_eq(net_plan(&o.net, &o.devices, o.nodefaults, &plan, err, sizeof err), 0);
 }
 
 static void fails_with(const char *msg, const char *first, ...)
 {
     static char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)"wirebox";
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     err[0] = '\0';
     ck_assert_int_eq(options_parse(argc, argv, &o, err, sizeof err), 1);
     ck_assert_msg(strstr(err, msg), "error '%s' lacks '%s'", err, msg);
@@ -119,6 +118,12 @@ static bool warned(const char *w)
     return false;
 }
 
+static UserConf *uconf(PlanNetdev *d)
+{
+    ck_assert_str_eq(d->backend->type, "user");
+    return d->conf;
+}
+
 static const char *nic_netdev(int i)
 {
     ck_assert_int_lt(i, plan->nnics);
@@ -138,14 +143,14 @@ START_TEST(test_default_network)
     ck_assert_str_eq(nic_netdev(0), "hub0port0");
     ck_assert_int_eq(plan->nnetdevs, 3);
     PlanNetdev *u = netdev("user.0");
-    ck_assert_int_eq(u->type, NETDEV_USER);
+    ck_assert_str_eq(u->backend->type, "user");
     PlanNetdev *p1 = netdev("hub0port1");
-    ck_assert_int_eq(p1->type, NETDEV_HUBPORT);
+    ck_assert_str_eq(p1->backend->type, "hubport");
     ck_assert_int_eq(p1->hub, 0);
     ck_assert_str_eq(plan->netdevs[p1->link].name, "user.0");
     ck_assert_int_eq(plan->nwarnings, 0);
     /* and the user backend's defaults, as QEMU documents them */
-    UserConf *c = u->user;
+    UserConf *c = uconf(u);
     ck_assert_str_eq(ip_str(c->net), "10.0.2.0");
     ck_assert_str_eq(ip_str(c->mask), "255.255.255.0");
     ck_assert_str_eq(ip_str(c->host), "10.0.2.2");
@@ -197,7 +202,7 @@ START_TEST(test_nic_option)
     ck_assert_str_eq(mac_str(plan->nics[0].mac), "52:54:00:12:34:56");
     ck_assert_str_eq(mac_str(plan->nics[1].mac), "02:00:00:00:00:01");
     ck_assert_str_eq(nic_netdev(1), "up");
-    ck_assert_str_eq(netdev("up")->user->hostname, "g");
+    ck_assert_str_eq(uconf(netdev("up"))->hostname, "g");
     /* MACs count up per NIC, skipping the ones given. */
     planned("-nic", "user,mac=52:54:00:12:34:56", "-nic", "user", "-nic", "user", NULL);
     ck_assert_str_eq(mac_str(plan->nics[0].mac), "52:54:00:12:34:56");
@@ -233,7 +238,7 @@ START_TEST(test_netdev_device)
     ck_assert_str_eq(nic_netdev(2), "b");
     ck_assert_str_eq(mac_str(plan->nics[2].mac), "52:54:00:12:34:58");
     ck_assert_int_eq(plan->nics[2].devfn, 6 << 3);
-    ck_assert_str_eq(ip_str(netdev("b")->user->host), "10.0.3.2");
+    ck_assert_str_eq(ip_str(uconf(netdev("b"))->host), "10.0.3.2");
     /* An unused netdev */
     planned("-netdev", "user,id=lonely", NULL);
     ck_assert_int_eq(plan->nnics, 0);
@@ -256,7 +261,7 @@ START_TEST(test_legacy_net_and_hubs)
     ck_assert_str_eq(mac_str(plan->nics[0].mac), "52:54:00:00:00:01");
     ck_assert_str_eq(mac_str(plan->nics[1].mac), "52:54:00:12:34:56");
     ck_assert_str_eq(nic_netdev(1), "hub0port2");
-    ck_assert_str_eq(netdev("user.0")->user->hostname, "box");
+    ck_assert_str_eq(uconf(netdev("user.0"))->hostname, "box");
     /* QEMU's warnings for a half-connected hub. */
     planned("-net", "nic", NULL);
     ck_assert(warned("hub 0 is not connected to host network"));
@@ -279,6 +284,16 @@ START_TEST(test_legacy_net_and_hubs)
     ck_assert(warned("hub 2 is not connected to host network"));
     planned("-netdev", "hubport,id=h0,hubid=2", NULL);
     ck_assert(warned("hub port h0 has no peer"));
+    /* -nic hubport,hubid=N: a NIC on a port of hub N, as in QEMU. */
+    planned("-nic", "hubport,hubid=3", "-nic", "hubport,hubid=3,mac=52:54:00:00:00:09",
+            "-netdev", "user,id=u", "-netdev", "hubport,id=up,hubid=3,netdev=u", NULL);
+    ck_assert_int_eq(plan->nwarnings, 0);
+    ck_assert_int_eq(plan->nnics, 2);
+    ck_assert_str_eq(nic_netdev(0), "__org.qemu.nic0");
+    ck_assert_str_eq(nic_netdev(1), "__org.qemu.nic1");
+    ck_assert_int_eq(netdev("__org.qemu.nic0")->hub, 3);
+    ck_assert_int_eq(netdev("__org.qemu.nic1")->hub, 3);
+    ck_assert_str_eq(mac_str(plan->nics[1].mac), "52:54:00:00:00:09");
 }
 END_TEST
 
@@ -287,10 +302,11 @@ END_TEST
 START_TEST(test_errors)
 {
     fails_with("-netdev user: parameter 'id' is missing", "-netdev", "user", NULL);
-    fails_with("-netdev tap,id=t0: the 'tap' backend is not supported by wirebox "
-               "(supported: user, hubport)",
-               "-netdev", "tap,id=t0", NULL);
-    fails_with("-netdev bogus,id=x: 'bogus' is not a netdev backend type (see -netdev help)",
+    fails_with("-netdev l2tpv3,id=t0: the 'l2tpv3' backend is not supported by wirebox yet "
+               "(supported: user, hubport, socket, stream, dgram, tap, bridge" VDE_LIST ")",
+               "-netdev", "l2tpv3,id=t0", NULL);
+    fails_with("-netdev bogus,id=x: 'bogus' is not a netdev backend type (supported: user, "
+               "hubport, socket, stream, dgram, tap, bridge" VDE_LIST ")",
                "-netdev", "bogus,id=x", NULL);
     fails_with("-netdev id=x: missing backend type", "-netdev", "id=x", NULL);
     fails_with("-netdev user,id=n0: duplicate netdev id 'n0'", "-netdev", "user,id=n0",
@@ -338,9 +354,11 @@ START_TEST(test_errors)
                "hubport,id=h,hubid=x", NULL);
     fails_with("-netdev hubport,id=h,hubid=0,netdev=zz: netdev 'zz' not found", "-netdev",
                "hubport,id=h,hubid=0,netdev=zz", NULL);
-    fails_with("-net tap: the 'tap' backend is not supported", "-net", "tap", NULL);
-    fails_with("-nic hubport,hubid=0: -nic needs a host backend type (user), not 'hubport'",
-               "-nic", "hubport,hubid=0", NULL);
+    fails_with("-net vhost-user: the 'vhost-user' backend is not supported", "-net", "vhost-user",
+               NULL);
+    fails_with("-net hubport,hubid=0: use -netdev hubport,id=ID,...", "-net", "hubport,hubid=0",
+               NULL);
+    fails_with("-nic hubport: parameter 'hubid' is missing", "-nic", "hubport", NULL);
 }
 END_TEST
 
@@ -349,7 +367,7 @@ END_TEST
 static UserConf *user_of(const char *opts)
 {
     planned("-netdev", opts, NULL);
-    return netdev("n0")->user;
+    return uconf(netdev("n0"));
 }
 
 static void user_fails(const char *opts, const char *msg)
@@ -529,6 +547,7 @@ static char *help_text(void)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     netconf_print_help(&o.net, f);
+    device_list_print_help(&o.devices, f);
     fclose(f);
     return buf;
 }
@@ -538,7 +557,8 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-netdev", "help", "-m", "bogus", NULL), 0); /* parsing stops */
     ck_assert_int_eq(o.net.help, NET_HELP_BACKENDS);
     char *t = help_text();
-    ck_assert_str_eq(t, "Available netdev backend types:\nuser\nhubport\n");
+    ck_assert_str_eq(t, "Available netdev backend types:\nuser\nhubport\nsocket\nstream\ndgram\n"
+                        "tap\nbridge\n" VDE_LINE);
     free(t);
     ck_assert_int_eq(parse("-nic", "model=help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_MODELS);
@@ -552,15 +572,16 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-nic", "help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_NIC);
     t = help_text();
-    ck_assert(strstr(t, "user\nhubport\n\nAvailable NIC models:\ne1000\n"));
+    ck_assert(strstr(t, "tap\nbridge\n" VDE_LINE "\nAvailable NIC models:\n"));
     free(t);
     ck_assert_int_eq(parse("-device", "help", NULL), 0);
-    ck_assert_int_eq(o.net.help, NET_HELP_DEVICES);
+    ck_assert_int_eq(o.devices.help, DEVICE_PARSE_HELP);
     t = help_text();
-    ck_assert(strstr(t, "name \"e1000\", bus PCI, desc \"Intel 82540EM"));
+    ck_assert(strstr(t, "Network devices:\nname \"e1000\", bus PCI, alias \"e1000-82540em\", "
+                        "desc \"Intel Gigabit Ethernet (82540EM"));
     free(t);
     ck_assert_int_eq(parse("-device", "e1000,help", NULL), 0);
-    ck_assert_int_eq(o.net.help, NET_HELP_DEVICE_PROPS);
+    ck_assert_int_eq(o.devices.help, DEVICE_PARSE_MODEL_HELP);
     t = help_text();
     ck_assert(strstr(t, "e1000 options:\n"));
     ck_assert(strstr(t, "netdev="));
@@ -573,29 +594,6 @@ START_TEST(test_help)
 }
 END_TEST
 
-START_TEST(test_value_parsers)
-{
-    uint8_t mac[6];
-    ck_assert_int_eq(net_parse_mac("52:54:00:12:34:56", mac), 0);
-    ck_assert_str_eq(mac_str(mac), "52:54:00:12:34:56");
-    ck_assert_int_eq(net_parse_mac("", mac), -1);
-    ck_assert_int_eq(net_parse_mac("5254:00:12:34:56", mac), -1);
-    ck_assert_int_eq(net_parse_mac("52:54:00:12:34:56:", mac), -1);
-    ck_assert_int_eq(net_parse_mac("52:54:00:12:34", mac), -1);
-    ck_assert_int_eq(net_parse_mac("5:54:00:12:34:56", mac), -1);
-    int devfn;
-    ck_assert_int_eq(net_parse_pci_addr("3", &devfn), 0);
-    ck_assert_int_eq(devfn, 0x18);
-    ck_assert_int_eq(net_parse_pci_addr("1f.7", &devfn), 0);
-    ck_assert_int_eq(devfn, 0xff);
-    ck_assert_int_eq(net_parse_pci_addr("0x5", &devfn), 0);
-    ck_assert_int_eq(devfn, 0x28);
-    ck_assert_int_eq(net_parse_pci_addr("20", &devfn), -1);
-    ck_assert_int_eq(net_parse_pci_addr("3.", &devfn), -1);
-    ck_assert_int_eq(net_parse_pci_addr("", &devfn), -1);
-    ck_assert_int_eq(net_parse_pci_addr("3x", &devfn), -1);
-}
-END_TEST
 
 /* ------------------------------------------------------------------ building */
 
@@ -612,7 +610,7 @@ START_TEST(test_build_default)
 {
     ck_assert_int_eq(parse(NULL), 0);
     Machine *m = pc();
-    ck_assert_int_eq(net_build(m, &o.net, o.nodefaults, err, sizeof err), 0);
+    ck_assert_int_eq(net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err), 0);
     NetClient *nic = net_client_find(m, "e1000.0");
     NetClient *user = net_client_find(m, "user.0");
     NetClient *p0 = net_client_find(m, "hub0port0"), *p1 = net_client_find(m, "hub0port1");
@@ -621,11 +619,12 @@ START_TEST(test_build_default)
     ck_assert_ptr_eq(nic->peer, p0);
     ck_assert_ptr_eq(p1->peer, user);
     ck_assert_int_eq(nic->info->kind, NET_CLIENT_NIC);
-    ck_assert_int_eq(user->info->kind, NET_CLIENT_USER);
+    ck_assert_int_eq(user->info->kind, NET_CLIENT_BACKEND);
+    ck_assert_str_eq(user->info->type, "user");
     /* the NIC is on the PCI bus: Intel 8086:100E */
     bool found = false;
     for (int devfn = 0; devfn < 256; devfn += 8)
-        if (pci_config_read(m->pci, devfn, 0, 2) == 0x100E8086u)
+        if (pci_config_read(pc_board(m)->pci, devfn, 0, 2) == 0x100E8086u)
             found = true;
     ck_assert(found);
     /* The loop runs with the user backend's poll hook. */
@@ -647,9 +646,9 @@ START_TEST(test_build_two_nics_and_errors)
                            "e1000,netdev=b,addr=6,id=second", NULL),
                      0);
     Machine *m = pc();
-    ck_assert_int_eq(net_build(m, &o.net, o.nodefaults, err, sizeof err), 0);
-    ck_assert_uint_eq(pci_config_read(m->pci, 5 << 3, 0, 2), 0x100E8086u);
-    ck_assert_uint_eq(pci_config_read(m->pci, 6 << 3, 0, 2), 0x100E8086u);
+    ck_assert_int_eq(net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err), 0);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 5 << 3, 0, 2), 0x100E8086u);
+    ck_assert_uint_eq(pci_config_read(pc_board(m)->pci, 6 << 3, 0, 2), 0x100E8086u);
     ck_assert_ptr_eq(net_client_find(m, "second")->peer, net_client_find(m, "b"));
     ck_assert_ptr_eq(net_client_find(m, "e1000.0")->peer, net_client_find(m, "a"));
     net_cleanup(m);
@@ -660,7 +659,7 @@ START_TEST(test_build_two_nics_and_errors)
                            NULL),
                      0);
     m = pc();
-    ck_assert_int_eq(net_build(m, &o.net, o.nodefaults, err, sizeof err), 1);
+    ck_assert_int_eq(net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err), 1);
     ck_assert_msg(strstr(err, "-device e1000,addr=5: "), "%s", err);
     net_cleanup(m);
     machine_free(m);
@@ -676,7 +675,7 @@ START_TEST(test_build_two_nics_and_errors)
     snprintf(opt, sizeof opt, "user,hostfwd=tcp:127.0.0.1:%d-:22", ntohs(a.sin_port));
     ck_assert_int_eq(parse("-nic", opt, NULL), 0);
     m = pc();
-    ck_assert_int_eq(net_build(m, &o.net, o.nodefaults, err, sizeof err), 1);
+    ck_assert_int_eq(net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err), 1);
     ck_assert_msg(strstr(err, "could not set up host forwarding rule 'tcp:127.0.0.1:"), "%s", err);
     ck_assert_ptr_null(strchr(err, '\n'));
     net_cleanup(m);
@@ -693,7 +692,7 @@ START_TEST(test_build_two_nics_and_errors)
              ntohs(a.sin_port));
     ck_assert_int_eq(parse("-nic", opt, NULL), 0);
     m = pc();
-    ck_assert_int_eq(net_build(m, &o.net, o.nodefaults, err, sizeof err), 1);
+    ck_assert_int_eq(net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err), 1);
     ck_assert_msg(strstr(err, "cannot connect to 127.0.0.1:"), "%s", err);
     net_cleanup(m);
     machine_free(m);
@@ -714,7 +713,6 @@ static Suite *netopts_suite(void)
     tcase_add_test(tc, test_user_options);
     tcase_add_test(tc, test_user_forwarding);
     tcase_add_test(tc, test_help);
-    tcase_add_test(tc, test_value_parsers);
     suite_add_tcase(s, tc);
     TCase *tb = tcase_create("build");
     tcase_add_test(tb, test_build_default);

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
 
@@ -17,15 +18,11 @@ static char err[256];
 /* Parses the NULL-terminated argument list after a program name. */
 static int parse(const char *first, ...)
 {
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)"wirebox";
+    static char *argv[64];
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *))
-        argv[argc++] = (char *)a;
+    int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
-    argv[argc] = NULL;
     return options_parse(argc, argv, &o, err, sizeof err);
 }
 
@@ -121,9 +118,14 @@ START_TEST(test_accel)
     ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_TCG);
     ck_assert_int_eq(parse("-accel", "kvm", NULL), 1);
     ck_assert_str_eq(err, "-accel: invalid accelerator 'kvm' (use tcg or interp)");
+    ck_assert_int_eq(parse("-accel", "accel=interp", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_INTERP);
     ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), 1);
-    ck_assert_str_eq(err, "-accel: unsupported property 'thread=multi'");
+    ck_assert_str_eq(err, "-accel: thread=multi is not supported (only thread=single)");
+    ck_assert_int_eq(parse("-accel", "tcg,tb-size=64", NULL), 1);
+    ck_assert_str_eq(err, "-accel: invalid parameter 'tb-size'");
     ck_assert_int_eq(parse("-accel", "", NULL), 1);
+    ck_assert_str_eq(err, "-accel: missing accelerator (use tcg or interp)");
     ck_assert_int_eq(parse("-accel", NULL), 1);
 }
 END_TEST
@@ -196,13 +198,50 @@ START_TEST(test_errors)
     ck_assert_str_eq(err, "-kernel: requires an argument");
     ck_assert_int_eq(parse("--kernel", NULL), 1);
     ck_assert_str_eq(err, "-kernel: requires an argument");
-    ck_assert_int_eq(parse("disk.img", NULL), 1);
+    ck_assert_int_eq(parse("disk.img", NULL), 0); /* QEMU: the first disk image */
+    ck_assert_str_eq(o.drives.slot[0].val, "disk.img");
     ck_assert_int_eq(parse("-append", "quiet", NULL), 1);
     ck_assert_str_eq(err, "-append only allowed with -kernel option");
     ck_assert_int_eq(parse("-initrd", "x", NULL), 1);
     ck_assert_str_eq(err, "-initrd only allowed with -kernel option");
     ck_assert_int_eq(parse("-display", "sdl", NULL), 1);
     ck_assert_str_eq(err, "-display sdl: not supported yet (only -display none)");
+}
+END_TEST
+
+/* A QEMU option wirebox lacks says so, instead of "unknown option". */
+START_TEST(test_qemu_options_not_yet)
+{
+    ck_assert_int_eq(parse("-fda", "floppy.img", NULL), 1);
+    ck_assert_str_eq(err, "-fda is a QEMU option that wirebox does not support yet");
+    ck_assert_int_eq(parse("--blockdev", "x", NULL), 1);
+    ck_assert_str_eq(err, "-blockdev is a QEMU option that wirebox does not support yet");
+    ck_assert_int_eq(parse("-no-acpi", NULL), 1);
+    ck_assert_str_eq(err, "-no-acpi is a QEMU option that wirebox does not support yet");
+    static const char *const more[] = {"-numa", "-monitor", "-boot", "-chardev", "-vga"};
+    for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+        ck_assert_int_eq(parse(more[i], "x", NULL), 1);
+        ck_assert(strstr(err, "is a QEMU option that wirebox does not support yet"));
+    }
+    ck_assert_int_eq(parse("-frobnicate", NULL), 1);
+    ck_assert_str_eq(err, "unknown option '-frobnicate'");
+}
+END_TEST
+
+/* Messages are one line whatever argv holds, and keep their reason. */
+START_TEST(test_error_messages_tidy)
+{
+    ck_assert_int_eq(parse("-m", "12\n34\x1b[2J", NULL), 1);
+    ck_assert_str_eq(err, "-m: invalid size '12\\n34\\x1b[2J'");
+    static char huge[4000];
+    memset(huge, '7', sizeof huge - 2);
+    huge[sizeof huge - 2] = 'x';
+    ck_assert_int_eq(parse("-icount", huge, NULL), 1);
+    ck_assert_uint_lt(strlen(err), sizeof err);
+    ck_assert(!strncmp(err, "-icount: invalid value '777", 27));
+    ck_assert_ptr_nonnull(strstr(err, " ... "));
+    ck_assert_ptr_nonnull(strstr(err, "777x'"));
+    ck_assert_ptr_null(strchr(err, '\n'));
 }
 END_TEST
 
@@ -247,7 +286,8 @@ START_TEST(test_nic)
     ck_assert(!o.cfg.nic_none);
     ck_assert_int_eq(o.net.nopts, 1);
     ck_assert_int_eq(parse("-netdev", "user,id=n0", "-device", "e1000,netdev=n0", NULL), 0);
-    ck_assert_int_eq(o.net.nopts, 2);
+    ck_assert_int_eq(o.net.nopts, 1);
+    ck_assert_int_eq(o.devices.n, 1);
     ck_assert_int_eq(parse("-device", "e1000,netdev=n0", NULL), 1);
     ck_assert_str_eq(err, "-device e1000,netdev=n0: netdev 'n0' not found");
     ck_assert_int_eq(parse("-nic", NULL), 1);
@@ -334,7 +374,7 @@ static Machine *stdio_machine(const char *spec, int *wr, CharDev **cd)
     CharDev *serial[MAX_SERIAL] = {*cd};
     Machine *m = machine_new_pc(&cfg, serial);
     ck_assert_ptr_nonnull(m);
-    chardev_attach(*cd, m, m->uart[0]);
+    chardev_attach(*cd, m, pc_board(m)->uart[0]);
     m->cpu->halted = true;         /* IF=0 after reset: it stays asleep */
     port_write(m, 0x3FA, 0x01, 0); /* FCR: 16-byte FIFOs on */
     return m;
@@ -378,7 +418,7 @@ START_TEST(test_chardev_stdio_flow)
     Machine *m = stdio_machine("stdio", &wr, &cd);
     ck_assert_int_eq(write(wr, "0123456789ABCDEFGHIJ\x01x", 22), 22);
     steps(m, 5);
-    ck_assert_uint_eq(uart_can_receive(m->uart[0]), 0);
+    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 0);
     ck_assert_int_eq(pipe_pending(), 6);
     expect_rx(m, "0123456789ABCDEF");
     close(wr); /* EOF after the rest */
@@ -386,7 +426,7 @@ START_TEST(test_chardev_stdio_flow)
     expect_rx(m, "GHIJ\x01x"); /* no escapes in plain stdio */
     ck_assert(!m->shutdown_requested);
     steps(m, 3); /* EOF seen: nothing more, no busy loop */
-    ck_assert_uint_eq(uart_can_receive(m->uart[0]), 16);
+    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 16);
     chardev_close(cd);
     machine_free(m);
     restore_stdio();
@@ -401,7 +441,7 @@ START_TEST(test_chardev_mux)
     Machine *m = stdio_machine("mon:stdio", &wr, &cd);
     ck_assert_int_eq(write(wr, "0123456789ABCDEFGH\x01\x01I\x01zJ", 24), 24);
     steps(m, 5);
-    ck_assert_uint_eq(uart_can_receive(m->uart[0]), 0);
+    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 0);
     ck_assert_int_eq(pipe_pending(), 0); /* read ahead into the backend */
     ck_assert(!m->shutdown_requested);
     expect_rx(m, "0123456789ABCDEF");
@@ -428,6 +468,8 @@ int main(void)
     tcase_add_test(tc, test_accel);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_error_messages_tidy);
+    tcase_add_test(tc, test_qemu_options_not_yet);
     tcase_add_test(tc, test_boot_and_misc);
     tcase_add_test(tc, test_nic);
     tcase_add_test(tc, test_usage);

@@ -1,5 +1,5 @@
-/* PCI bus (hw/pci.c) through config mechanism #1, plus the system control
- * ports of hw/sysctl.c that share 0xCF8-0xCFF. */
+/* PCI bus (hw/pci.c) through config mechanism #1, and the PIIX3's reset
+ * control register at 0xCF9 inside it. */
 #include "testutil.h"
 
 static Machine *m;
@@ -9,12 +9,10 @@ static uint32_t last_wr_off, last_wr_val;
 
 static void setup(void)
 {
-    m = wb_test_machine(16 << 20);
-    pic = pic_new(m);
-    m->pic = pic;
+    m = wb_test_machine_with_buses(16 << 20);
+    pic = pc_board(m)->pic;
+    bus = pc_board(m)->pci;
     sysctl_init(m);
-    bus = pci_init(m, pic);
-    m->pci = bus;
 }
 
 static void teardown(void)
@@ -23,22 +21,6 @@ static void teardown(void)
     m = NULL;
 }
 
-static void outb(uint16_t p, uint8_t v)
-{
-    port_write(m, p, v, 0);
-}
-static uint8_t inb(uint16_t p)
-{
-    return (uint8_t)port_read(m, p, 0);
-}
-static void outl(uint16_t p, uint32_t v)
-{
-    port_write(m, p, v, 2);
-}
-static uint32_t inl(uint16_t p)
-{
-    return port_read(m, p, 2);
-}
 
 static uint32_t cfg_addr(int bus_, int devfn, int reg)
 {
@@ -47,26 +29,26 @@ static uint32_t cfg_addr(int bus_, int devfn, int reg)
 
 static uint32_t cfg_read32(int devfn, int reg)
 {
-    outl(0xCF8, cfg_addr(0, devfn, reg));
-    return inl(0xCFC);
+    wb_outl(m, 0xCF8, cfg_addr(0, devfn, reg));
+    return wb_inl(m, 0xCFC);
 }
 
 static void cfg_write32(int devfn, int reg, uint32_t v)
 {
-    outl(0xCF8, cfg_addr(0, devfn, reg));
-    outl(0xCFC, v);
+    wb_outl(m, 0xCF8, cfg_addr(0, devfn, reg));
+    wb_outl(m, 0xCFC, v);
 }
 
 static uint8_t cfg_read8(int devfn, int reg)
 {
-    outl(0xCF8, cfg_addr(0, devfn, reg));
-    return inb(0xCFC + (reg & 3));
+    wb_outl(m, 0xCF8, cfg_addr(0, devfn, reg));
+    return wb_inb(m, 0xCFC + (reg & 3));
 }
 
 static void cfg_write8(int devfn, int reg, uint8_t v)
 {
-    outl(0xCF8, cfg_addr(0, devfn, reg));
-    outb(0xCFC + (reg & 3), v);
+    wb_outl(m, 0xCF8, cfg_addr(0, devfn, reg));
+    wb_outb(m, 0xCFC + (reg & 3), v);
 }
 
 static uint32_t test_rd(void *opaque, uint32_t off, int size_log2)
@@ -83,11 +65,11 @@ static void test_wr(void *opaque, uint32_t off, uint32_t val, int size_log2)
 START_TEST(test_enumeration)
 {
     /* Linux pci_check_type1() */
-    outb(0xCFB, 0x01);
-    uint32_t tmp = inl(0xCF8);
-    outl(0xCF8, 0x80000000);
-    ck_assert_uint_eq(inl(0xCF8), 0x80000000);
-    outl(0xCF8, tmp);
+    wb_outb(m, 0xCFB, 0x01);
+    uint32_t tmp = wb_inl(m, 0xCF8);
+    wb_outl(m, 0xCF8, 0x80000000);
+    ck_assert_uint_eq(wb_inl(m, 0xCF8), 0x80000000);
+    wb_outl(m, 0xCF8, tmp);
 
     ck_assert_uint_eq(cfg_read32(0, 0x00), 0x12378086);
     ck_assert_uint_eq(cfg_read32(0, 0x08), 0x06000002);
@@ -97,16 +79,16 @@ START_TEST(test_enumeration)
     ck_assert_uint_eq(cfg_read8(8, 0x0E), 0x80);
     ck_assert_uint_eq(cfg_read32(8, 0x60), 0x80808080);
     /* Word access honours the offset */
-    outl(0xCF8, cfg_addr(0, 8, 0x00));
+    wb_outl(m, 0xCF8, cfg_addr(0, 8, 0x00));
     ck_assert_uint_eq(port_read(m, 0xCFE, 1), 0x7000);
     ck_assert_uint_eq(port_read(m, 0xCFD, 0), 0x80);
     /* Empty slots, other buses, enable bit clear: all ones */
     ck_assert_uint_eq(cfg_read32(16, 0x00), 0xFFFFFFFF);
     ck_assert_uint_eq(cfg_read32(9, 0x00), 0xFFFFFFFF);
-    outl(0xCF8, cfg_addr(1, 0, 0));
-    ck_assert_uint_eq(inl(0xCFC), 0xFFFFFFFF);
-    outl(0xCF8, 0x00000000);
-    ck_assert_uint_eq(inl(0xCFC), 0xFFFFFFFF);
+    wb_outl(m, 0xCF8, cfg_addr(1, 0, 0));
+    ck_assert_uint_eq(wb_inl(m, 0xCFC), 0xFFFFFFFF);
+    wb_outl(m, 0xCF8, 0x00000000);
+    ck_assert_uint_eq(wb_inl(m, 0xCFC), 0xFFFFFFFF);
     ck_assert_ptr_nonnull(pci_find(bus, 0));
     ck_assert_ptr_nonnull(pci_find(bus, 8));
     ck_assert_ptr_null(pci_find(bus, 16));
@@ -148,11 +130,11 @@ START_TEST(test_bar_sizing_and_mapping)
     cfg_write32(16, 0x10, 0xC000);
     cfg_write32(16, 0x14, 0xFEB00000);
     ck_assert_uint_eq(cfg_read32(16, 0x10), 0xC001);
-    ck_assert_uint_eq(inb(0xC004), 0xFF);
+    ck_assert_uint_eq(wb_inb(m, 0xC004), 0xFF);
     ck_assert_uint_eq(phys_read(m, 0xFEB00010, 2), 0xFFFFFFFF);
     cfg_write8(16, 0x04, 0x03);
     ck_assert_uint_eq(port_read(m, 0xC004, 1), 0x11000401);
-    ck_assert_uint_eq(inl(0xC01C), 0x11001C02);
+    ck_assert_uint_eq(wb_inl(m, 0xC01C), 0x11001C02);
     ck_assert_uint_eq(phys_read(m, 0xFEB00010, 2), 0x22001002);
     port_write(m, 0xC008, 0xBEEF, 1);
     ck_assert_uint_eq(last_wr_off, 8);
@@ -160,15 +142,15 @@ START_TEST(test_bar_sizing_and_mapping)
     phys_write(m, 0xFEB00FFC, 0x12345678, 2);
     ck_assert_uint_eq(last_wr_off, 0xFFC);
     ck_assert_uint_eq(last_wr_val, 0x12345678);
-    ck_assert_uint_eq(inb(0xC020), 0xFF); /* past the BAR */
+    ck_assert_uint_eq(wb_inb(m, 0xC020), 0xFF); /* past the BAR */
 
     /* Move the I/O BAR */
     cfg_write32(16, 0x10, 0xD000);
-    ck_assert_uint_eq(inb(0xC004), 0xFF);
+    ck_assert_uint_eq(wb_inb(m, 0xC004), 0xFF);
     ck_assert_uint_eq(port_read(m, 0xD004, 0), 0x11000400);
     /* Decode off */
     cfg_write8(16, 0x04, 0x00);
-    ck_assert_uint_eq(inb(0xD004), 0xFF);
+    ck_assert_uint_eq(wb_inb(m, 0xD004), 0xFF);
     ck_assert_uint_eq(phys_read(m, 0xFEB00010, 2), 0xFFFFFFFF);
     /* Sizing with decode on never maps the all-ones pattern. */
     cfg_write8(16, 0x04, 0x03);
@@ -180,57 +162,57 @@ END_TEST
 START_TEST(test_pirq_routing)
 {
     /* PIC: IRQ 10/11 level-triggered so IRR follows the lines */
-    outb(0x4D1, 0x0C);
+    wb_outb(m, 0x4D1, 0x0C);
     PciDevice *a = pci_register_device(bus, "a", 2 << 3, 0x1234, 1, 0, 0x020000, NULL);
     PciDevice *b = pci_register_device(bus, "b", 6 << 3, 0x1234, 2, 0, 0x020000, NULL);
     PciDevice *c = pci_register_device(bus, "c", 3 << 3, 0x1234, 3, 0, 0x020000, NULL);
     /* slot 2 INTA and slot 6 INTA -> PIRQC (0x62); slot 3 INTA -> PIRQD */
     cfg_write8(8, 0x62, 11);
     cfg_write8(8, 0x63, 10);
-    outb(0xA0, 0x0A);
+    wb_outb(m, 0xA0, 0x0A);
     pci_set_irq(a, 1);
-    ck_assert_uint_eq(inb(0xA0), 0x08);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x08);
     ck_assert_uint_eq(cfg_read8(16, 0x06) & 0x08, 0x08); /* interrupt status */
     pci_set_irq(b, 1);
     pci_set_irq(a, 0);
-    ck_assert_uint_eq(inb(0xA0), 0x08); /* shared: still held by b */
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x08); /* shared: still held by b */
     pci_set_irq(b, 0);
-    ck_assert_uint_eq(inb(0xA0), 0x00);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x00);
     pci_set_irq(c, 1);
-    ck_assert_uint_eq(inb(0xA0), 0x04);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x04);
     /* Reroute while asserted */
     cfg_write8(8, 0x63, 11);
-    ck_assert_uint_eq(inb(0xA0), 0x08);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x08);
     cfg_write8(8, 0x63, 0x80); /* disabled */
-    ck_assert_uint_eq(inb(0xA0), 0x00);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x00);
     cfg_write8(8, 0x63, 10);
-    ck_assert_uint_eq(inb(0xA0), 0x04);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x04);
     /* INTx disable */
-    outl(0xCF8, cfg_addr(0, 3 << 3, 0x04));
+    wb_outl(m, 0xCF8, cfg_addr(0, 3 << 3, 0x04));
     port_write(m, 0xCFC, 0x0400, 1);
-    ck_assert_uint_eq(inb(0xA0), 0x00);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x00);
     port_write(m, 0xCFC, 0x0000, 1);
-    ck_assert_uint_eq(inb(0xA0), 0x04);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x04);
     /* Pin B of slot 3 -> PIRQA; reserved routes are ignored */
     c->config[0x3D] = 2;
     cfg_write8(8, 0x60, 9);
     pci_set_irq(c, 0);
     pci_set_irq(c, 1);
-    outb(0x4D1, 0x0E);
-    ck_assert_uint_eq(inb(0xA0), 0x02);
+    wb_outb(m, 0x4D1, 0x0E);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x02);
     cfg_write8(8, 0x60, 2);
-    ck_assert_uint_eq(inb(0xA0), 0x00);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x00);
     /* Through the initialised PIC: delivered as a vector. */
-    outb(0x20, 0x11);
-    outb(0x21, 0x20);
-    outb(0x21, 0x04);
-    outb(0x21, 0x01);
-    outb(0xA0, 0x11);
-    outb(0xA1, 0x28);
-    outb(0xA1, 0x02);
-    outb(0xA1, 0x01);
-    outb(0x21, 0x00);
-    outb(0xA1, 0x00);
+    wb_outb(m, 0x20, 0x11);
+    wb_outb(m, 0x21, 0x20);
+    wb_outb(m, 0x21, 0x04);
+    wb_outb(m, 0x21, 0x01);
+    wb_outb(m, 0xA0, 0x11);
+    wb_outb(m, 0xA1, 0x28);
+    wb_outb(m, 0xA1, 0x02);
+    wb_outb(m, 0xA1, 0x01);
+    wb_outb(m, 0x21, 0x00);
+    wb_outb(m, 0xA1, 0x00);
     cfg_write8(8, 0x60, 9);
     ck_assert(m->cpu->intr_line);
     ck_assert_int_eq(pic_intack(pic), 0x29);
@@ -240,40 +222,40 @@ END_TEST
 START_TEST(test_sysctl_ports)
 {
     /* 0xCF9 reset control next to the dword address register */
-    outl(0xCF8, 0x80000800);
-    outb(0xCF9, 0x02);
+    wb_outl(m, 0xCF8, 0x80000800);
+    wb_outb(m, 0xCF9, 0x02);
     ck_assert(!m->reset_requested);
-    ck_assert_uint_eq(inb(0xCF9), 0x02);
-    ck_assert_uint_eq(inl(0xCF8), 0x80000800);
-    outb(0xCF9, 0x06);
+    ck_assert_uint_eq(wb_inb(m, 0xCF9), 0x02);
+    ck_assert_uint_eq(wb_inl(m, 0xCF8), 0x80000800);
+    wb_outb(m, 0xCF9, 0x06);
     ck_assert(m->reset_requested);
     m->reset_requested = false;
     /* Port 0x92 */
-    outb(0x92, 0x00);
+    wb_outb(m, 0x92, 0x00);
     ck_assert(!machine_get_a20(m));
-    ck_assert_uint_eq(inb(0x92) & 0x02, 0);
-    outb(0x92, 0x02);
+    ck_assert_uint_eq(wb_inb(m, 0x92) & 0x02, 0);
+    wb_outb(m, 0x92, 0x02);
     ck_assert(machine_get_a20(m));
-    ck_assert_uint_eq(inb(0x92) & 0x03, 0x02);
+    ck_assert_uint_eq(wb_inb(m, 0x92) & 0x03, 0x02);
     ck_assert(!m->reset_requested);
-    outb(0x92, 0x03);
+    wb_outb(m, 0x92, 0x03);
     ck_assert(m->reset_requested);
     /* Port 0x80 */
-    outb(0x80, 0x42);
-    ck_assert_uint_eq(inb(0x80), 0x42);
+    wb_outb(m, 0x80, 0x42);
+    ck_assert_uint_eq(wb_inb(m, 0x80), 0x42);
 }
 END_TEST
 
 START_TEST(test_hostile)
 {
     for (uint32_t reg = 0; reg < 256; reg += 4) {
-        outl(0xCF8, cfg_addr(0, 8, (int)reg));
+        wb_outl(m, 0xCF8, cfg_addr(0, 8, (int)reg));
         for (int off = 0; off < 4; off++) {
             port_read(m, (uint16_t)(0xCFC + off), 2);
             port_read(m, (uint16_t)(0xCFC + off), 1);
         }
     }
-    outl(0xCF8, 0xFFFFFFFF);
+    wb_outl(m, 0xCF8, 0xFFFFFFFF);
     port_write(m, 0xCFC, 0xFFFFFFFF, 2);
     port_write(m, 0xCFF, 0xFFFF, 1);
     ck_assert_uint_eq(pci_config_read(bus, 0, 0xFE, 2), 0xFFFFFFFF);
@@ -291,7 +273,7 @@ START_TEST(test_hostile)
     /* An I/O BAR ending exactly at 0xFFFF maps */
     pci_config_write(bus, 5 << 3, 0x10, 0xFFFC, 2);
     pci_config_write(bus, 5 << 3, 0x04, 0x1, 1);
-    ck_assert_uint_eq(inb(0xFFFC), 0x00);
+    ck_assert_uint_eq(wb_inb(m, 0xFFFC), 0x00);
 }
 END_TEST
 

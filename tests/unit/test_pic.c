@@ -9,7 +9,6 @@ static void setup(void)
 {
     m = wb_test_machine(16 << 20);
     pic = pic_new(m);
-    m->pic = pic;
 }
 
 static void teardown(void)
@@ -17,15 +16,7 @@ static void teardown(void)
     machine_free(m);
 }
 
-static void outb(uint16_t port, uint8_t v)
-{
-    port_write(m, port, v, 0);
-}
 
-static uint8_t inb(uint16_t port)
-{
-    return (uint8_t)port_read(m, port, 0);
-}
 
 static bool intr(void)
 {
@@ -35,46 +26,46 @@ static bool intr(void)
 /* Linux's init_8259A(): vectors 0x30 / 0x38, normal EOI, all masked. */
 static void linux_init(void)
 {
-    outb(0x21, 0xFF);
-    outb(0xA1, 0xFF);
-    outb(0x20, 0x11);
-    outb(0x21, 0x30);
-    outb(0x21, 0x04);
-    outb(0x21, 0x01);
-    outb(0xA0, 0x11);
-    outb(0xA1, 0x38);
-    outb(0xA1, 0x02);
-    outb(0xA1, 0x01);
-    outb(0x21, 0xFF);
-    outb(0xA1, 0xFF);
+    wb_outb(m, 0x21, 0xFF);
+    wb_outb(m, 0xA1, 0xFF);
+    wb_outb(m, 0x20, 0x11);
+    wb_outb(m, 0x21, 0x30);
+    wb_outb(m, 0x21, 0x04);
+    wb_outb(m, 0x21, 0x01);
+    wb_outb(m, 0xA0, 0x11);
+    wb_outb(m, 0xA1, 0x38);
+    wb_outb(m, 0xA1, 0x02);
+    wb_outb(m, 0xA1, 0x01);
+    wb_outb(m, 0x21, 0xFF);
+    wb_outb(m, 0xA1, 0xFF);
 }
 
 static uint8_t read_isr(uint16_t cmd)
 {
-    outb(cmd, 0x0B);
-    uint8_t v = inb(cmd);
-    outb(cmd, 0x0A);
+    wb_outb(m, cmd, 0x0B);
+    uint8_t v = wb_inb(m, cmd);
+    wb_outb(m, cmd, 0x0A);
     return v;
 }
 
 START_TEST(test_init_and_imr)
 {
     linux_init();
-    ck_assert_uint_eq(inb(0x21), 0xFF);
-    ck_assert_uint_eq(inb(0xA1), 0xFF);
-    outb(0x21, 0xFB); /* only the cascade */
-    ck_assert_uint_eq(inb(0x21), 0xFB);
+    ck_assert_uint_eq(wb_inb(m, 0x21), 0xFF);
+    ck_assert_uint_eq(wb_inb(m, 0xA1), 0xFF);
+    wb_outb(m, 0x21, 0xFB); /* only the cascade */
+    ck_assert_uint_eq(wb_inb(m, 0x21), 0xFB);
     pic_set_irq(pic, 3, 1);
     ck_assert(!intr()); /* masked */
-    outb(0x20, 0x0A);
-    ck_assert_uint_eq(inb(0x20), 0x08); /* IRR shows it */
-    outb(0x21, 0xF3);
+    wb_outb(m, 0x20, 0x0A);
+    ck_assert_uint_eq(wb_inb(m, 0x20), 0x08); /* IRR shows it */
+    wb_outb(m, 0x21, 0xF3);
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x33);
     ck_assert(!intr());
     ck_assert_uint_eq(read_isr(0x20), 0x08);
-    ck_assert_uint_eq(inb(0x20), 0x00); /* edge: IRR cleared by INTA */
-    outb(0x20, 0x20);                   /* non-specific EOI */
+    ck_assert_uint_eq(wb_inb(m, 0x20), 0x00); /* edge: IRR cleared by INTA */
+    wb_outb(m, 0x20, 0x20);                   /* non-specific EOI */
     ck_assert_uint_eq(read_isr(0x20), 0x00);
     ck_assert(!intr()); /* line still high, but no new edge */
 }
@@ -83,8 +74,8 @@ END_TEST
 START_TEST(test_priority_and_eoi)
 {
     linux_init();
-    outb(0x21, 0x00);
-    outb(0xA1, 0x00);
+    wb_outb(m, 0x21, 0x00);
+    wb_outb(m, 0xA1, 0x00);
     pic_set_irq(pic, 5, 1);
     pic_set_irq(pic, 3, 1);
     ck_assert_int_eq(pic_intack(pic), 0x33); /* lower number wins */
@@ -93,16 +84,16 @@ START_TEST(test_priority_and_eoi)
     ck_assert(intr()); /* IRQ1 preempts */
     ck_assert_int_eq(pic_intack(pic), 0x31);
     ck_assert_uint_eq(read_isr(0x20), 0x0A);
-    outb(0x20, 0x20); /* clears IRQ1, the highest in service */
+    wb_outb(m, 0x20, 0x20); /* clears IRQ1, the highest in service */
     ck_assert_uint_eq(read_isr(0x20), 0x08);
     ck_assert(!intr());
-    outb(0x20, 0x63); /* specific EOI for IRQ3 */
+    wb_outb(m, 0x20, 0x63); /* specific EOI for IRQ3 */
     ck_assert_uint_eq(read_isr(0x20), 0x00);
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x35);
 
     /* Slave IRQ: vector from the slave, master IR2 and slave IR in service. */
-    outb(0x20, 0x20);
+    wb_outb(m, 0x20, 0x20);
     pic_set_irq(pic, 12, 1);
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x3C);
@@ -112,8 +103,8 @@ START_TEST(test_priority_and_eoi)
      * only until the master gets its EOI - fully nested mode. */
     pic_set_irq(pic, 8, 1);
     ck_assert(!intr());
-    outb(0xA0, 0x20);
-    outb(0x20, 0x20);
+    wb_outb(m, 0xA0, 0x20);
+    wb_outb(m, 0x20, 0x20);
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x38);
 }
@@ -122,8 +113,8 @@ END_TEST
 START_TEST(test_spurious)
 {
     linux_init();
-    outb(0x21, 0x00);
-    outb(0xA1, 0x00);
+    wb_outb(m, 0x21, 0x00);
+    wb_outb(m, 0xA1, 0x00);
     ck_assert(!intr());
     ck_assert_int_eq(pic_intack(pic), 0x37); /* master spurious IRQ7 */
     ck_assert_uint_eq(read_isr(0x20), 0x00);
@@ -131,13 +122,13 @@ START_TEST(test_spurious)
     /* A slave request that goes away before INTA takes INTR with it. */
     pic_set_irq(pic, 10, 1);
     ck_assert(intr());
-    outb(0xA1, 0x04);
+    wb_outb(m, 0xA1, 0x04);
     ck_assert(!intr());
     ck_assert_int_eq(pic_intack(pic), 0x37);
     ck_assert_uint_eq(read_isr(0xA0), 0x00);
     ck_assert_uint_eq(read_isr(0x20), 0x00);
     /* Unmasked again: still latched on the slave (edge), delivered. */
-    outb(0xA1, 0x00);
+    wb_outb(m, 0xA1, 0x00);
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x3A);
     ck_assert_uint_eq(read_isr(0x20), 0x04);
@@ -148,28 +139,28 @@ END_TEST
 START_TEST(test_elcr_level)
 {
     linux_init();
-    outb(0x21, 0x00);
-    outb(0xA1, 0x00);
-    outb(0x4D0, 0xFF);
-    outb(0x4D1, 0xFF);
-    ck_assert_uint_eq(inb(0x4D0), 0xF8); /* IRQ 0, 1, 2 fixed edge */
-    ck_assert_uint_eq(inb(0x4D1), 0xDE); /* IRQ 8, 13 fixed edge */
+    wb_outb(m, 0x21, 0x00);
+    wb_outb(m, 0xA1, 0x00);
+    wb_outb(m, 0x4D0, 0xFF);
+    wb_outb(m, 0x4D1, 0xFF);
+    ck_assert_uint_eq(wb_inb(m, 0x4D0), 0xF8); /* IRQ 0, 1, 2 fixed edge */
+    ck_assert_uint_eq(wb_inb(m, 0x4D1), 0xDE); /* IRQ 8, 13 fixed edge */
     ck_assert_uint_eq(port_read(m, 0x4D0, 1), 0xDEF8);
-    outb(0x4D0, 0x00);
-    outb(0x4D1, 0x04); /* IRQ10 level */
+    wb_outb(m, 0x4D0, 0x00);
+    wb_outb(m, 0x4D1, 0x04); /* IRQ10 level */
 
     pic_set_irq(pic, 10, 1);
     ck_assert_int_eq(pic_intack(pic), 0x3A);
-    outb(0xA0, 0x20);
-    outb(0x20, 0x20);
+    wb_outb(m, 0xA0, 0x20);
+    wb_outb(m, 0x20, 0x20);
     ck_assert(intr()); /* still asserted: interrupts again */
     ck_assert_int_eq(pic_intack(pic), 0x3A);
-    outb(0xA0, 0x20);
-    outb(0x20, 0x20);
+    wb_outb(m, 0xA0, 0x20);
+    wb_outb(m, 0x20, 0x20);
     pic_set_irq(pic, 10, 0);
     ck_assert(!intr());
-    outb(0xA0, 0x0A);
-    ck_assert_uint_eq(inb(0xA0), 0x00); /* IRR follows the line */
+    wb_outb(m, 0xA0, 0x0A);
+    ck_assert_uint_eq(wb_inb(m, 0xA0), 0x00); /* IRR follows the line */
 
     /* A level line that drops before INTA is no longer requested. */
     pic_set_irq(pic, 10, 1);
@@ -188,48 +179,48 @@ END_TEST
 START_TEST(test_poll_aeoi_smm)
 {
     linux_init();
-    outb(0x21, 0x00);
+    wb_outb(m, 0x21, 0x00);
     /* Poll mode */
     pic_set_irq(pic, 6, 1);
-    outb(0x20, 0x0C);
-    ck_assert_uint_eq(inb(0x20), 0x86);
+    wb_outb(m, 0x20, 0x0C);
+    ck_assert_uint_eq(wb_inb(m, 0x20), 0x86);
     ck_assert_uint_eq(read_isr(0x20), 0x40);
-    outb(0x20, 0x0C);
-    ck_assert_uint_eq(inb(0x20), 0x00);
-    outb(0x20, 0x66);
+    wb_outb(m, 0x20, 0x0C);
+    ck_assert_uint_eq(wb_inb(m, 0x20), 0x00);
+    wb_outb(m, 0x20, 0x66);
     ck_assert(!intr());
 
     /* Auto-EOI (ICW4 = 0x03): ISR stays clear. */
-    outb(0x20, 0x11);
-    outb(0x21, 0x08);
-    outb(0x21, 0x04);
-    outb(0x21, 0x03);
-    outb(0x21, 0x00);
+    wb_outb(m, 0x20, 0x11);
+    wb_outb(m, 0x21, 0x08);
+    wb_outb(m, 0x21, 0x04);
+    wb_outb(m, 0x21, 0x03);
+    wb_outb(m, 0x21, 0x00);
     pic_set_irq(pic, 6, 0);
     pic_set_irq(pic, 6, 1);
     ck_assert_int_eq(pic_intack(pic), 0x0E);
     ck_assert_uint_eq(read_isr(0x20), 0x00);
 
     /* Special mask mode: a masked in-service level doesn't block lower ones. */
-    outb(0x20, 0x11);
-    outb(0x21, 0x08);
-    outb(0x21, 0x04);
-    outb(0x21, 0x01);
-    outb(0x21, 0x00);
+    wb_outb(m, 0x20, 0x11);
+    wb_outb(m, 0x21, 0x08);
+    wb_outb(m, 0x21, 0x04);
+    wb_outb(m, 0x21, 0x01);
+    wb_outb(m, 0x21, 0x00);
     pic_set_irq(pic, 3, 1);
     ck_assert_int_eq(pic_intack(pic), 0x0B);
     pic_set_irq(pic, 5, 1);
     ck_assert(!intr());
-    outb(0x21, 0x08); /* mask IRQ3 */
-    outb(0x20, 0x68); /* set special mask */
+    wb_outb(m, 0x21, 0x08); /* mask IRQ3 */
+    wb_outb(m, 0x20, 0x68); /* set special mask */
     ck_assert(intr());
     ck_assert_int_eq(pic_intack(pic), 0x0D);
-    outb(0x20, 0x48); /* clear special mask */
+    wb_outb(m, 0x20, 0x48); /* clear special mask */
 
     /* Rotation: after "rotate on specific EOI 5", IRQ5 is lowest. */
-    outb(0x20, 0xE5);
-    outb(0x20, 0x63);
-    outb(0x21, 0x00);
+    wb_outb(m, 0x20, 0xE5);
+    wb_outb(m, 0x20, 0x63);
+    wb_outb(m, 0x21, 0x00);
     pic_set_irq(pic, 7, 1);
     pic_set_irq(pic, 4, 1);
     ck_assert_int_eq(pic_intack(pic), 0x0F); /* 6,7,0,...,5: IRQ7 before IRQ4 */
@@ -239,7 +230,7 @@ END_TEST
 START_TEST(test_reset_and_hostile)
 {
     linux_init();
-    outb(0x21, 0x00);
+    wb_outb(m, 0x21, 0x00);
     pic_set_irq(pic, 3, 1);
     ck_assert(intr());
     pic_reset(pic);

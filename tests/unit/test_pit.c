@@ -20,7 +20,6 @@ static void setup(void)
     m = wb_test_machine(16 << 20);
     irq_level = 0;
     pit = pit_new(m, (IrqLine){irq0_handler, NULL, 0});
-    m->pit = pit;
 }
 
 static void teardown(void)
@@ -28,15 +27,7 @@ static void teardown(void)
     machine_free(m);
 }
 
-static void outb(uint16_t port, uint8_t v)
-{
-    port_write(m, port, v, 0);
-}
 
-static uint8_t inb(uint16_t port)
-{
-    return (uint8_t)port_read(m, port, 0);
-}
 
 /* First virtual ns at which PIT tick t has happened. */
 static uint64_t tick_ns(uint64_t t)
@@ -51,17 +42,17 @@ static uint64_t now_tick(void)
 
 static uint16_t read_lohi(uint16_t port)
 {
-    uint16_t lo = inb(port);
-    return (uint16_t)(lo | inb(port) << 8);
+    uint16_t lo = wb_inb(m, port);
+    return (uint16_t)(lo | wb_inb(m, port) << 8);
 }
 
 START_TEST(test_mode2_periodic)
 {
     wb_run_until(m, 5000000); /* some time after start */
     uint64_t t0 = now_tick();
-    outb(0x43, 0x34); /* ch0, lohi, mode 2 */
-    outb(0x40, 1193 & 0xFF);
-    outb(0x40, 1193 >> 8);
+    wb_outb(m, 0x43, 0x34); /* ch0, lohi, mode 2 */
+    wb_outb(m, 0x40, 1193 & 0xFF);
+    wb_outb(m, 0x40, 1193 >> 8);
     rises = 0;
     wb_run_until(m, tick_ns(t0 + 10 * 1193 + 600));
     ck_assert_int_eq(rises, 10);
@@ -78,10 +69,10 @@ START_TEST(test_mode4_and_mode0_oneshot)
 {
     wb_run_until(m, 1000000);
     /* Linux's clockevents oneshot: mode 4, then a count per event. */
-    outb(0x43, 0x38);
+    wb_outb(m, 0x43, 0x38);
     uint64_t t0 = now_tick();
-    outb(0x40, 100);
-    outb(0x40, 0);
+    wb_outb(m, 0x40, 100);
+    wb_outb(m, 0x40, 0);
     rises = 0;
     wb_run_until(m, tick_ns(t0 + 99));
     ck_assert_int_eq(rises, 0);
@@ -91,11 +82,11 @@ START_TEST(test_mode4_and_mode0_oneshot)
     ck_assert_int_eq(irq_level, 1);
 
     /* Mode 0: OUT goes low on the control word, high at terminal count. */
-    outb(0x43, 0x30);
+    wb_outb(m, 0x43, 0x30);
     ck_assert_int_eq(irq_level, 0);
     t0 = now_tick();
-    outb(0x40, 0xE8);
-    outb(0x40, 0x03); /* 1000 */
+    wb_outb(m, 0x40, 0xE8);
+    wb_outb(m, 0x40, 0x03); /* 1000 */
     rises = 0;
     wb_run_until(m, tick_ns(t0 + 999));
     ck_assert_int_eq(irq_level, 0);
@@ -111,32 +102,32 @@ END_TEST
 START_TEST(test_latch_and_readback)
 {
     uint64_t t0 = now_tick();
-    outb(0x43, 0x34);
-    outb(0x40, 0xE8);
-    outb(0x40, 0x03); /* 1000 */
+    wb_outb(m, 0x43, 0x34);
+    wb_outb(m, 0x40, 0xE8);
+    wb_outb(m, 0x40, 0x03); /* 1000 */
     wb_run_until(m, tick_ns(t0 + 100));
-    outb(0x43, 0x00); /* counter latch ch0 */
+    wb_outb(m, 0x43, 0x00); /* counter latch ch0 */
     wb_run_until(m, tick_ns(t0 + 300));
     ck_assert_uint_eq(read_lohi(0x40), 900); /* the latched value */
     ck_assert_uint_eq(read_lohi(0x40), 700); /* live again */
 
     /* Read-back: status then count of channel 0. */
-    outb(0x43, 0xC2);
-    uint8_t st = inb(0x40);
+    wb_outb(m, 0x43, 0xC2);
+    uint8_t st = wb_inb(m, 0x40);
     ck_assert_uint_eq(st, 0x80 | 0x30 | (2 << 1)); /* OUT high, lohi, mode 2 */
     ck_assert_uint_eq(read_lohi(0x40), 700);
 
     /* Status only: NULL COUNT right after a control word. */
-    outb(0x43, 0xB0); /* ch2 mode 0 */
-    outb(0x43, 0xE8); /* read-back status of ch2 */
-    st = inb(0x42);
+    wb_outb(m, 0x43, 0xB0); /* ch2 mode 0 */
+    wb_outb(m, 0x43, 0xE8); /* read-back status of ch2 */
+    st = wb_inb(m, 0x42);
     ck_assert_uint_eq(st, 0x40 | 0x30); /* OUT low, null count, lohi, mode 0 */
 
     /* LSB-only and MSB-only access modes. */
-    outb(0x43, 0x54); /* ch1, LSB, mode 2 */
-    outb(0x41, 200);
+    wb_outb(m, 0x43, 0x54); /* ch1, LSB, mode 2 */
+    wb_outb(m, 0x41, 200);
     wb_run_until(m, clock_ns(m) + tick_ns(50) + 1);
-    uint8_t v = inb(0x41);
+    uint8_t v = wb_inb(m, 0x41);
     ck_assert(v <= 151 && v >= 148);
 }
 END_TEST
@@ -144,50 +135,50 @@ END_TEST
 START_TEST(test_port61_gate_out2)
 {
     /* pit_calibrate_tsc: gate on, speaker off, ch2 mode 0. */
-    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
-    ck_assert_uint_eq(inb(0x61) & 0x0F, 0x01);
+    wb_outb(m, 0x61, (wb_inb(m, 0x61) & ~0x02) | 0x01);
+    ck_assert_uint_eq(wb_inb(m, 0x61) & 0x0F, 0x01);
     uint64_t t0 = now_tick();
-    outb(0x43, 0xB0);
-    outb(0x42, 0x00);
-    outb(0x42, 0x10); /* 4096 */
-    ck_assert_uint_eq(inb(0x61) & 0x20, 0);
+    wb_outb(m, 0x43, 0xB0);
+    wb_outb(m, 0x42, 0x00);
+    wb_outb(m, 0x42, 0x10); /* 4096 */
+    ck_assert_uint_eq(wb_inb(m, 0x61) & 0x20, 0);
     wb_run_until(m, tick_ns(t0 + 4095));
-    ck_assert_uint_eq(inb(0x61) & 0x20, 0);
+    ck_assert_uint_eq(wb_inb(m, 0x61) & 0x20, 0);
     wb_run_until(m, tick_ns(t0 + 4096));
-    ck_assert_uint_eq(inb(0x61) & 0x20, 0x20);
+    ck_assert_uint_eq(wb_inb(m, 0x61) & 0x20, 0x20);
 
     /* Gate low suspends counting in mode 0. */
-    outb(0x61, 0x00);
+    wb_outb(m, 0x61, 0x00);
     t0 = now_tick();
-    outb(0x43, 0xB0);
-    outb(0x42, 0x00);
-    outb(0x42, 0x10);
+    wb_outb(m, 0x43, 0xB0);
+    wb_outb(m, 0x42, 0x00);
+    wb_outb(m, 0x42, 0x10);
     wb_run_until(m, tick_ns(t0 + 10000));
     ck_assert_uint_eq(read_lohi(0x42), 0x1000);
-    ck_assert_uint_eq(inb(0x61) & 0x20, 0);
-    outb(0x61, 0x01);
+    ck_assert_uint_eq(wb_inb(m, 0x61) & 0x20, 0);
+    wb_outb(m, 0x61, 0x01);
     t0 = now_tick();
     wb_run_until(m, tick_ns(t0 + 96));
     ck_assert_uint_eq(read_lohi(0x42), 0x1000 - 96);
 
     /* quick_pit_calibrate: mode 0 from 0xFFFF, reading the MSB each 256 ticks. */
-    outb(0x43, 0xB0);
+    wb_outb(m, 0x43, 0xB0);
     t0 = now_tick();
-    outb(0x42, 0xFF);
-    outb(0x42, 0xFF);
+    wb_outb(m, 0x42, 0xFF);
+    wb_outb(m, 0x42, 0xFF);
     for (int k = 1; k < 20; k++) {
         wb_run_until(m, tick_ns(t0 + 256u * k + 10));
-        inb(0x42); /* LSB */
-        ck_assert_uint_eq(inb(0x42), 0xFF - k);
+        wb_inb(m, 0x42); /* LSB */
+        ck_assert_uint_eq(wb_inb(m, 0x42), 0xFF - k);
     }
 }
 END_TEST
 
 START_TEST(test_refresh_toggle)
 {
-    uint8_t a = inb(0x61) & 0x10;
+    uint8_t a = wb_inb(m, 0x61) & 0x10;
     wb_run_until(m, clock_ns(m) + 15085);
-    uint8_t b = inb(0x61) & 0x10;
+    uint8_t b = wb_inb(m, 0x61) & 0x10;
     ck_assert_uint_ne(a, b);
 }
 END_TEST
@@ -195,9 +186,9 @@ END_TEST
 START_TEST(test_mode3_square)
 {
     uint64_t t0 = now_tick();
-    outb(0x43, 0x36);
-    outb(0x40, 100);
-    outb(0x40, 0);
+    wb_outb(m, 0x43, 0x36);
+    wb_outb(m, 0x40, 100);
+    wb_outb(m, 0x40, 0);
     rises = 0;
     wb_run_until(m, tick_ns(t0 + 49));
     ck_assert_int_eq(irq_level, 1);
@@ -208,8 +199,8 @@ START_TEST(test_mode3_square)
     ck_assert_int_eq(rises, 1);
     /* A new count in mode 3 takes effect at the end of the period. */
     wb_run_until(m, tick_ns(t0 + 120));
-    outb(0x40, 200);
-    outb(0x40, 0);
+    wb_outb(m, 0x40, 200);
+    wb_outb(m, 0x40, 0);
     wb_run_until(m, tick_ns(t0 + 200));
     ck_assert_int_eq(rises, 2);
     wb_run_until(m, tick_ns(t0 + 399));
@@ -223,14 +214,14 @@ START_TEST(test_hostile)
 {
     port_write(m, 0x40, 0xFFFFFFFF, 2);
     port_read(m, 0x40, 2);
-    outb(0x43, 0xFE); /* read-back of everything */
+    wb_outb(m, 0x43, 0xFE); /* read-back of everything */
     for (int i = 0; i < 8; i++)
-        inb(0x40 + (i & 3));
-    outb(0x43, 0x1E); /* ch0 mode 7 -> 3, LSB */
-    outb(0x40, 1);    /* count 1 */
+        wb_inb(m, 0x40 + (i & 3));
+    wb_outb(m, 0x43, 0x1E); /* ch0 mode 7 -> 3, LSB */
+    wb_outb(m, 0x40, 1);    /* count 1 */
     wb_run_until(m, clock_ns(m) + 1000000);
-    outb(0x43, 0x14); /* mode 2, count 1 */
-    outb(0x40, 1);
+    wb_outb(m, 0x43, 0x14); /* mode 2, count 1 */
+    wb_outb(m, 0x40, 1);
     wb_run_until(m, clock_ns(m) + 1000000);
     pit_reset(pit);
 }

@@ -20,7 +20,6 @@ static void make(uint32_t ram)
     m = wb_test_machine(16 << 20);
     irq_level = rises = 0;
     rtc = rtc_new(m, (IrqLine){irq8_handler, NULL, 8}, ram, START);
-    m->rtc = rtc;
 }
 
 static void setup(void)

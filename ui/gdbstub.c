@@ -1,7 +1,8 @@
 /* The gdb remote stub: framing, the packets gdb 13 sends, run control
- * through the machine loop (m->paused, m->on_debug), and the socket. */
+ * through the machine's debugger API (machine_set_paused, the debug hook)
+ * and the CPU's debug interface (cpu/cpu.h), and the socket. */
 #define _GNU_SOURCE
-#include "cpu/gdbstub.h"
+#include "ui/gdbstub.h"
 #include "hw/bytes.h"
 
 #include <errno.h>
@@ -19,7 +20,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "cpu/cpu_internal.h"
+#include "cpu/cpu.h"
 #include "hw/pc.h"
 
 /* ------------------------------------------------------------------ framing */
@@ -222,7 +223,7 @@ static int addr_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
+    wb_verrf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -488,39 +489,6 @@ static void reg_get(CPU *c, int n, uint8_t *out)
     }
 }
 
-/* A segment register as a debugger sets it: real/v86 mode selector*16;
- * protected mode from the descriptor table (read without side effects). */
-static bool seg_set(CPU *c, int seg, uint16_t sel)
-{
-    if (c->seg[seg].sel == sel)
-        return true;
-    if (real_like(c)) {
-        SegCache *sc = &c->seg[seg];
-        cpu_set_seg_raw(c, seg, sel, (uint32_t)sel << 4, sc->limit, sc->flags);
-        cpu_update_mode(c);
-        return true;
-    }
-    if ((sel & ~3) == 0) {
-        if (seg == S_CS || seg == S_SS)
-            return false;
-        cpu_set_seg_raw(c, seg, sel, 0, 0, 0);
-        return true;
-    }
-    uint32_t base = (sel & 4) ? c->seg[S_LDTR].base : c->gdt_base;
-    uint32_t limit = (sel & 4) ? c->seg[S_LDTR].limit : c->gdt_limit;
-    if ((uint32_t)(sel & ~7u) + 7 > limit)
-        return false;
-    uint8_t d[8];
-    if (cpu_debug_rw(c, base + (sel & ~7u), d, 8, false) != 8)
-        return false;
-    uint32_t lo = ld32le(d), hi = ld32le(d + 4);
-    if (!(hi & 0x8000) || !(hi & 0x1000)) /* not present, or a system descriptor */
-        return false;
-    cpu_set_seg_raw(c, seg, sel, desc_base(lo, hi), desc_limit(lo, hi), (hi >> 8) & 0xF0FF);
-    cpu_update_mode(c);
-    return true;
-}
-
 static bool reg_set(CPU *c, int n, const uint8_t *in)
 {
     FPU *f = &c->fpu;
@@ -539,7 +507,7 @@ static bool reg_set(CPU *c, int n, const uint8_t *in)
     } else if (n == 9) {
         cpu_set_eflags(c, (v & ~F_VM) | (c->eflags & F_VM)); /* the mode stays */
     } else if (n < 16) {
-        return seg_set(c, gdb_seg[n - 10], (uint16_t)v);
+        return cpu_debug_set_seg(c, gdb_seg[n - 10], (uint16_t)v);
     } else if (n < 24) {
         long double x = 0;
         memcpy(&x, in, 10);
@@ -711,7 +679,7 @@ static void resume(GdbStub *s, bool step)
     s->skip_valid = true;
     update_hook(s);
     s->running = true;
-    s->m->paused = false;
+    machine_set_paused(s->m, false);
 }
 
 /* Stop the CPU now (Ctrl-C) and tell gdb. */
@@ -720,7 +688,7 @@ static void interrupt(GdbStub *s)
     if (!s->running)
         return;
     s->running = false;
-    s->m->paused = true;
+    machine_set_paused(s->m, true);
     s->c->single_step = false;
     set_stop(s, "T02thread:01;");
     send_str(s, s->stop_reply);
@@ -737,7 +705,7 @@ static void detach(GdbStub *s)
     s->running = false;
     s->phys = false;
     s->connected = false;
-    s->m->paused = false; /* the guest runs on */
+    machine_set_paused(s->m, false); /* the guest runs on */
 }
 
 static void kill_machine(GdbStub *s)
@@ -757,7 +725,7 @@ void gdbstub_poll(GdbStub *s)
             wb_log("gdb: connection closed; the guest runs on");
         gdbstub_disconnect(s);
     }
-    if (!s->running || !s->m->paused)
+    if (!s->running || !machine_paused(s->m))
         return;
     /* The CPU stopped by itself: breakpoint, watchpoint or step done. */
     CPU *c = s->c;
@@ -1384,8 +1352,7 @@ GdbStub *gdbstub_new(Machine *m, GdbWriteFn write, void *opaque)
     s->hit_type = -1;
     gdb_rx_init(&s->rx);
     set_stop(s, "T05thread:01;");
-    m->on_debug = on_debug_hook;
-    m->on_debug_opaque = s;
+    machine_set_debug_hook(m, on_debug_hook, s);
     return s;
 }
 
@@ -1399,7 +1366,7 @@ void gdbstub_connect(GdbStub *s)
     s->connected = true;
     s->running = false;
     s->c->single_step = false;
-    s->m->paused = true; /* a debugger that connects stops the guest */
+    machine_set_paused(s->m, true); /* a debugger that connects stops the guest */
     set_stop(s, "T05thread:01;");
 }
 
@@ -1420,10 +1387,7 @@ void gdbstub_free(GdbStub *s)
 {
     if (!s)
         return;
-    if (s->m->on_debug_opaque == s) {
-        s->m->on_debug = NULL;
-        s->m->on_debug_opaque = NULL;
-    }
+    machine_clear_debug_hook(s->m, s);
     if (s->c->debug_opaque == s) {
         s->c->debug_break = NULL;
         s->c->debug_opaque = NULL;
@@ -1498,7 +1462,7 @@ static int listen_unix(GdbStub *s, const GdbAddr *a, char *err, size_t errlen)
         unlink(a->path); /* a stale socket from an earlier run */
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0) {
-        snprintf(err, errlen, "-gdb unix:%s: %s", a->path, strerror(errno));
+        wb_errf(err, errlen, "-gdb unix:%s: %s", a->path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return -1;
@@ -1519,7 +1483,7 @@ static int listen_tcp(const GdbAddr *a, char *err, size_t errlen)
                     *res;
     int rc = getaddrinfo(a->host, port, &hints, &res);
     if (rc != 0) {
-        snprintf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, gai_strerror(rc));
+        wb_errf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, gai_strerror(rc));
         return -1;
     }
     int fd = -1, saved = 0;
@@ -1539,7 +1503,7 @@ static int listen_tcp(const GdbAddr *a, char *err, size_t errlen)
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, strerror(saved));
+        wb_errf(err, errlen, "-gdb tcp:%s:%d: %s", a->host, a->port, strerror(saved));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -1560,7 +1524,7 @@ GdbStub *gdbstub_listen(Machine *m, const char *spec, char *err, size_t errlen)
         return NULL;
     GdbStub *s = gdbstub_new(m, net_write, NULL);
     if (!s) {
-        snprintf(err, errlen, "-gdb: out of memory");
+        wb_errf(err, errlen, "-gdb: out of memory");
         return NULL;
     }
     s->wopaque = s;

@@ -1,4 +1,6 @@
-/* Constructors and public calls of the PC's chips. One chip, one file. */
+/* Constructors and public calls of the PC's chips. One chip, one file.
+ * Each chip registers its ports, its timers and its reset with the machine
+ * it is given, and raises the IRQ lines it is handed. */
 #pragma once
 #include "hw/machine.h"
 
@@ -15,6 +17,17 @@ int pic_intack(Pic *p);
 static inline IrqLine pic_irq(Pic *p, int n)
 {
     return (IrqLine){pic_set_irq, p, n};
+}
+
+/* ---- The ISA bus as an ISA device sees it: the machine's ports (through
+ * io_register) and the 16 IRQ lines of the 8259 pair. */
+typedef struct IsaBus {
+    Machine *m;
+    Pic *pic;
+} IsaBus;
+static inline IrqLine isa_irq(const IsaBus *b, int n)
+{
+    return pic_irq(b->pic, n);
 }
 
 /* ---- 8254 PIT (hw/pit.c): ports 0x40-0x43 and port 0x61 (gate 2, speaker,
@@ -47,13 +60,14 @@ typedef struct I8042 I8042;
 I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12);
 void i8042_reset(I8042 *k);
 
-/* ---- System control (hw/sysctl.c): port 0x92 (fast A20, bit 0 reset),
- * port 0x80 (POST code, ignored), 0xCF9 (reset control). */
+/* ---- System control (hw/sysctl.c): port 0x92 (fast A20, bit 0 reset) and
+ * port 0x80 (POST code, ignored). */
 void sysctl_init(Machine *m);
 
 /* ---- PCI (hw/pci.c): i440FX host bridge (8086:1237) at 00.0 and PIIX3 ISA
- * bridge (8086:7000) at 01.0 with PIRQ route registers 0x60-0x63, config
- * mechanism #1 at 0xCF8/0xCFC-0xCFF. */
+ * bridge (8086:7000) at 01.0 with PIRQ route registers 0x60-0x63 and the
+ * reset control register (port 0xCF9), config mechanism #1 at
+ * 0xCF8/0xCFC-0xCFF. */
 typedef struct PciBus PciBus;
 typedef struct PciDevice PciDevice;
 
@@ -83,6 +97,7 @@ struct PciDevice {
 };
 
 PciBus *pci_init(Machine *m, Pic *pic);
+Machine *pci_bus_machine(const PciBus *b);
 /* devfn < 0: first free slot. Returns NULL if the slot is taken. */
 PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t vendor,
                                uint16_t device, uint8_t revision, uint32_t class_code,
