@@ -1,13 +1,6 @@
 /* Paging, the software TLB, memory slow paths and decoded-code invalidation. */
 #include "cpu/cpu_internal.h"
-
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PTE_PS 0x080u
-#define PTE_G 0x100u
+#include "cpu/mmu_bits.h"
 
 static uint32_t phys_ld32(CPU *c, uint32_t pa)
 {

@@ -6,6 +6,7 @@
  *
  * Expected results follow the Intel SDM vol. 3 chapter 4. Machine code
  * generated with GNU as (as --32, .intel_syntax noprefix). */
+#include "cpu/mmu_bits.h"
 #include "tests/unit/cpu_harness.h"
 
 /* ------------------------------------------------------------------ code (GNU as) */
@@ -96,13 +97,6 @@ static const uint8_t pg_call_ecx[] = {
 
 /* ------------------------------------------------------------------ page tables */
 
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PTE_PS 0x080u
-#define PTE_G 0x100u
 #define PRW (PTE_P | PTE_W)
 #define PRWU (PTE_P | PTE_W | PTE_U)
 
