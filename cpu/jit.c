@@ -2234,7 +2234,7 @@ static JitBlock *lookup(CPU *c, uint32_t key, uint32_t mode)
         *pp = b->hnext; /* stale: unlink, translate again */
         JitJump *jj = &js->jcache[jc_index(lin)];
         if (jj->code == b->entry)
-            jj->code = NULL, jj->pc = ~0u;
+            memset(jj, 0xFF, sizeof *jj); /* as a flush leaves it: no mode matches */
     }
     uint64_t t0 = host_now_ns();
     uint32_t epoch = js->epoch;
