@@ -52,6 +52,12 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
  * naming the file and the problem. */
 int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
                      char *err, size_t errlen);
+/* The same with the files' contents in memory (copied; the caller keeps its
+ * buffers): the seam the loader fuzz target drives, with no files. The names
+ * are used in messages only; initrd may be NULL (then initrd_name too). */
+int linux_boot_setup_mem(Machine *m, const char *kernel_name, const void *kernel,
+                         size_t kernel_size, const char *initrd_name, const void *initrd,
+                         size_t initrd_size, const char *cmdline, char *err, size_t errlen);
 /* For -S: start the CPU (state as linux_boot_setup left it) at a one-jump
  * firmware hand-over at LINUX_HANDOVER_ADDR that enters the kernel, instead
  * of at the entry itself, so a debugger's breakpoint on the entry is hit by

@@ -41,6 +41,12 @@
 
 /* Other boot_params offsets */
 #define BP_EXT_MEM_K 0x002 /* screen_info.ext_mem_k */
+#define BP_VIDEO_MODE 0x006  /* screen_info.orig_video_mode */
+#define BP_VIDEO_COLS 0x007
+#define BP_VIDEO_EGA_BX 0x00A
+#define BP_VIDEO_LINES 0x00E
+#define BP_VIDEO_IS_VGA 0x00F
+#define BP_VIDEO_POINTS 0x010
 #define BP_ALT_MEM_K 0x1E0
 #define BP_E820_ENTRIES 0x1E8
 #define BP_E820_TABLE 0x2D0
@@ -139,7 +145,17 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
     if (m->rom_size)
         e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);
-    /* screen_info stays zero: no VGA text console; the kernel uses dummycon. */
+    /* screen_info: the 80x25 colour text mode firmware_setup left on the VGA
+     * (vgacon); without a VGA it stays zero and the kernel uses dummycon. */
+    PcBoard *board = pc_board(m);
+    if (board && board->vga) {
+        bp[BP_VIDEO_MODE] = 3;
+        bp[BP_VIDEO_COLS] = 80;
+        bp[BP_VIDEO_LINES] = 25;
+        bp[BP_VIDEO_IS_VGA] = 1;
+        st16le(bp + BP_VIDEO_EGA_BX, 0x0003); /* colour, 256 KiB (INT 10h AH=12h BL=10h) */
+        st16le(bp + BP_VIDEO_POINTS, 16);
+    }
     write_rng_seed(m, bp);
     bios_ram_write(m, LINUX_BOOT_PARAMS_ADDR, bp, sizeof bp);
 
@@ -178,27 +194,21 @@ static void linux_on_reset(Machine *m, void *opaque)
     linux_load(m, opaque);
 }
 
+/* The checks and the placement below work on a LinuxBoot whose kernel (and
+ * initrd) bytes are already in memory, wherever they came from: the files
+ * (linux_boot_setup) or a caller's buffers (linux_boot_setup_mem). */
 #define FAIL(...)                                                                                  \
     do {                                                                                           \
         wb_errf(err, errlen, __VA_ARGS__);                                                        \
-        linux_boot_release(lb);                                                                    \
         return -1;                                                                                 \
     } while (0)
 
-int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
-                     char *err, size_t errlen)
+/* Is lb->kernel a bzImage this machine can boot? Fills in the setup
+ * header's values, the room the kernel needs (*need) and the command line. */
+static int check_kernel(Machine *m, LinuxBoot *lb, const char *kernel, const char *cmdline,
+                        uint64_t *need_out, char *err, size_t errlen)
 {
-    LinuxBoot *lb = calloc(1, sizeof *lb);
-    if (!lb) {
-        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
-        return -1;
-    }
     uint32_t ram = m->ram_size;
-    lb->kernel = bios_read_file("-kernel", kernel, ram, &lb->kernel_size, err, errlen);
-    if (!lb->kernel) {
-        linux_boot_release(lb);
-        return -1;
-    }
     const uint8_t *k = lb->kernel;
     size_t n = lb->kernel_size;
 
@@ -255,6 +265,7 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
     if (need > ram)
         FAIL("-kernel %s: needs at least %llu MiB of guest RAM to decompress (-m is %u MiB)",
              kernel, (unsigned long long)((need + ONE_MIB - 1) / ONE_MIB), ram >> 20);
+    *need_out = need;
 
     /* Command line */
     uint32_t cmdline_size = ld32le(k + HDR_CMDLINE_SIZE); /* excludes the NUL */
@@ -272,34 +283,108 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
     lb->cmdline = strndup(cmdline, clen);
     if (!lb->cmdline)
         FAIL("-append: out of memory");
+    return 0;
+}
 
-    /* Initrd: page-aligned, as high as the kernel allows and lowmem reaches. */
-    if (initrd) {
-        lb->initrd = bios_read_file("-initrd", initrd, ram, &lb->initrd_size, err, errlen);
-        if (!lb->initrd) {
-            linux_boot_release(lb);
-            return -1;
-        }
-        uint64_t top = ld32le(k + HDR_INITRD_ADDR_MAX);
-        if (top > LINUX_INITRD_MAX)
-            top = LINUX_INITRD_MAX;
-        if (top > (uint64_t)ram - 1)
-            top = (uint64_t)ram - 1;
-        top += 1; /* first byte past the allowed range */
-        uint64_t low = (need + 0xFFF) & ~0xFFFull;
-        uint64_t addr = top >= lb->initrd_size ? (top - lb->initrd_size) & ~0xFFFull : 0;
-        if (lb->initrd_size > top || addr < low)
-            FAIL("-initrd %s: too big (%zu bytes) to fit in guest RAM beside the kernel; "
-                 "use a larger -m",
-                 initrd, lb->initrd_size);
-        lb->initrd_addr = (uint32_t)addr;
-    }
+/* Initrd: page-aligned, as high as the kernel allows and lowmem reaches. */
+static int place_initrd(Machine *m, LinuxBoot *lb, const char *initrd, uint64_t need, char *err,
+                        size_t errlen)
+{
+    uint32_t ram = m->ram_size;
+    uint64_t top = ld32le(lb->kernel + HDR_INITRD_ADDR_MAX);
+    if (top > LINUX_INITRD_MAX)
+        top = LINUX_INITRD_MAX;
+    if (top > (uint64_t)ram - 1)
+        top = (uint64_t)ram - 1;
+    top += 1; /* first byte past the allowed range */
+    uint64_t low = (need + 0xFFF) & ~0xFFFull;
+    uint64_t addr = top >= lb->initrd_size ? (top - lb->initrd_size) & ~0xFFFull : 0;
+    if (lb->initrd_size > top || addr < low)
+        FAIL("-initrd %s: too big (%zu bytes) to fit in guest RAM beside the kernel; "
+             "use a larger -m",
+             initrd, lb->initrd_size);
+    lb->initrd_addr = (uint32_t)addr;
+    return 0;
+}
 
+#undef FAIL
+
+/* Everything checked: load it, and again on every reset. */
+static void linux_boot_commit(Machine *m, LinuxBoot *lb)
+{
     bios_free(m);
     linux_load(m, lb);
     m->on_reset = linux_on_reset;
     m->on_reset_opaque = lb;
+}
+
+int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                     char *err, size_t errlen)
+{
+    LinuxBoot *lb = calloc(1, sizeof *lb);
+    if (!lb) {
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
+        return -1;
+    }
+    uint64_t need;
+    lb->kernel = bios_read_file("-kernel", kernel, m->ram_size, &lb->kernel_size, err, errlen);
+    if (!lb->kernel || check_kernel(m, lb, kernel, cmdline, &need, err, errlen) != 0)
+        goto fail;
+    if (initrd) {
+        lb->initrd = bios_read_file("-initrd", initrd, m->ram_size, &lb->initrd_size, err, errlen);
+        if (!lb->initrd || place_initrd(m, lb, initrd, need, err, errlen) != 0)
+            goto fail;
+    }
+    linux_boot_commit(m, lb);
     return 0;
+fail:
+    linux_boot_release(lb);
+    return -1;
+}
+
+/* A copy of a caller's buffer, as bios_read_file would have read it. */
+static uint8_t *copy_image(const char *what, const char *name, const void *buf, size_t len,
+                           size_t max, char *err, size_t errlen)
+{
+    if (len > max) {
+        wb_errf(err, errlen, "%s %s: too big (%zu bytes; at most %zu fit)", what, name, len, max);
+        return NULL;
+    }
+    uint8_t *p = malloc(len ? len : 1);
+    if (!p) {
+        wb_errf(err, errlen, "%s %s: out of memory reading %zu bytes", what, name, len);
+        return NULL;
+    }
+    memcpy(p, buf, len);
+    return p;
+}
+
+int linux_boot_setup_mem(Machine *m, const char *kernel_name, const void *kernel,
+                         size_t kernel_size, const char *initrd_name, const void *initrd,
+                         size_t initrd_size, const char *cmdline, char *err, size_t errlen)
+{
+    LinuxBoot *lb = calloc(1, sizeof *lb);
+    if (!lb) {
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel_name);
+        return -1;
+    }
+    uint64_t need;
+    lb->kernel_size = kernel_size;
+    lb->kernel = copy_image("-kernel", kernel_name, kernel, kernel_size, m->ram_size, err, errlen);
+    if (!lb->kernel || check_kernel(m, lb, kernel_name, cmdline, &need, err, errlen) != 0)
+        goto fail;
+    if (initrd) {
+        lb->initrd_size = initrd_size;
+        lb->initrd = copy_image("-initrd", initrd_name, initrd, initrd_size, m->ram_size, err,
+                                errlen);
+        if (!lb->initrd || place_initrd(m, lb, initrd_name, need, err, errlen) != 0)
+            goto fail;
+    }
+    linux_boot_commit(m, lb);
+    return 0;
+fail:
+    linux_boot_release(lb);
+    return -1;
 }
 
 void bios_free(Machine *m)

@@ -1,6 +1,7 @@
 /* The CPU core: reset, the run loop, exceptions and interrupts, segments,
  * far control transfers, task switches, control registers, MSRs, CPUID. */
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "cpu/cpu_internal.h"
 #include "cpu/jit.h"
@@ -10,6 +11,17 @@
 
 /* ------------------------------------------------------------------ creation and reset */
 
+/* The block cache and the decoded-block arena are mapped, not malloc'd:
+ * their pages cost nothing until blocks use them, and a sanitizer build
+ * does not write their shadow on every machine (the fuzz targets make one
+ * machine per input; the cache alone cost 90 us under ASan). */
+static void *map_zeroed(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
 CPU *cpu_new(Machine *m, uint32_t ram_size)
 {
     CPU *c = calloc(1, sizeof *c);
@@ -17,8 +29,8 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
         return NULL;
     c->m = m;
     c->ram_pages = ram_size >> 12;
-    c->bcache = calloc(BCACHE_SIZE, sizeof(Block *));
-    c->block_pool = malloc(BLOCK_POOL_SIZE);
+    c->bcache = map_zeroed(BCACHE_SIZE * sizeof(Block *));
+    c->block_pool = map_zeroed(BLOCK_POOL_SIZE);
     c->page_gen = calloc(c->ram_pages + 1, sizeof(uint32_t));
     c->code_pages = calloc(c->ram_pages + 1, 1);
     if (!c->bcache || !c->block_pool || !c->page_gen || !c->code_pages) {
@@ -35,8 +47,10 @@ void cpu_free(CPU *c)
     if (!c)
         return;
     jit_free(c->jit);
-    free(c->bcache);
-    free(c->block_pool);
+    if (c->bcache)
+        munmap(c->bcache, BCACHE_SIZE * sizeof(Block *));
+    if (c->block_pool)
+        munmap(c->block_pool, BLOCK_POOL_SIZE);
     free(c->page_gen);
     free(c->code_pages);
     free(c);
@@ -129,8 +143,11 @@ void cpu_reset(CPU *c)
     cpu_dr_update(c);
     cpu_update_mode(c);
     cpu_tlb_flush(c, true);
-    /* Images are reloaded into RAM behind our back after a reset. */
-    memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
+    /* Images are reloaded into RAM behind our back after a reset. With no
+     * block made since the last flush the cache is empty already (a new
+     * CPU: its 512 KiB stay untouched until used). */
+    if (c->block_pool_used)
+        memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
     c->block_pool_used = 0;
     c->block_epoch++;
     memset(c->code_pages, 0, c->ram_pages + 1);

@@ -1453,3 +1453,83 @@ const DeviceModel e1000_device = {
     .props = e1000_props,
     .create = e1000_create,
 };
+
+/* ---- Self-check, for the fuzz target and tests: the invariants every
+ * guest-reachable path must keep, checked from outside after each step.
+ * Returns NULL, or which invariant is broken. Reads state only. */
+
+/* A register as stored, without a guest read's side effects (statistics
+ * stay, ICR is not cleared). */
+uint32_t e1000_raw_reg(NetClient *nc, uint32_t off)
+{
+    E1000 *s = nc->opaque;
+    return nc->info == &e1000_info && off < REG_END ? s->regs[off >> 2] : 0;
+}
+
+const char *e1000_selfcheck(NetClient *nc)
+{
+    if (!nc || nc->info != &e1000_info)
+        return "not an e1000 client";
+    E1000 *s = nc->opaque;
+    const TxPacket *p = &s->txp;
+    const TxContext *c = &p->ctx;
+
+    /* transmit gathering: every fill level within its buffer */
+    if (p->len > TX_MAX)
+        return "tx: packet length beyond TX_MAX";
+    if (p->hdr_have > sizeof p->hdr)
+        return "tx: header gathered beyond the header buffer";
+    if (p->tse) {
+        if (p->hdr_have > c->hdr_len)
+            return "tx: header gathered beyond the packet's header length";
+        if ((uint32_t)c->hdr_len + p->pending > TX_MAX)
+            return "tx: header + pending payload beyond TX_MAX";
+        if (p->pending > c->mss)
+            return "tx: pending payload beyond the packet's MSS";
+        if (p->pay_in > c->paylen)
+            return "tx: payload taken beyond PAYLEN";
+        if ((uint64_t)p->pay_sent + p->pending != p->pay_in)
+            return "tx: payload sent + pending != payload taken";
+    }
+
+    /* transmit ring: the fetch index only moves inside a valid ring; when it
+     * is not in step with TDH, [TDH, tx_fetch) is what awaits write-back */
+    uint32_t n = tx_ring_count(s), h = R(s, TDH);
+    if (s->tx_fetch != h && (!n || h >= n || s->tx_fetch >= n))
+        return "tx: fetch index outside the ring";
+
+    /* interrupts: INTA# follows ICR & IMS, or the ITR timer is due */
+    if (R(s, ICR) & ~ICR_MASK)
+        return "ICR holds bits beyond the interrupt causes";
+    if (R(s, IMS) & ~ICR_MASK)
+        return "IMS holds bits beyond the interrupt causes";
+    bool want = (R(s, ICR) & R(s, IMS)) != 0;
+    if (s->irq != (s->nic.pci->irq_level != 0))
+        return "INTA# level differs from the device's view";
+    if (s->irq && !want)
+        return "INTA# asserted with no unmasked cause";
+    if (!s->irq && want && !s->itr_timer.pending)
+        return "unmasked cause pending with INTA# low and no ITR timer";
+
+    /* link as the guest sees it */
+    if (s->lu != mac_link(s))
+        return "STATUS.LU differs from the link";
+
+    /* EEPROM state machine */
+    const Eeprom *e = &s->ee;
+    if (e->addr < 0 || e->addr >= EE_WORDS || e->bitpos < 0 || e->bitpos > 16 || e->nbits < 0 ||
+        e->nbits > 16)
+        return "EEPROM: address or bit counters out of range";
+    if (s->ioaddr > 0x1FFFF)
+        return "IOADDR beyond the register window";
+
+    /* frames waiting for the receiver: bounded, and the list matches */
+    if (nc->queue_len < 0 || nc->queue_len > NET_QUEUE_MAX)
+        return "receive queue length out of bounds";
+    int k = 0;
+    for (const NetPacket *q = nc->queue_head; q && k <= NET_QUEUE_MAX; q = q->next)
+        k++;
+    if (k != nc->queue_len)
+        return "receive queue list differs from its length";
+    return NULL;
+}

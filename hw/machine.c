@@ -83,6 +83,27 @@ static void mmio_index(Machine *m)
     m->mmio_lowest = n ? m->mmio[0]->base : UINT32_MAX;
 }
 
+IoRegion *mmio_register_ram(Machine *m, const char *name, uint32_t base, uint32_t len,
+                            uint8_t *host, uint8_t *dirty)
+{
+    if (len & 0xFFF) {
+        wb_log("%s: RAM-like region of %u bytes is not a multiple of 4 KiB", name, len);
+        exit(1);
+    }
+    IoRegion *r = region_add(m, name, 0, 0, NULL, NULL, NULL, true);
+    r->ram = host;
+    r->dirty = dirty;
+    r->len = len;
+    region_map(m, r, base, base != 0);
+    return r;
+}
+
+void region_ram_rearm(Machine *m, IoRegion *r)
+{
+    if (m->cpu && r->enabled)
+        cpu_tlb_drop_writes(m->cpu, r->base, r->len);
+}
+
 void region_map(Machine *m, IoRegion *r, uint32_t base, bool enabled)
 {
     if (!r->mmio && r->enabled)
@@ -165,6 +186,15 @@ static IoRegion *mmio_region(Machine *m, uint32_t paddr)
 
 /* ------------------------------------------------------------------ physical memory */
 
+/* A RAM-like region's byte at paddr; a write marks its page dirty. */
+static uint8_t *region_ram_ptr(IoRegion *r, uint32_t paddr, bool write)
+{
+    uint32_t off = paddr - r->base;
+    if (write && r->dirty)
+        r->dirty[off >> 12] = 1;
+    return r->ram + off;
+}
+
 uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
 {
     if (paddr < m->ram_size) {
@@ -172,9 +202,17 @@ uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
             return NULL;
         if (paddr >= LOW_ROM_START && paddr < ONE_MIB && write)
             return NULL;
-        if (paddr >= ONE_MIB && mmio_region(m, paddr))
-            return NULL;
+        if (paddr >= ONE_MIB) {
+            IoRegion *r = mmio_region(m, paddr);
+            if (r)
+                return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
+        }
         return m->ram + paddr;
+    }
+    if (paddr >= m->mmio_lowest) {
+        IoRegion *r = mmio_region(m, paddr);
+        if (r)
+            return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
     }
     if (m->rom && !write && paddr >= (uint32_t)(0 - m->rom_size))
         return m->rom + (paddr - (uint32_t)(0 - m->rom_size));
@@ -184,7 +222,7 @@ uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
 uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r) {
+    if (r && !r->ram) {
         if (!r->read)
             return 0xFFFFFFFFu >> (32 - (8 << size_log2));
         return r->read(r->opaque, paddr - r->base, size_log2);
@@ -200,7 +238,7 @@ uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 void phys_write(Machine *m, uint32_t paddr, uint32_t val, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r) {
+    if (r && !r->ram) {
         if (r->write)
             r->write(r->opaque, paddr - r->base, val, size_log2);
         return;

@@ -26,6 +26,11 @@ typedef struct IoRegion {
     DevWrite write;
     bool mmio;
     bool enabled;
+    /* RAM-like MMIO (mmio_register_ram): the bytes live at ram, the CPU
+     * reads and writes them through its TLB, and a write marks its 4 KiB
+     * page in dirty (one byte per page). NULL for ordinary regions. */
+    uint8_t *ram;
+    uint8_t *dirty;
 } IoRegion;
 
 /* Register a port range (base..base+len-1) or an MMIO range. A region made
@@ -36,6 +41,15 @@ IoRegion *mmio_register(Machine *m, const char *name, uint32_t base, uint32_t le
                         void *opaque, DevRead rd, DevWrite wr);
 /* Move/enable/disable a region (PCI BARs). */
 void region_map(Machine *m, IoRegion *r, uint32_t base, bool enabled);
+/* A device's memory the guest maps like RAM (a framebuffer): len bytes
+ * (a multiple of 4 KiB) at host, placed like any MMIO region. Guest writes
+ * go at full speed through the CPU's TLB; each page written since the device
+ * last looked is marked in dirty[offset >> 12] (len / 4096 bytes, the
+ * device's). The device clears the marks it has handled and then calls
+ * region_ram_rearm, so the next write to those pages marks them again. */
+IoRegion *mmio_register_ram(Machine *m, const char *name, uint32_t base, uint32_t len,
+                            uint8_t *host, uint8_t *dirty);
+void region_ram_rearm(Machine *m, IoRegion *r);
 
 /* Port I/O as the CPU sees it. Unclaimed reads return all ones. */
 uint32_t port_read(Machine *m, uint16_t port, int size_log2);
@@ -211,6 +225,8 @@ struct Machine {
 
     /* Network clients (net/net.c), in creation order */
     struct NetClient *net_clients;
+    /* The display, keyboard and mouse the front ends reach (hw/display.h) */
+    struct DisplayHub *display_hub;
 
     /* Interrupt wiring (set by the board) */
     int (*intack)(void *opaque);

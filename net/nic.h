@@ -35,3 +35,13 @@ typedef struct Nic {
  * once its state is set up. */
 int nic_init(Nic *n, const DeviceContext *ctx, const NicPciId *id, const NetClientInfo *info,
              void *opaque, void (*reset)(void *opaque), char *err, size_t errlen);
+
+/* ---- Model self-checks, for the fuzz targets and tests. */
+
+/* hw/e1000.c: the e1000's invariants (indexes and fill levels within bounds,
+ * interrupt and link state consistent): NULL, or the one that is broken.
+ * nc must be an e1000's client. */
+const char *e1000_selfcheck(NetClient *nc);
+/* A register as stored, without a guest read's side effects; 0 if off is
+ * beyond the register file. */
+uint32_t e1000_raw_reg(NetClient *nc, uint32_t off);

@@ -10,7 +10,9 @@
 #include "ui/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
+#include "ui/console.h"
 #include "ui/options.h"
+#include "ui/sdl.h"
 
 static Machine *the_machine;
 static volatile sig_atomic_t got_signal;
@@ -118,13 +120,26 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "wirebox: %s\n", err);
     } else {
-        if (o.serial_default && !cfg->nographic && !cfg->display_none)
-            wb_log("no display: the serial console is not shown (use -nographic or -serial "
-                   "stdio)");
         for (int i = 0; i < MAX_SERIAL; i++)
             chardev_attach(serial[i], m, pc_board(m)->uart[i]);
+        console_install_dump_signal(m);
+        bool window = false;
+        if (cfg->display_sdl) {
+            SdlOptions so = {.name = cfg->name, .window_close_quits = o.window_close_quits};
+            if (sdl_display_open(m, &so, err, sizeof err) == 0)
+                window = true;
+            else if (o.display_given)
+                rc = 1; /* asked for a window and cannot have one */
+            else
+                wb_log("%s; running without a window", err);
+        }
+        if (o.serial_default && !cfg->nographic && !window)
+            wb_log("no display: the serial console is not shown (use -nographic or -serial "
+                   "stdio)");
         GdbStub *gdb = NULL;
-        if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
+        if (rc != 0) {
+            fprintf(stderr, "wirebox: %s\n", err);
+        } else if (cfg->gdb && strcmp(cfg->gdb, "none") != 0 &&
             !(gdb = gdbstub_listen(m, cfg->gdb, err, sizeof err))) {
             fprintf(stderr, "wirebox: %s\n", err);
         } else {
@@ -138,6 +153,8 @@ int main(int argc, char **argv)
             status = machine_run(m);
         }
         gdbstub_close(gdb, status);
+        if (window)
+            sdl_display_close();
         if (got_signal)
             wb_log("terminating on signal %d", (int)got_signal);
     }

@@ -4,6 +4,7 @@
 #include "hw/opts.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -36,6 +37,8 @@ enum {
     OPT_GDB,
     OPT_NODEFAULTS,
     OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
+    OPT_VGA,
+    OPT_NAME,
     OPT_OBJECT,
     OPT_ACCEL,
 };
@@ -73,6 +76,8 @@ static const struct {
     {"cdrom", OPT_DRIVE, true},
     {"drive", OPT_DRIVE, true},
     {"snapshot", OPT_DRIVE, false},
+    {"vga", OPT_VGA, true},
+    {"name", OPT_NAME, true},
     {"object", OPT_OBJECT, true},
     {"accel", OPT_ACCEL, true},
 };
@@ -92,14 +97,14 @@ static const struct {
     {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
     {"L", true},            {"loadvm", true},    {"machine", true},      {"mem-path", true},
     {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
-    {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
+    {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
     {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},
     {"option-rom", true},   {"overcommit", true}, {"parallel", true},    {"pflash", true},
     {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
     {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
     {"sd", true},           {"semihosting", false}, {"smbios", true},    {"smp", true},
     {"spice", true},     {"tpmdev", true},       {"trace", true},
-    {"usb", false},         {"usbdevice", true}, {"uuid", true},         {"vga", true},
+    {"usb", false},         {"usbdevice", true}, {"uuid", true},
     {"virtfs", true},       {"vnc", true},       {"watchdog-action", true}, {"win2k-hack", false},
     {"writeconfig", true},  {"xen-domid", true},
 };
@@ -267,6 +272,68 @@ static int parse_accel(const char *val, Options *o, char *err, size_t errlen)
     return r;
 }
 
+/* ------------------------------------------------------------------ -display, -name */
+
+static int parse_display(const char *val, Options *o, char *err, size_t errlen)
+{
+    Opts *op = opts_parse(val, "type");
+    const char *type = opts_get(op, "type");
+    int rc = 0;
+    if (!type) {
+        rc = wb_errf(err, errlen, "-display %s: which display? (sdl or none)", val);
+    } else if (!strcmp(type, "none")) {
+        o->cfg.display_none = true;
+        o->cfg.display_sdl = false;
+        o->display_given = true;
+    } else if (!strcmp(type, "sdl")) {
+#ifdef WIREBOX_HAVE_SDL
+        const char *wc = opts_get(op, "window-close");
+        bool b;
+        if (wc && opt_parse_bool(wc, &b))
+            rc = wb_errf(err, errlen, "-display %s: window-close must be on or off", val);
+        else if (wc)
+            o->window_close_quits = b;
+        /* accepted and without effect: there is no OpenGL path and the grab keys are fixed */
+        opts_get(op, "gl");
+        opts_get(op, "show-cursor");
+        const char *bad = opts_unused(op);
+        if (!rc && bad)
+            rc = wb_errf(err, errlen, "-display %s: invalid parameter '%s'", val, bad);
+        o->cfg.display_sdl = true;
+        o->cfg.display_none = false;
+        o->display_given = true;
+#else
+        rc = wb_errf(err, errlen, "-display sdl: this wirebox was built without SDL2 "
+                                  "(install libsdl2-dev and build again)");
+#endif
+    } else {
+        rc = wb_errf(err, errlen,
+                     "-display %s: not supported by wirebox yet (supported: sdl, none)", type);
+    }
+    opts_free(op);
+    return rc;
+}
+
+/* -name NAME or -name guest=NAME[,process=...][,debug-threads=on|off] */
+static int parse_name(const char *val, Options *o, char *err, size_t errlen)
+{
+    Opts *op = opts_parse(val, "guest");
+    const char *name = opts_get(op, "guest");
+    opts_get(op, "process");
+    opts_get(op, "debug-threads");
+    const char *bad = opts_unused(op);
+    int rc = 0;
+    if (bad)
+        rc = wb_errf(err, errlen, "-name %s: invalid parameter '%s'", val, bad);
+    else if (name && strlen(name) >= sizeof o->cfg.name)
+        rc = wb_errf(err, errlen, "-name: the name is too long (at most %zu characters)",
+                     sizeof o->cfg.name - 1);
+    else
+        snprintf(o->cfg.name, sizeof o->cfg.name, "%s", name ? name : "");
+    opts_free(op);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ the parser */
 
 int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
@@ -275,6 +342,7 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     o->cfg.ram_size = OPT_RAM_DEFAULT;
     o->cfg.icount_shift = -1;
     o->cfg.icount_sleep = true;
+    o->window_close_quits = true;
     if (errlen)
         err[0] = '\0';
 
@@ -338,11 +406,23 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             o->cfg.nographic = true;
             break;
         case OPT_DISPLAY:
+            if (parse_display(val, o, err, errlen))
+                return 1;
+            break;
+        case OPT_VGA:
             if (!strcmp(val, "none"))
-                o->cfg.display_none = true;
+                o->cfg.vga_none = true;
+            else if (!strcmp(val, "std"))
+                o->cfg.vga_none = false;
+            else if (opt_is_help(val))
+                return wb_errf(err, errlen, "-vga: std (QEMU's standard VGA, the default) or none");
             else
-                return wb_errf(err, errlen, "-display %s: not supported yet (only -display none)",
-                            val);
+                return wb_errf(err, errlen,
+                               "-vga %s: not supported by wirebox yet (supported: std, none)", val);
+            break;
+        case OPT_NAME:
+            if (parse_name(val, o, err, errlen))
+                return 1;
             break;
         case OPT_SERIAL:
             if (check_serial(val, err, errlen))
@@ -433,6 +513,23 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     }
     net_plan_free(plan);
 
+    /* A VGA given with -device replaces the default one, as in QEMU. */
+    for (int i = 0; i < o->devices.n; i++)
+        if (!strncmp(o->devices.text[i], "VGA", 3) &&
+            (o->devices.text[i][3] == ',' || !o->devices.text[i][3]))
+            o->cfg.vga_none = true;
+
+    /* The window by default, as QEMU opens one: when a display is there to
+     * show it and SDL2 is built in. */
+#ifdef WIREBOX_HAVE_SDL
+    if (!o->display_given && !o->cfg.nographic &&
+        ((getenv("DISPLAY") && *getenv("DISPLAY")) ||
+         (getenv("WAYLAND_DISPLAY") && *getenv("WAYLAND_DISPLAY"))))
+        o->cfg.display_sdl = true;
+#endif
+    if (o->cfg.nographic)
+        o->cfg.display_sdl = false;
+
     /* Default serial port: the console with -nographic; otherwise QEMU puts it
      * on a graphical console, which we do not have: it goes nowhere. */
     if (o->cfg.nserial == 0 && !o->nodefaults) {
@@ -473,7 +570,15 @@ void options_usage(FILE *f)
           "\n"
           "Console:\n"
           "  -nographic        no display; serial port 0 on this terminal (mon:stdio)\n"
+          "  -display sdl[,window-close=on|off]\n"
+          "                    a window (the default when there is a display)\n"
+          "  -display sdl[,window-close=on|off]\n"
+          "                    a window (the default when there is a display)\n"
           "  -display none     no display\n"
+          "  -vga std|none     the VGA card (default std: PCI 1234:1111 with Bochs VBE)\n"
+          "  -name NAME        the machine's name (the window's title)\n"
+          "  -vga std|none     the VGA card (default std: PCI 1234:1111 with Bochs VBE)\n"
+          "  -name NAME        the machine's name (the window's title)\n"
           "  -serial dev       next serial port (up to 4): stdio, mon:stdio, file:PATH,\n"
           "                    null, none\n"
           "  -nodefaults       no default serial port or network card\n"

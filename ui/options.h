@@ -24,6 +24,8 @@ typedef struct Options {
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
     DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    bool display_given;  /* -display was given (otherwise the default applies) */
+    bool window_close_quits; /* -display sdl,window-close=on|off (default on) */
     ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 

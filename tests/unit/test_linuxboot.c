@@ -280,6 +280,62 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* linux_boot_setup_mem (the fuzz target's entry point) loads what
+ * linux_boot_setup loads from files, byte for byte, and fails the same way. */
+START_TEST(test_setup_mem)
+{
+    make_image();
+    size_t rdlen = 5000;
+    uint8_t *rd = initrd_data(rdlen);
+    char *kpath = write_tmp(image, sizeof image), *rpath = write_tmp(rd, rdlen);
+    Machine *a = machine_new_bare(RAM), *b = machine_new_bare(RAM);
+    ck_assert_int_eq(linux_boot_setup(a, kpath, rpath, "console=ttyS0", err, sizeof err), 0);
+    ck_assert_int_eq(linux_boot_setup_mem(b, "k", image, sizeof image, "r", rd, rdlen,
+                                          "console=ttyS0", err, sizeof err),
+                     0);
+    /* the RNG seed in setup_data differs from run to run: compare around it */
+    ck_assert_mem_eq(a->ram, b->ram, LINUX_SETUP_DATA_ADDR + 16);
+    ck_assert_mem_eq(a->ram + LINUX_SETUP_DATA_ADDR + 48, b->ram + LINUX_SETUP_DATA_ADDR + 48,
+                     RAM - LINUX_SETUP_DATA_ADDR - 48);
+    ck_assert_uint_eq(a->cpu->eip, b->cpu->eip);
+    ck_assert_uint_eq(a->cpu->regs[R_ESI], b->cpu->regs[R_ESI]);
+    ck_assert_ptr_eq(a->on_reset, b->on_reset);
+    /* the buffers were copied: a reset reloads the image after the caller
+     * has scribbled over its own */
+    memset(image, 0, sizeof image);
+    memset(b->ram + LINUX_KERNEL_ADDR, 0xCC, PM_SIZE);
+    machine_reset(b);
+    ck_assert_uint_eq(b->ram[LINUX_KERNEL_ADDR], 0x8B);
+
+    /* failures: one line naming the option, nothing left behind */
+    Machine *c = machine_new_bare(RAM);
+    make_image();
+    ck_assert_int_eq(linux_boot_setup_mem(c, "small.img", image, SETUP_SIZE + PM_SIZE / 2, NULL,
+                                          NULL, 0, NULL, err, sizeof err),
+                     -1);
+    ck_assert_str_eq(err, "-kernel small.img: truncated (4608 bytes, but the header says 6656)");
+    ck_assert_ptr_null(c->on_reset);
+    ck_assert_int_eq(linux_boot_setup_mem(c, "k", image, RAM + 1, NULL, NULL, 0, NULL, err,
+                                          sizeof err),
+                     -1);
+    ck_assert_str_eq(err, "-kernel k: too big (67108865 bytes; at most 67108864 fit)");
+    ck_assert_int_eq(linux_boot_setup_mem(c, "k", image, sizeof image, "big.rd", rd, RAM + 1,
+                                          NULL, err, sizeof err),
+                     -1);
+    ck_assert_str_eq(err, "-initrd big.rd: too big (67108865 bytes; at most 67108864 fit)");
+    ck_assert_ptr_null(c->on_reset);
+
+    bios_free(a);
+    bios_free(b);
+    machine_free(a);
+    machine_free(b);
+    machine_free(c);
+    free(rd);
+    unlink(kpath);
+    unlink(rpath);
+}
+END_TEST
+
 /* The initrd stays below the kernel's initrd_addr_max. */
 START_TEST(test_initrd_addr_max)
 {
@@ -365,6 +421,7 @@ static void dummy_write(void *o, uint32_t off, uint32_t v, int sz) {}
 START_TEST(test_pci_bars)
 {
     MachineConfig cfg = pc_config();
+    cfg.vga_none = true; /* the test device alone gets the first addresses */
     Machine *m = machine_new_pc(&cfg, NULL);
     PciDevice *d = pci_register_device(pc_board(m)->pci, "test", -1, 0x1234, 0x5678, 0, 0x020000, NULL);
     ck_assert_ptr_nonnull(d);
@@ -458,6 +515,7 @@ int main(void)
     tcase_add_test(tc, test_runs);
     tcase_add_test(tc, test_cmdline_truncated);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_setup_mem);
     tcase_add_test(tc, test_initrd_addr_max);
     tcase_add_test(tc, test_pir);
     tcase_add_test(tc, test_pci_bars);

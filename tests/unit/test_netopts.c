@@ -327,7 +327,7 @@ START_TEST(test_errors)
                NULL);
     fails_with("-device e1000,addr=3.8: addr=3.8: invalid PCI address", "-device",
                "e1000,addr=3.8", NULL);
-    fails_with("-nic user,model=ne2k_isa: unknown NIC model 'ne2k_isa' (available: e1000)",
+    fails_with("-nic user,model=ne2k_isa: unknown NIC model 'ne2k_isa' (available: e1000, rtl8139)",
                "-nic", "user,model=ne2k_isa", NULL);
     fails_with("-net nic,model=virtio: unknown NIC model 'virtio'", "-net", "nic,model=virtio",
                NULL);
@@ -563,7 +563,7 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-nic", "model=help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_MODELS);
     t = help_text();
-    ck_assert_str_eq(t, "Available NIC models:\ne1000\n");
+    ck_assert_str_eq(t, "Available NIC models:\ne1000\nrtl8139\n");
     free(t);
     ck_assert_int_eq(parse("-nic", "user,model=?", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_MODELS);
@@ -572,7 +572,7 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-nic", "help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_NIC);
     t = help_text();
-    ck_assert(strstr(t, "tap\nbridge\n" VDE_LINE "\nAvailable NIC models:\n"));
+    ck_assert(strstr(t, "tap\nbridge\n" VDE_LINE "\nAvailable NIC models:\ne1000\nrtl8139\n"));
     free(t);
     ck_assert_int_eq(parse("-device", "help", NULL), 0);
     ck_assert_int_eq(o.devices.help, DEVICE_PARSE_HELP);

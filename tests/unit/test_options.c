@@ -204,8 +204,54 @@ START_TEST(test_errors)
     ck_assert_str_eq(err, "-append only allowed with -kernel option");
     ck_assert_int_eq(parse("-initrd", "x", NULL), 1);
     ck_assert_str_eq(err, "-initrd only allowed with -kernel option");
+    ck_assert_int_eq(parse("-display", "gtk", NULL), 1);
+    ck_assert_str_eq(err, "-display gtk: not supported by wirebox yet (supported: sdl, none)");
+    ck_assert_int_eq(parse("-vga", "cirrus", NULL), 1);
+    ck_assert_str_eq(err, "-vga cirrus: not supported by wirebox yet (supported: std, none)");
+    ck_assert_int_eq(parse("-name", "guest=a,colour=red", NULL), 1);
+    ck_assert_str_eq(err, "-name guest=a,colour=red: invalid parameter 'colour'");
+#ifdef WIREBOX_HAVE_SDL
+    ck_assert_int_eq(parse("-display", "sdl,frames=3", NULL), 1);
+    ck_assert_str_eq(err, "-display sdl,frames=3: invalid parameter 'frames'");
+#else
     ck_assert_int_eq(parse("-display", "sdl", NULL), 1);
-    ck_assert_str_eq(err, "-display sdl: not supported yet (only -display none)");
+    ck_assert_str_eq(err, "-display sdl: this wirebox was built without SDL2 (install "
+                          "libsdl2-dev and build again)");
+#endif
+}
+END_TEST
+
+/* The display options: the VGA card, the window, the machine's name. */
+START_TEST(test_display)
+{
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    ck_assert_int_eq(parse("-kernel", "k", NULL), 0);
+    ck_assert(!o.cfg.vga_none);
+    ck_assert(!o.cfg.display_sdl); /* nowhere to show a window */
+    ck_assert_int_eq(parse("-kernel", "k", "-vga", "none", "-name", "guest=web1,process=wb", NULL),
+                     0);
+    ck_assert(o.cfg.vga_none);
+    ck_assert_str_eq(o.cfg.name, "web1");
+    ck_assert_int_eq(parse("-kernel", "k", "-device", "VGA,addr=5", NULL), 0);
+    ck_assert(o.cfg.vga_none); /* the -device VGA replaces the default one */
+    ck_assert_int_eq(parse("-kernel", "k", "-vga", "none", "-vga", "std", "-name", "db", NULL), 0);
+    ck_assert(!o.cfg.vga_none);
+    ck_assert_str_eq(o.cfg.name, "db");
+#ifdef WIREBOX_HAVE_SDL
+    setenv("DISPLAY", ":99", 1);
+    ck_assert_int_eq(parse("-kernel", "k", NULL), 0);
+    ck_assert(o.cfg.display_sdl); /* the default when there is a display */
+    ck_assert_int_eq(parse("-kernel", "k", "-nographic", NULL), 0);
+    ck_assert(!o.cfg.display_sdl);
+    ck_assert_int_eq(parse("-kernel", "k", "-display", "none", NULL), 0);
+    ck_assert(!o.cfg.display_sdl);
+    ck_assert(o.cfg.display_none);
+    unsetenv("DISPLAY");
+    ck_assert_int_eq(parse("-kernel", "k", "-display", "sdl,window-close=off", NULL), 0);
+    ck_assert(o.cfg.display_sdl);
+    ck_assert(!o.window_close_quits);
+#endif
 }
 END_TEST
 
@@ -218,7 +264,7 @@ START_TEST(test_qemu_options_not_yet)
     ck_assert_str_eq(err, "-blockdev is a QEMU option that wirebox does not support yet");
     ck_assert_int_eq(parse("-no-acpi", NULL), 1);
     ck_assert_str_eq(err, "-no-acpi is a QEMU option that wirebox does not support yet");
-    static const char *const more[] = {"-numa", "-monitor", "-boot", "-chardev", "-vga"};
+    static const char *const more[] = {"-numa", "-monitor", "-boot", "-chardev", "-parallel"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         ck_assert_int_eq(parse(more[i], "x", NULL), 1);
         ck_assert(strstr(err, "is a QEMU option that wirebox does not support yet"));
@@ -463,6 +509,7 @@ int main(void)
     Suite *s = suite_create("options");
     TCase *tc = tcase_create("parse");
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_display);
     tcase_add_test(tc, test_mem);
     tcase_add_test(tc, test_icount);
     tcase_add_test(tc, test_accel);

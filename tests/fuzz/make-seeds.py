@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in tests/fuzz/corpus/<target>/: a handful of
+meaningful inputs per fuzz target, in each target's input format (see the
+comment at the top of each tests/fuzz/fuzz_*.c). Run it again after changing
+a format; reproducers of fixed findings live beside these (regress-*) and are
+not touched.
+
+    tests/fuzz/make-seeds.py [CORPUS_DIR]
+"""
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(OUT, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def u8(v):
+    return struct.pack("<B", v & 0xFF)
+
+
+def u16(v):
+    return struct.pack("<H", v & 0xFFFF)
+
+
+def u32(v):
+    return struct.pack("<I", v & 0xFFFFFFFF)
+
+
+def csum(data):
+    """Internet checksum (RFC 1071), not inverted."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+# ---------------------------------------------------------------- fuzz_e1000
+# Opcodes (fuzz_e1000.c), registers named by raw offset (selector 0xFF).
+(OP_WR32, OP_RD32, OP_WR_NARROW, OP_IO, OP_RAM, OP_TXDESC, OP_RXDESC, OP_FRAME,
+ OP_CLOCK, OP_LINK, OP_PEER, OP_PCICMD, OP_RESET, OP_RING, OP_EEBITS) = range(15)
+CTRL, ICR, IMS, RCTL, TCTL, TDT, RDT, RXCSUM, MDIC, EECD, EERD, ITR, RDTR, TIDV = (
+    0x0, 0xC0, 0xD0, 0x100, 0x400, 0x3818, 0x2818, 0x5000, 0x20, 0x10, 0x14, 0xC4,
+    0x2820, 0x3820)
+RCTL_EN, RCTL_BAM, RCTL_SECRC, RCTL_LBM_MAC, RCTL_UPE = 2, 1 << 15, 1 << 26, 1 << 6, 1 << 3
+TCTL_EN, TCTL_PSP = 2, 8
+EOP, IFCS, IC, TSE, RS, DEXT, VLE = 1, 2, 4, 4, 8, 0x20, 0x40
+
+
+def reg(off):
+    return u8(0xFF) + u16(off >> 2)
+
+
+def wr32(off, val):
+    return u8(OP_WR32) + reg(off) + u32(val)
+
+
+def rd32(off):
+    return u8(OP_RD32) + reg(off)
+
+
+def ring(tx, nsel, ctl):
+    return u8(OP_RING) + u8(1 if tx else 0) + u8(nsel) + u32(ctl)
+
+
+def ram_slot(slot, off, data):
+    """Bytes into buffer slot `slot` at off, 256 at a time."""
+    out = b""
+    for i in range(0, len(data), 256):
+        chunk = data[i:i + 256]
+        out += u8(OP_RAM) + u8(2) + u8(slot) + u16(off + i) + u8(len(chunk) - 1) + chunk
+    return out
+
+
+def txd_legacy(idx, slot, off, length, cmd, cso=0, css=0, special=0):
+    return (u8(OP_TXDESC) + u8(idx) + u8(0) + u8(slot) + u16(off) + u16(length) + u8(cso) +
+            u8(cmd) + u8(css) + u16(special))
+
+
+def txd_context(idx, ipcss, ipcso, ipcse, tucss, tucso, tucse, paylen, tucmd, hdrlen, mss):
+    return (u8(OP_TXDESC) + u8(idx) + u8(1) + u8(ipcss) + u8(ipcso) + u16(ipcse) + u8(tucss) +
+            u8(tucso) + u16(tucse) + u32(paylen) + u8(tucmd) + u8(hdrlen) + u16(mss))
+
+
+def txd_data(idx, slot, off, length, dcmd, popts, special=0):
+    return (u8(OP_TXDESC) + u8(idx) + u8(2) + u8(slot) + u16(off) + u32(length) + u8(dcmd) +
+            u8(popts) + u16(special))
+
+
+def clock(ns):
+    return u8(OP_CLOCK) + u16(min(ns >> 6, 0xFFFF))
+
+
+def frame_op(length, dst, data=b""):
+    """A frame of length bytes: data, then the harness's pattern."""
+    return u8(OP_FRAME) + u16(length) + u8(dst) + u16(len(data)) + data
+
+
+MAC = bytes([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
+
+
+def ipv4_tcp(payload_len, dst=MAC):
+    """Ethernet + IPv4 + TCP with correct checksums."""
+    payload = bytes((i * 13 + 5) & 0xFF for i in range(payload_len))
+    tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1000, 0, 0x50, 0x18, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0x1234, 0, 64, 6, 0,
+                     bytes([10, 0, 2, 2]), bytes([10, 0, 2, 15]))
+    ip = ip[:10] + struct.pack("!H", 0xFFFF - csum(ip)) + ip[12:]
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(tcp))
+    c = 0xFFFF - csum(pseudo + tcp)
+    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+    return dst + bytes([2, 0, 0, 0, 0, 1]) + b"\x08\x00" + ip + tcp
+
+
+def e1000_seeds():
+    bcast = b"\xff" * 6 + bytes([2, 0, 0, 0, 0, 1]) + b"\x88\xb5" + bytes(range(46))
+    # one legacy frame out, interrupts on
+    write("fuzz_e1000", "tx-legacy",
+          wr32(IMS, 0x1F) + ring(True, 0, TCTL_EN | TCTL_PSP) + ram_slot(0, 0, bcast) +
+          txd_legacy(0, 0, 0, len(bcast), EOP | IFCS | RS) + wr32(TDT, 1) + clock(100000) +
+          rd32(ICR))
+    # legacy checksum insertion, VLAN insertion
+    pkt = ipv4_tcp(100)
+    write("fuzz_e1000", "tx-legacy-csum-vlan",
+          wr32(CTRL, 0x40 | 1 << 30) + ring(True, 0, TCTL_EN) + ram_slot(1, 0, pkt) +
+          txd_legacy(0, 1, 0, len(pkt), EOP | IFCS | RS | IC | VLE, cso=50, css=34,
+                     special=0x0123) +
+          wr32(TDT, 1) + clock(100000))
+    # TSO: context, header + 2000 bytes of payload in two data descriptors
+    # (programs write the headers; the payload is whatever RAM holds)
+    pkt = ipv4_tcp(2000)
+    write("fuzz_e1000", "tx-tso",
+          ring(True, 0, TCTL_EN | TCTL_PSP) + ram_slot(2, 0, pkt[:54]) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07 | DEXT, 54, 1000) +
+          txd_data(1, 2, 0, 600, TSE, 3) + txd_data(2, 2, 600, len(pkt) - 600, TSE | EOP | RS, 3) +
+          wr32(TDT, 3) + clock(1000000))
+    # checksum offload with a context, no TSO
+    pkt = ipv4_tcp(300)
+    write("fuzz_e1000", "tx-context-csum",
+          ring(True, 0, TCTL_EN) + ram_slot(3, 0, pkt) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 0, 0x03 | DEXT, 0, 0) +
+          txd_data(1, 3, 0, len(pkt), EOP | RS, 3) + wr32(TDT, 2) + clock(100000))
+    # issue 7's three inputs: contexts changing in the middle of a TSO packet
+    pkt = ipv4_tcp(4000)
+    write("fuzz_e1000", "tx-tso-context-grows",
+          ring(True, 1, TCTL_EN) + ram_slot(4, 0, pkt[:54]) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07 | DEXT, 54, 1000) +
+          txd_data(1, 4, 0, 154, TSE, 3) +
+          txd_context(2, 14, 24, 33, 34, 50, 0, 0xFFFFF, 0x07 | DEXT, 255, 65535) +
+          txd_data(3, 4, 154, 0xFFFFF, TSE | EOP | RS, 3) + wr32(TDT, 4) + clock(1000000))
+    write("fuzz_e1000", "tx-tso-context-shrinks",
+          ring(True, 1, TCTL_EN) + ram_slot(4, 0, pkt[:54]) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07 | DEXT, 54, 1000) +
+          txd_data(1, 4, 0, 854, TSE, 3) +
+          txd_context(2, 14, 24, 33, 34, 50, 0, 2000, 0x07 | DEXT, 54, 100) +
+          txd_data(3, 4, 854, 2000, TSE | EOP | RS, 3) + wr32(TDT, 4) + clock(1000000))
+    write("fuzz_e1000", "tx-tso-mss0",
+          ring(True, 1, TCTL_EN) + ram_slot(4, 0, pkt[:54]) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 1500, 0x07 | DEXT, 54, 500) +
+          txd_data(1, 4, 0, 54, TSE, 3) +
+          txd_context(2, 14, 24, 33, 34, 50, 0, 1500, 0x07 | DEXT, 54, 0) +
+          txd_data(3, 4, 54, 1500, TSE | EOP | RS, 3) + wr32(TDT, 4) + clock(1000000))
+    # MSS 1: a segment per payload byte (a legitimate guest's heavy work)
+    write("fuzz_e1000", "tx-tso-mss1",
+          ring(True, 0, TCTL_EN) + ram_slot(0, 0, pkt[:54]) +
+          txd_context(0, 14, 24, 33, 34, 50, 0, 2000, 0x07 | DEXT, 54, 1) +
+          txd_data(1, 0, 0, 2054, TSE | EOP | RS, 3) + wr32(TDT, 2) + clock(1000000))
+    # receive: broadcast, unicast IPv4 with checksum offload, a long frame
+    write("fuzz_e1000", "rx-basic",
+          wr32(IMS, 0xFF) + ring(False, 0, RCTL_EN | RCTL_BAM | RCTL_SECRC) +
+          frame_op(100, 1) + frame_op(64, 0) + clock(100000) + rd32(ICR))
+    write("fuzz_e1000", "rx-ipv4-csum",
+          ring(False, 0, RCTL_EN) + wr32(RXCSUM, 0x300) + frame_op(len(ipv4_tcp(200)), 4 | 3,
+                                                                   ipv4_tcp(200)) + clock(10000))
+    write("fuzz_e1000", "rx-long-frame",
+          ring(False, 0, RCTL_EN | RCTL_BAM | 1 << 5) + frame_op(9000, 1) + frame_op(17000, 1) +
+          wr32(RDTR, 100) + clock(1000000))
+    # the receiver full: frames wait in the queue, then a refill flushes them
+    write("fuzz_e1000", "rx-ring-full",
+          ring(False, 0, RCTL_EN | RCTL_BAM) + b"".join(frame_op(200, 1) for _ in range(10)) +
+          wr32(RDT, 0) + frame_op(200, 1) + wr32(RDT, 7))
+    # MAC loopback: what is sent comes back in
+    write("fuzz_e1000", "loopback",
+          ring(False, 0, RCTL_EN | RCTL_BAM | RCTL_LBM_MAC) + ring(True, 0, TCTL_EN | TCTL_PSP) +
+          ram_slot(5, 0, bcast) + txd_legacy(0, 5, 0, len(bcast), EOP | RS) + wr32(TDT, 1) +
+          clock(100000))
+    # link down and up, the peer busy, a reset in the middle
+    write("fuzz_e1000", "link-peer-reset",
+          ring(True, 0, TCTL_EN) + ram_slot(6, 0, bcast) + u8(OP_PEER) + u8(0) +
+          txd_legacy(0, 6, 0, 60, EOP | RS) + txd_legacy(1, 6, 0, 60, EOP | RS) + wr32(TDT, 2) +
+          clock(100000) + u8(OP_PEER) + u8(1) + u8(OP_LINK) + u8(0) + u8(OP_LINK) + u8(2) +
+          u8(OP_RESET) + u8(1) + rd32(0x8) + u8(OP_RESET) + u8(0) + rd32(0x8))
+    # EEPROM (EERD), PHY (MDIC), interrupt moderation registers
+    write("fuzz_e1000", "eeprom-phy-itr",
+          wr32(EERD, 1) + rd32(EERD) + wr32(EERD, 1 | 0x3F << 8) + rd32(EERD) +
+          wr32(MDIC, (2 << 26) | (1 << 21) | (1 << 16)) + rd32(MDIC) +
+          wr32(MDIC, (1 << 26) | (1 << 21) | (0 << 16) | 0x9140) + wr32(ITR, 1000) +
+          wr32(IMS, 4) + wr32(0xC8, 4) + clock(500000) + rd32(ICR) +
+          wr32(EECD, 0x40) + wr32(EECD, 0x42) + wr32(EECD, 0x47) + wr32(EECD, 0x46))
+    # the EEPROM bit-banged: EWEN, WRITE word 5, READ word 5 and on
+    write("fuzz_e1000", "eeprom-microwire",
+          u8(OP_EEBITS) + u8(0x80 | 9) + u32(0b100110000) +
+          u8(OP_EEBITS) + u8(0x80 | 25) + u32(0b101000101 << 16 | 0xBEEF) +
+          u8(OP_EEBITS) + u8(0x80 | 9) + u32(0b110000101) +
+          u8(OP_EEBITS) + u8(0x40 | 20) + u32(0) + u8(OP_EEBITS) + u8(0x40 | 20) + u32(0))
+    # through the I/O window, and with the BARs switched off for a while
+    write("fuzz_e1000", "io-window-pci",
+          u8(OP_IO) + u8(1) + reg(IMS) + u32(0x1F) + u8(OP_IO) + u8(4) + reg(0x8) +
+          u8(OP_PCICMD) + u16(0) + wr32(IMS, 0) + u8(OP_PCICMD) + u16(7) + rd32(IMS))
+
+
+# ---------------------------------------------------------------- fuzz_options
+def options_seeds():
+    lines = [
+        "-m 256 -kernel build/guest/vmlinuz -initrd build/guest/initrd.gz "
+        "-append console=ttyS0 -nographic -no-reboot -nic user,model=e1000",
+        "-m 256 -kernel k -nographic -no-reboot -nic none -s -S",
+        "-kernel k -netdev user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22 -device e1000,netdev=n0 "
+        "-netdev user,id=n1,net=10.0.3.0/24 -device e1000,netdev=n1",
+        "-kernel k -nic user,net=192.168.76.0/24,host=192.168.76.2,dhcpstart=192.168.76.100,"
+        "dns=192.168.76.53,hostname=guest1,domainname=example.test,dnssearch=a.test,"
+        "dnssearch=b.test,restrict=on",
+        "-kernel k -nic user,hostfwd=udp::5353-:53,guestfwd=tcp:10.0.2.100:1234-cmd:cat,"
+        "guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:8080,ipv6-net=fd00:1::/64,ipv6-host=fd00:1::2,"
+        "ipv6-dns=fd00:1::3,tftp=/tmp,bootfile=pxelinux.0,tftp-server-name=boot.example.test",
+        "-kernel k -netdev hubport,id=h0,hubid=0 -netdev hubport,id=h1,hubid=0,netdev=u0 "
+        "-netdev user,id=u0 -device e1000,netdev=h0,mac=52:54:00:12:34:99,addr=5.0,id=nic0",
+        "-kernel k -net nic,model=e1000,macaddr=52:54:00:aa:bb:cc -net user,hostname=x",
+        "-kernel k -icount shift=3,sleep=off -serial stdio -serial file:/tmp/s1 -serial null "
+        "-display none -gdb tcp:[::1]:1234,server=on,wait=off",
+        "-m size=1.5G -bios rom.bin -nodefaults -gdb unix:/tmp/wb.sock,nowait",
+        "-netdev help",
+        "-nic model=help",
+        "-device e1000,help",
+        "-version",
+        "--help",
+        "-m 1G -kernel k -nic user,smb=/tmp,smbserver=10.0.2.4,dns-resolv=/etc/resolv.conf",
+        "-kernel k -icount 0 -m 0x40000K -net none",
+        "-kernel k -netdev user,id=u1 -device e1000-82540em,netdev=u1,mac=52:54:00:ab:cd:ef,"
+        "addr=0x3.0,id=eth1 -device e1000,id=spare",
+        "-netdev user,help",
+    ]
+    for i, line in enumerate(lines):
+        write("fuzz_options", "cmdline-%02d" % i, "\0".join(line.split(" ")).encode())
+
+
+# ---------------------------------------------------------------- fuzz_gdbstub
+def gdb_packet(payload):
+    if isinstance(payload, str):
+        payload = payload.encode("latin-1")
+    return b"$" + payload + b"#" + b"%02x" % (sum(payload) & 0xFF)
+
+
+def gdb_escape(data):
+    out = b""
+    for b in data:
+        out += bytes([0x7D, b ^ 0x20]) if b in b"$#}*" else bytes([b])
+    return out
+
+
+def gdbstub_seeds():
+    hello = [
+        "qSupported:multiprocess+;swbreak+;hwbreak+;qRelocInsn+;fork-events+;vfork-events+;"
+        "exec-events+;vContSupported+;QThreadEvents+;no-resumed+;memory-tagging+;"
+        "xmlRegisters=i386",
+        "vMustReplyEmpty", "Hgp0.0", "qXfer:features:read:target.xml:0,ffb",
+        "qXfer:features:read:target.xml:ffb,ffb", "qTStatus", "?", "qfThreadInfo",
+        "qsThreadInfo", "qAttached", "Hc-1", "qC", "qOffsets", "g",
+    ]
+    session = b"".join(b"+" + gdb_packet(p) for p in hello)
+    write("fuzz_gdbstub", "handshake", b"\0" + session)
+    write("fuzz_gdbstub", "noack", b"\1" + b"+" + gdb_packet("QStartNoAckMode") + b"+" +
+          b"".join(gdb_packet(p) for p in hello[1:]))
+    # memory and registers: write code, read it back, set EIP, single-step
+    # real mode after reset: CS=0, IP=0x1000: mov ax,1; inc ax; jmp back to the inc
+    code = bytes([0xB8, 0x01, 0x00, 0x40, 0xEB, 0xFD])
+    mem = [
+        "m0,10", "M1000,%x:%s" % (len(code), code.hex()), "m1000,8", "p8", "Pa=00000000",
+        "P8=00100000", "p0", "P0=78563412", "g", "s", "s", "vCont?", "vCont;s:p1.1",
+        "vCont;c", "m12345678,4", "m0,800", "qRcmd," + b"info registers".hex(),
+        "qRcmd," + b"phys on".hex(), "m0,4", "qRcmd," + b"help".hex(),
+    ]
+    write("fuzz_gdbstub", "memory-registers",
+          b"\2" + b"".join(b"+" + gdb_packet(p) for p in mem) + b"\x03")
+    write("fuzz_gdbstub", "binary-write",
+          b"\3" + b"+" + gdb_packet(b"X2000,8:" + gdb_escape(b"$#}*\x00\x01\x7d\x23")) +
+          b"+" + gdb_packet("m2000,8"))
+    # code that writes memory: mov [0x2000],ax; jmp back
+    store = bytes([0xA3, 0x00, 0x20, 0xEB, 0xFB])
+    regs = "".join("%08x" % int.from_bytes(struct.pack(">I", 0x1000 if i == 8 else 0), "little")
+                   for i in range(16)) + "00" * (176 - 64)
+    bps = [
+        "Pa=00000000", "P8=00100000", "M1000,%x:%s" % (len(code), code.hex()), "Z0,1003,1",
+        "Z1,1004,1", "c", "c", "z0,1003,1", "z1,1004,1", "M1000,5:%s" % store.hex(),
+        "Z2,2000,2", "Z3,2000,2", "Z4,2000,2", "c", "z2,2000,2", "G" + regs, "C05", "S05",
+        "D", "k",
+    ]
+    write("fuzz_gdbstub", "breakpoints-run",
+          b"\4" + b"".join(b"+" + gdb_packet(p) for p in bps))
+    write("fuzz_gdbstub", "noise-naks",
+          b"\5" + b"garbage$g#00-" + gdb_packet("g") + b"---$m0,4#zz+" + b"$" + b"a" * 5000 +
+          b"#00" + gdb_packet("m0," + "f" * 12) + b"\x03")
+    write("fuzz_gdbstub", "framing",
+          b"\6" + gdb_packet("m1000,4") + gdb_packet(b"X0,4:" + gdb_escape(b"}}$#")) +
+          b"$bad#zz" + gdb_packet("ffffffff,100000000"))
+    write("fuzz_gdbstub", "addr-tcp", b"\7tcp:127.0.0.1:1234,server=on,wait=off")
+    write("fuzz_gdbstub", "addr-unix", b"\7unix:/tmp/wirebox-gdb.sock")
+    write("fuzz_gdbstub", "addr-v6", b"\7tcp:[::1]:0,ipv6")
+
+
+# ---------------------------------------------------------------- fuzz_dns
+def dns_query(qid, name, qtype=1):
+    q = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + b"\0" + struct.pack("!HH", qtype, 1)
+
+
+def dns_op_query(msg, ctxlen=4):
+    return u8(0) + u8(ctxlen) + u16(len(msg)) + msg
+
+
+def dns_op_serve(server, how, body, copied=0):
+    """how: 1 the query's id, 2 its header and question first (copied bytes
+    of it), 4 QR and RCODE = how >> 4. body follows what the harness copied."""
+    return u8(2) + u8(server) + u8(how) + u16(copied + len(body)) + body
+
+
+ANSWER_A = bytes([0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 9, 8, 7])
+
+
+def dns_seeds():
+    q = dns_query(0x1234, "www.example.test")
+    qlen = len(q)
+    # answered by the first server
+    write("fuzz_dns", "answer",
+          u8(0) + dns_op_query(q) + dns_op_serve(0, 1 | 2 | 4, ANSWER_A, qlen))
+    # refused by the first, the second is a closed port, the third answers
+    write("fuzz_dns", "failover",
+          u8(0) + dns_op_query(q) + dns_op_serve(0, 1 | 2 | 4 | 5 << 4, b"", qlen) +
+          u8(3) + dns_op_serve(1, 1 | 2 | 4, ANSWER_A, qlen))
+    # nobody answers in time: SERVFAIL of the proxy's own
+    write("fuzz_dns", "timeout",
+          u8(1) + u8(4) + u8(1) + dns_op_query(q) + u8(3) + u8(3) + u8(3) + u8(3))
+    # a big answer, sent to the guest in fragments of a 576-byte MTU
+    big = b"".join(ANSWER_A for _ in range(200))
+    write("fuzz_dns", "big-answer",
+          u8(1) + dns_op_query(dns_query(7, "big.example.test", 16)) +
+          dns_op_serve(0, 1 | 2 | 4, big, len(dns_query(7, "big.example.test", 16))))
+    # the guest's query in an Ethernet frame (the harness fixes checksums)
+    eth = bytes(6) + bytes(6) + b"\x08\x00"
+    ip = bytes(20)
+    udp = struct.pack("!HHHH", 33333, 53, 8 + len(q), 0)
+    f = eth + ip + udp + q
+    write("fuzz_dns", "frame", u8(0) + u8(1) + u8(1 | 2) + u16(len(f)) + f +
+          dns_op_serve(0, 1 | 2 | 4, ANSWER_A, qlen))
+    # many queries in flight, a spoofed answer, a reply with the wrong question
+    qs = b"".join(dns_op_query(dns_query(i, "q%d.example.test" % i)) for i in range(8))
+    write("fuzz_dns", "many",
+          u8(2) + qs + dns_op_serve(0, 0, b"\xde\xad" + bytes(30)) +
+          dns_op_serve(0, 1 | 4, b"\0" * 12 + dns_query(0, "other.test")[12:]) +
+          dns_op_serve(0, 1 | 2 | 4 | 2 << 4, b"", len(dns_query(7, "q7.example.test"))))
+    # not queries: a response, too short, a context too long
+    write("fuzz_dns", "rejects",
+          u8(0) + dns_op_query(b"\x12\x34\x81\x80" + bytes(8)) + dns_op_query(b"\x00" * 5) +
+          dns_op_query(q, 33))
+
+
+# ---------------------------------------------------------------- fuzz_linuxboot
+SETUP_SECTS = 4
+PM_SIZE = 0x1000
+
+
+def bzimage(version=0x020F, syssize=PM_SIZE // 16, cmdline_size=0x7FF, xloadflags=0,
+            init_size=0x100000, pref=0x1000000, pm_size=PM_SIZE, align=0x1000000):
+    """A minimal bzImage as tests/unit/test_linuxboot.c builds it."""
+    k = bytearray((SETUP_SECTS + 1) * 512 + pm_size)
+    k[0x1F1] = SETUP_SECTS
+    struct.pack_into("<H", k, 0x1FE, 0xAA55)
+    k[0x200] = 0xEB
+    k[0x201] = 0x6A
+    k[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", k, 0x206, version)
+    k[0x211] = 0x01
+    struct.pack_into("<I", k, 0x1F4, syssize)
+    struct.pack_into("<I", k, 0x214, 0x100000)
+    struct.pack_into("<I", k, 0x22C, 0x7FFFFFFF)
+    struct.pack_into("<I", k, 0x230, align)
+    k[0x234] = 1
+    struct.pack_into("<H", k, 0x236, xloadflags)
+    struct.pack_into("<I", k, 0x238, cmdline_size)
+    struct.pack_into("<Q", k, 0x258, pref)
+    struct.pack_into("<I", k, 0x260, init_size)
+    pm = (SETUP_SECTS + 1) * 512
+    for i in range(pm_size):
+        k[pm + i] = (i * 7 + 3) & 0xFF
+    k[pm:pm + 7] = bytes([0x8B, 0x86, 0x02, 0x02, 0x00, 0x00, 0xF4])
+    return bytes(k)
+
+
+def loader_input(kernel, ram=3, flags=0, cmdline=b"", initrd=b""):
+    """loader.h's header: RAM, flags (1 initrd, 2 cmdline, 4 reset), lengths."""
+    return (u8(ram) + u8(flags) + u16(len(cmdline)) + u32(len(initrd)) + u16(0) + cmdline +
+            initrd + kernel)
+
+
+def linuxboot_seeds():
+    k = bzimage()
+    initrd = bytes((i * 11) & 0xFF for i in range(3000))
+    write("fuzz_linuxboot", "kernel", loader_input(k, flags=2, cmdline=b"console=ttyS0 quiet"))
+    write("fuzz_linuxboot", "kernel-initrd-reset",
+          loader_input(k, flags=1 | 2 | 4, cmdline=b"console=ttyS0", initrd=initrd))
+    write("fuzz_linuxboot", "cmdline-cut",
+          loader_input(bzimage(cmdline_size=16), flags=2, cmdline=b"x" * 100))
+    write("fuzz_linuxboot", "truncated", loader_input(bzimage(syssize=PM_SIZE // 8)))
+    write("fuzz_linuxboot", "too-old", loader_input(bzimage(version=0x0205)))
+    write("fuzz_linuxboot", "64-bit", loader_input(bzimage(xloadflags=1)))
+    write("fuzz_linuxboot", "small-ram", loader_input(k, ram=0))
+    write("fuzz_linuxboot", "initrd-too-big",
+          loader_input(bzimage(pref=0x100000, align=0x100000, init_size=0x2FF000), ram=0,
+                       flags=1, initrd=bytes(8192)))
+    write("fuzz_linuxboot", "protocol-206",
+          loader_input(bzimage(version=0x0206, pref=0, init_size=0), ram=0, flags=1 | 4,
+                       initrd=initrd))
+
+
+e1000_seeds()
+options_seeds()
+gdbstub_seeds()
+dns_seeds()
+linuxboot_seeds()

@@ -1,0 +1,1 @@
+test-rtl8139-8139too.sh
