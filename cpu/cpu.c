@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include "cpu/cpu_internal.h"
+#include "cpu/jit.h"
 #include "hw/bytes.h"
 
 #define BCACHE_HASH(pa) (((pa) ^ ((pa) >> BCACHE_BITS)) & (BCACHE_SIZE - 1))
@@ -37,6 +38,7 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
         return NULL;
     }
     cpu_reset(c);
+    cpu_set_accel(c, CPU_ACCEL_TCG);
     return c;
 }
 
@@ -44,6 +46,7 @@ void cpu_free(CPU *c)
 {
     if (!c)
         return;
+    jit_free(c->jit);
     if (c->bcache)
         munmap(c->bcache, BCACHE_SIZE * sizeof(Block *));
     if (c->block_pool)
@@ -82,6 +85,7 @@ void seg_refresh(CPU *c, int seg)
     }
     c->seg_lim_r[seg] = r;
     c->seg_lim_w[seg] = w;
+    c->need_check = true; /* translated code is specialised on the segments */
 }
 
 void cpu_update_mode(CPU *c)
@@ -94,6 +98,8 @@ void cpu_update_mode(CPU *c)
     c->code32 = pe && !vm && (c->seg[S_CS].flags & SEGF_DB);
     c->stack32 = pe && !vm && (c->seg[S_SS].flags & SEGF_DB);
     c->tlbp = c->tlb[c->cpl == 3];
+    c->tlbp_paddr = c->tlb_paddr[c->cpl == 3];
+    cpu_mtlb_clear(c);
     for (int s = 0; s < 6; s++)
         seg_refresh(c, s);
     c->need_check = true;
@@ -143,7 +149,35 @@ void cpu_reset(CPU *c)
     if (c->block_pool_used)
         memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
     c->block_pool_used = 0;
+    c->block_epoch++;
     memset(c->code_pages, 0, c->ram_pages + 1);
+    if (c->jit)
+        jit_flush(c);
+}
+
+int cpu_set_accel(CPU *c, int accel)
+{
+    if (accel == CPU_ACCEL_TCG && !c->jit)
+        c->jit = jit_new(c);
+    else if (accel != CPU_ACCEL_TCG && c->jit) {
+        jit_free(c->jit);
+        c->jit = NULL;
+    }
+    return c->jit ? CPU_ACCEL_TCG : CPU_ACCEL_INTERP;
+}
+
+void cpu_get_stats(CPU *c, CpuStats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->accel = c->jit ? CPU_ACCEL_TCG : CPU_ACCEL_INTERP;
+    if (c->jit)
+        jit_stats(c, s);
+}
+
+void cpu_print_fallbacks(CPU *c, int n)
+{
+    if (c->jit)
+        jit_print_fallbacks(c, n);
 }
 
 void cpu_set_intr(CPU *c, bool level)
@@ -164,6 +198,7 @@ void cpu_set_a20(CPU *c, bool enabled)
     if (mask != c->a20_mask) {
         c->a20_mask = mask;
         cpu_tlb_flush(c, true);
+        c->need_check = true; /* chained code assumed the old mapping */
     }
 }
 
@@ -1132,6 +1167,7 @@ static Block *block_build(CPU *c, uint32_t pa, const uint8_t *host, uint32_t gen
     if (c->block_pool_used + need > BLOCK_POOL_SIZE) {
         memset(c->bcache, 0, BCACHE_SIZE * sizeof(Block *));
         c->block_pool_used = 0;
+        c->block_epoch++;
     }
     Block *b = (Block *)(c->block_pool + c->block_pool_used);
     int avail = 4096 - (int)(pa & 0xFFF), off = 0, n = 0;
@@ -1147,6 +1183,7 @@ static Block *block_build(CPU *c, uint32_t pa, const uint8_t *host, uint32_t gen
     b->gen = gen;
     b->code32 = c->code32;
     b->n = (uint8_t)n;
+    b->next[0] = b->next[1] = NULL;
     c->block_pool_used += (sizeof(Block) + (size_t)n * sizeof(Insn) + 15) & ~(size_t)15;
     code_page_mark(c, pa);
     return b;
@@ -1166,7 +1203,8 @@ static Block *block_lookup(CPU *c)
         if (e->tag_read != (lin & ~0xFFFu))
             return NULL;
     }
-    uint32_t pa = (e->paddr & ~0xFFFu) | (lin & 0xFFF);
+    uint32_t pa = (c->tlb_paddr[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)] & ~0xFFFu) |
+                  (lin & 0xFFF);
     uint32_t pg = pa >> 12;
     uint32_t gen = c->page_gen[pg < c->ram_pages ? pg : c->ram_pages];
     Block **slot = &c->bcache[BCACHE_HASH(pa)];
@@ -1188,7 +1226,7 @@ static inline void exec_insn(CPU *c, const Insn *i)
 }
 
 /* One instruction, through the block cache when possible. */
-static void exec_one(CPU *c)
+void interp_exec_one(CPU *c)
 {
     Block *b = block_lookup(c);
     if (b) {
@@ -1202,13 +1240,42 @@ static void exec_one(CPU *c)
     exec_insn(c, &tmp);
 }
 
-/* Run blocks until the slice ends or something needs the outer loop. */
-static void run_blocks(CPU *c)
+/* The block at CS:EIP after block b, which was entered in linear page
+ * *lin_page (mapped as when b was looked up). Within that page b's
+ * successor cache answers without a lookup; leaving the page, a changed
+ * mode or a write to the page (the last two set need_check) look up. */
+static Block *block_next(CPU *c, Block *b, uint32_t *lin_page)
 {
+    uint32_t lin = c->seg[S_CS].base + c->eip;
+    if (!b || (lin & ~0xFFFu) != *lin_page || c->eip > c->seg[S_CS].limit) {
+        *lin_page = lin & ~0xFFFu;
+        return block_lookup(c);
+    }
+    uint32_t pa = (b->paddr & ~0xFFFu) | (lin & 0xFFF);
+    for (int k = 0; k < 2; k++) {
+        Block *s = b->next[k];
+        if (s && s->paddr == pa && s->gen == b->gen && s->code32 == c->code32)
+            return s;
+    }
+    uint32_t epoch = c->block_epoch;
+    Block *s = block_lookup(c);
+    if (s && c->block_epoch == epoch) {
+        b->next[1] = b->next[0];
+        b->next[0] = s;
+    }
+    return s;
+}
+
+/* Run blocks until the slice ends or something needs the outer loop. */
+void interp_run_blocks(CPU *c)
+{
+    Block *b = NULL;
+    uint32_t lin_page = 0, epoch = c->block_epoch;
     while (likely(c->icount < c->icount_limit) && likely(!c->need_check)) {
-        Block *b = block_lookup(c);
+        b = block_next(c, epoch == c->block_epoch ? b : NULL, &lin_page);
+        epoch = c->block_epoch;
         if (unlikely(!b)) {
-            exec_one(c);
+            interp_exec_one(c);
             continue;
         }
         const Insn *i = b->insns, *end = i + b->n;
@@ -1285,7 +1352,11 @@ static bool debug_insn(CPU *c)
         }
     }
     bool tf = c->eflags & F_TF, rf = c->eflags & F_RF;
-    exec_one(c);
+    interp_exec_one(c);
+    /* MOV SS and POP SS hold the single-step trap off until the next
+     * instruction has run (SDM vol. 3, 6.8.3). */
+    if (c->inhibit_irq == INHIBIT_SS)
+        tf = false;
     if (rf)
         c->eflags &= ~F_RF; /* the instruction it suppressed a breakpoint for ran */
     bool stop = watch_hits(c, tf ? 0x4000u : 0u);
@@ -1324,7 +1395,7 @@ int cpu_run(CPU *c, uint64_t icount_limit)
         if (c->inhibit_irq) {
             c->inhibit_irq = 0;
             if (likely(!dbg)) {
-                exec_one(c);
+                interp_exec_one(c);
                 continue;
             }
         } else {
@@ -1349,7 +1420,10 @@ int cpu_run(CPU *c, uint64_t icount_limit)
             continue;
         }
         c->eflags &= ~F_RF; /* no instruction breakpoints: nothing to resume past */
-        run_blocks(c);
+        if (c->jit)
+            jit_run(c);
+        else
+            interp_run_blocks(c);
     }
 }
 

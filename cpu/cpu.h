@@ -73,12 +73,13 @@ typedef struct SegCache {
 
 /* One software-TLB entry: guest linear page -> host address. A tag is the
  * page's linear address when the access kind is allowed through the fast
- * path, otherwise ~0 (slow path: MMIO, code page for writes, not present). */
+ * path, otherwise ~0 (slow path: MMIO, code page for writes, not present).
+ * A valid tag_write implies a valid tag_read. 16 bytes, so the translator's
+ * inline probe indexes it with a shift; the physical page is kept apart. */
 typedef struct TlbEntry {
     uint32_t tag_read;
     uint32_t tag_write;
     uintptr_t addend; /* host = addend + linear */
-    uint32_t paddr;   /* physical page; bit 0: global (survives CR3 loads) */
 } TlbEntry;
 #define TLB_BITS 10
 #define TLB_SIZE (1 << TLB_BITS)
@@ -104,6 +105,10 @@ typedef struct CPU {
     uint32_t lf_res, lf_a, lf_b; /* result and operands of the last flag-setting op */
     uint32_t lf_op;              /* which op (cpu internal) */
     uint32_t lf_aux;             /* flags that op did not compute lazily */
+    uint32_t prev_eip; /* EIP of the instruction being executed (faults restart it) */
+    bool need_check;   /* leave the inner loop: IF/TF changed, INTR raised, halt */
+    uint64_t icount;       /* instructions retired since reset */
+    uint64_t icount_limit; /* cpu_run returns when icount reaches it */
 
     SegCache seg[8];
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
@@ -120,18 +125,17 @@ typedef struct CPU {
 
     FPU fpu;
 
-    /* Execution control */
-    uint64_t icount;       /* instructions retired since reset */
-    uint64_t icount_limit; /* cpu_run returns when icount reaches it */
+    /* Execution control (icount, icount_limit, need_check, prev_eip: above,
+     * near the registers, where translated code reaches them cheaply) */
     bool halted;
     bool intr_line;  /* INTR pin from the PIC */
     bool nmi_pending;
-    int inhibit_irq; /* 1 after MOV SS / POP SS / STI: one instruction delay */
+    /* Interrupts held off for one instruction: INHIBIT_STI after STI,
+     * INHIBIT_SS after MOV SS / POP SS (which also hold off the single-step trap). */
+    int inhibit_irq;
     bool exit_request;
-    bool need_check; /* leave the inner loop: IF/TF changed, INTR raised, halt */
     int delivering;  /* vector being delivered (for #DF / triple fault), -1 none */
     uint32_t a20_mask;
-    uint32_t prev_eip; /* EIP of the instruction being executed (faults restart it) */
     int last_vector;   /* last exception/interrupt delivered (for tests), -1 none */
     uint32_t last_error;
 
@@ -154,11 +158,13 @@ typedef struct CPU {
 
     /* Software TLB, one per privilege class (0: CPL<3, 1: CPL 3) */
     TlbEntry tlb[2][TLB_SIZE];
+    uint32_t tlb_paddr[2][TLB_SIZE]; /* physical page; bit 0: global (survives CR3 loads) */
     /* Segment limits for the fast path: an access of size n at offset off is
      * fine without further checks if off + n - 1 <= lim; -1 forces the slow
      * path (expand-down, unusable). */
     int64_t seg_lim_r[6], seg_lim_w[6];
-    TlbEntry *tlbp; /* tlb[cpl == 3] */
+    TlbEntry *tlbp;       /* tlb[cpl == 3] */
+    uint32_t *tlbp_paddr; /* tlb_paddr[cpl == 3] */
     bool tlb_large; /* some TLB entry may come from a 4 MiB page */
 
     /* Decoded blocks: direct-mapped by physical start address, allocated
@@ -166,9 +172,24 @@ typedef struct CPU {
     Block **bcache;
     uint8_t *block_pool;
     size_t block_pool_used;
+    uint32_t block_epoch; /* bumped when the pool is emptied: older Block pointers are dead */
     uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
     uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
     uint32_t ram_pages;
+
+    /* The translator (cpu/jit.c), when in use: its state, and the chainable
+     * exit translated code left through (patched once its target is known). */
+    struct JitState *jit;
+    void *jit_exit;
+    uint32_t jit_mode; /* the mode (key, CS base and limit) translated code runs in, interned */
+    /* The translator's one-page caches for ESP- and EBP-based accesses: a
+     * linear page known writable (~0: none) and its host addend. Emptied
+     * with the TLB (cpu_mtlb_clear). */
+    uint64_t mtlb_page[2];
+    uintptr_t mtlb_addend[2];
+    /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
+     * translated block (or interpreted instruction), and blocks do not chain. */
+    bool jit_one_block;
 
     Machine *m;
     jmp_buf jmp;
@@ -177,8 +198,24 @@ typedef struct CPU {
     uint32_t ud_addr[16];
 } CPU;
 
+enum { INHIBIT_STI = 1, INHIBIT_SS = 2 };
+
 /* cpu_run return values */
 enum { CPU_RUN_LIMIT = 0, CPU_RUN_HALTED = 1, CPU_RUN_EXIT = 2, CPU_RUN_DEBUG = 3 };
+
+/* Engines: the interpreter, the reference that runs everywhere, and the
+ * translator to x86-64 host code (QEMU's -accel tcg), which hands whatever
+ * it does not cover to the interpreter. */
+enum { CPU_ACCEL_TCG = 0, CPU_ACCEL_INTERP = 1 };
+
+/* What the CPU did, for WIREBOX_STATS. */
+typedef struct CpuStats {
+    int accel;                  /* engine in use */
+    uint64_t blocks_translated; /* translator: blocks turned into host code */
+    uint64_t flushes;           /* translator: times its code buffer was emptied */
+    uint64_t translate_ns;      /* translator: host time spent translating */
+    uint64_t fallbacks;         /* translator: instructions it handed to the interpreter */
+} CpuStats;
 
 /* ram_size: bytes of guest RAM at physical 0 (sizes the per-page code tracking). */
 CPU *cpu_new(Machine *m, uint32_t ram_size);
@@ -187,6 +224,12 @@ void cpu_reset(CPU *c);
 /* Run until icount reaches limit, the CPU halts with nothing to wake it, an
  * exit is requested, or a debug event happens. */
 int cpu_run(CPU *c, uint64_t icount_limit);
+/* Select the engine (CPU_ACCEL_*); returns the one in use, which is the
+ * interpreter when the translator is not available on this host. */
+int cpu_set_accel(CPU *c, int accel);
+void cpu_get_stats(CPU *c, CpuStats *s);
+/* Print the translator's most frequent fallbacks (opcode, count) to stderr. */
+void cpu_print_fallbacks(CPU *c, int n);
 void cpu_set_intr(CPU *c, bool level);
 /* Halted with nothing that can wake it before a timer or device event. */
 bool cpu_is_idle(CPU *c);

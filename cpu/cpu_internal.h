@@ -43,6 +43,9 @@ struct Block {
     uint32_t gen;
     uint8_t code32;
     uint8_t n;
+    /* Blocks that followed this one in the same page (taken branch, fall
+     * through): tried before a lookup. Valid within one pool epoch. */
+    Block *next[2];
     Insn insns[];
 };
 #define BLOCK_MAX 32
@@ -64,7 +67,11 @@ void op_ud(CPU *c, const Insn *i);
 /* lf_op = kind << 2 | size (0: 8, 1: 16, 2: 32 bit) */
 enum {
     LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC, LF_DEC, LF_MUL, LF_EAGER,
+    LF_SHL, LF_SHR, LF_SAR, /* b: the count (1-31), a: the value shifted */
+    LF_NKINDS
 };
+/* lf_aux: ADC/SBB carry in, INC/DEC the carry kept, MUL overflow (bit 0 of
+ * each, the rest is ignored); EAGER the six flags. */
 #define LF(kind, sz) (((kind) << 2) | (sz))
 
 static inline uint32_t sz_mask(int sz)
@@ -132,6 +139,11 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user);
 /* Segment checks that failed the fast path: raises #GP/#SS or returns. */
 void seg_check_slow(CPU *c, int seg, uint32_t off, int size, bool write);
 void code_page_mark(CPU *c, uint32_t paddr);
+
+static inline void cpu_mtlb_clear(CPU *c)
+{
+    c->mtlb_page[0] = c->mtlb_page[1] = ~0ull;
+}
 
 static inline bool cpl_user(CPU *c)
 {

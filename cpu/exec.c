@@ -416,14 +416,14 @@ static uint32_t szp_flags(int sz, uint32_t r)
 static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
 {
     int bits = 8 << sz;
-    uint32_t m = sz_mask(sz), s = sz_sign(sz), r, cf, of;
-    uint32_t old = lf_compute(c);
+    uint32_t m = sz_mask(sz), s = sz_sign(sz), r, cf, of, old;
     switch (op) {
     case 0: /* ROL */
         if (!cnt)
             return a;
         cnt &= (uint32_t)bits - 1;
         r = cnt ? ((a << cnt) | (a >> (bits - cnt))) & m : a;
+        old = lf_compute(c);
         cf = r & 1;
         of = ((r & s) != 0) ^ cf;
         set_flags_eager(c, (old & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0));
@@ -433,6 +433,7 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
             return a;
         cnt &= (uint32_t)bits - 1;
         r = cnt ? ((a >> cnt) | (a << (bits - cnt))) & m : a;
+        old = lf_compute(c);
         cf = (r & s) != 0;
         of = cf ^ ((r & (s >> 1)) != 0);
         set_flags_eager(c, (old & ~(F_CF | F_OF)) | (cf ? F_CF : 0) | (of ? F_OF : 0));
@@ -442,6 +443,7 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
         cnt %= (uint32_t)(bits + 1);
         if (!cnt)
             return a;
+        old = lf_compute(c);
         uint64_t v = a | ((uint64_t)(old & F_CF) << bits); /* bits+1 wide value */
         uint64_t wm = (1ull << (bits + 1)) - 1;
         if (op == 2)
@@ -462,31 +464,24 @@ static uint32_t shift_op(CPU *c, int op, int sz, uint32_t a, uint32_t cnt)
         if (!cnt)
             return a;
         r = cnt < 32 ? (a << cnt) & m : 0;
-        cf = cnt <= (uint32_t)bits ? (a >> (bits - cnt)) & 1 : 0;
-        of = ((r & s) != 0) ^ cf;
-        break;
+        set_flags(c, LF_SHL, sz, a, cnt, r);
+        return r;
     case 5: /* SHR */
         if (!cnt)
             return a;
         r = cnt < 32 ? a >> cnt : 0;
-        cf = (a >> (cnt - 1)) & 1;
-        of = (a & s) != 0;
-        if (cnt > (uint32_t)bits)
-            cf = 0;
-        break;
+        set_flags(c, LF_SHR, sz, a, cnt, r);
+        return r;
     default: { /* SAR */
         if (!cnt)
             return a;
         int32_t sa = sz == 0 ? (int8_t)a : sz == 1 ? (int16_t)a : (int32_t)a;
         uint32_t k = cnt < (uint32_t)bits ? cnt : (uint32_t)bits - 1;
         r = (uint32_t)(sa >> k) & m;
-        cf = cnt < (uint32_t)bits ? ((uint32_t)(sa >> (cnt - 1)) & 1) : ((uint32_t)sa >> 31);
-        of = 0;
-        break;
+        set_flags(c, LF_SAR, sz, a, cnt, r);
+        return r;
     }
     }
-    set_flags_eager(c, szp_flags(sz, r) | (cf ? F_CF : 0) | (of ? F_OF : 0));
-    return r;
 }
 
 ALWAYS_INLINE void shift_rm(CPU *c, const Insn *i, int sz, uint32_t cnt)
@@ -790,10 +785,13 @@ H(op_pop_seg)
     int seg = i->op == 0x007 ? S_ES : i->op == 0x017 ? S_SS : i->op == 0x01F ? S_DS
             : i->op == 0x1A1 ? S_FS : S_GS;
     uint16_t sel = (uint16_t)pop_peek(c, osz(i), 0);
+    /* ESP moves with the address size of the stack popped from, also when
+     * POP SS loads a stack segment of the other size. */
+    uint32_t m = sp_mask(c), esp = c->regs[R_ESP];
     load_seg(c, seg, sel);
-    sp_add(c, (uint32_t)osz(i));
+    c->regs[R_ESP] = (esp & ~m) | ((esp + (uint32_t)osz(i)) & m);
     if (seg == S_SS) {
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_SS;
         c->need_check = true;
     }
 }
@@ -849,24 +847,33 @@ H(op_enter)
     int size = osz(i);
     uint32_t alloc = i->imm, level = i->imm2 & 31;
     uint32_t m = sp_mask(c);
-    uint32_t ebp = c->regs[R_EBP];
-    push(c, ebp, size);
-    uint32_t frame = c->regs[R_ESP];
+    /* Registers change only when every access succeeded (a fault restarts ENTER). */
+    uint32_t esp = c->regs[R_ESP], ebp = c->regs[R_EBP];
+#define ENTER_PUSH(v)                                                                           \
+    do {                                                                                        \
+        uint32_t v_ = (v);                                                                      \
+        esp = (esp & ~m) | ((esp - (uint32_t)size) & m);                                        \
+        seg_write(c, S_SS, esp & m, v_, size);                                                  \
+    } while (0)
+    ENTER_PUSH(ebp);
+    uint32_t frame = esp;
     if (level) {
         for (uint32_t l = 1; l < level; l++) {
             ebp = (ebp & ~m) | ((ebp - (uint32_t)size) & m);
-            push(c, seg_read(c, S_SS, ebp & m, size), size);
+            ENTER_PUSH(seg_read(c, S_SS, ebp & m, size));
         }
-        push(c, frame, size);
+        ENTER_PUSH(frame);
     }
+#undef ENTER_PUSH
+    uint32_t nesp = (esp - alloc) & m;
+    /* SDM: #SS or #PF "if a write using the final value of the stack pointer
+     * would cause" one, although nothing is written there. */
+    cpu_check_write(c, S_SS, nesp, (uint32_t)size);
     if (size == 4)
         c->regs[R_EBP] = frame;
     else
         set_r16(c, R_EBP, (uint16_t)frame);
-    uint32_t nesp = (c->regs[R_ESP] - alloc) & m;
-    if (alloc)
-        seg_check_slow(c, S_SS, nesp, 1, true);
-    c->regs[R_ESP] = (c->regs[R_ESP] & ~m) | nesp;
+    c->regs[R_ESP] = (esp & ~m) | nesp;
 }
 H(op_leave)
 {
@@ -1024,7 +1031,8 @@ ALWAYS_INLINE void cnt_set(CPU *c, const Insn *i, uint32_t v)
             break;                                                                              \
         }                                                                                       \
         uint32_t n = count_reg(c, i);                                                           \
-        for (int k = 0; n && k < REP_CHUNK; k++) {                                              \
+        int chunk_ = (c->eflags & F_TF) ? 1 : REP_CHUNK; /* single-step: trap each iteration */ \
+        for (int k = 0; n && k < chunk_; k++) {                                                 \
             body;                                                                               \
             cnt_set(c, i, --n);                                                                 \
             if (cmp && (i->rep == 0xF3 ? !lf_zf(c) : lf_zf(c)))                                 \
@@ -1039,8 +1047,77 @@ ALWAYS_INLINE int32_t str_step(CPU *c, int sz)
     return (c->eflags & F_DF) ? -(1 << sz) : (1 << sz);
 }
 
+/* Whole elements from offset off of segment seg that a forward REP can
+ * move at once: inside the segment's limit and the page, the page mapped by
+ * the software TLB for the access (so RAM that is neither code nor watched).
+ * Returns how many (at most n) and their host address in *p. */
+static uint32_t rep_span(CPU *c, int seg, uint32_t off, int sz, uint32_t n, bool write, uint8_t **p)
+{
+    uint32_t lin = c->seg[seg].base + off;
+    uint32_t k = (4096u - (lin & 0xFFF)) >> sz;
+    if (k > n)
+        k = n;
+    int64_t lim = write ? c->seg_lim_w[seg] : c->seg_lim_r[seg];
+    if ((int64_t)off + ((int64_t)k << sz) - 1 > lim)
+        k = lim < (int64_t)off ? 0 : (uint32_t)((lim - off + 1) >> sz);
+    TlbEntry *e = &c->tlbp[(lin >> 12) & (TLB_SIZE - 1)];
+    if (!k || (write ? e->tag_write : e->tag_read) != (lin & ~0xFFFu))
+        return 0;
+    *p = (uint8_t *)(e->addend + lin);
+    return k;
+}
+
+/* REP MOVS/STOS with 32-bit addresses, DF clear and no single-step: runs of
+ * elements rep_span allows go with memmove/memset, the others one by one
+ * through the ordinary path (which faults precisely); REP_CHUNK elements per
+ * execution like STRING_LOOP. Returns false if the case is not this one. */
+static bool rep_fast(CPU *c, const Insn *i, int sz, bool is_movs)
+{
+    if (!i->rep || !i->a32 || (c->eflags & (F_DF | F_TF)))
+        return false;
+    uint32_t n = c->regs[R_ECX], budget = REP_CHUNK, size = 1u << sz;
+    uint32_t v = reg_get(c, R_EAX, sz);
+    while (n && budget) {
+        uint8_t *pd, *ps = NULL;
+        uint32_t k = rep_span(c, S_ES, c->regs[R_EDI], sz, n < budget ? n : budget, true, &pd);
+        if (k && is_movs)
+            k = rep_span(c, i->seg, c->regs[R_ESI], sz, k, false, &ps);
+        if (!k) { /* one element the slow way */
+            if (is_movs) {
+                mem_set(c, S_ES, c->regs[R_EDI], sz, mem_get(c, i->seg, c->regs[R_ESI], sz));
+                c->regs[R_ESI] += size;
+            } else
+                mem_set(c, S_ES, c->regs[R_EDI], sz, v);
+            k = 1;
+        } else if (is_movs) {
+            size_t len = (size_t)k << sz;
+            if (pd > ps && pd < ps + len) /* overlap: each element is read, then written, in turn */
+                for (size_t b = 0; b < len; b += size) {
+                    uint32_t t;
+                    memcpy(&t, ps + b, size);
+                    memcpy(pd + b, &t, size);
+                }
+            else
+                memmove(pd, ps, len);
+            c->regs[R_ESI] += k << sz;
+        } else if (sz == 0)
+            memset(pd, (int)v, k);
+        else
+            for (uint32_t j = 0; j < k; j++)
+                memcpy(pd + ((size_t)j << sz), &v, size);
+        c->regs[R_EDI] += k << sz;
+        c->regs[R_ECX] = n -= k;
+        budget -= k;
+    }
+    if (n)
+        c->eip = c->prev_eip;
+    return true;
+}
+
 ALWAYS_INLINE void movs(CPU *c, const Insn *i, int sz)
 {
+    if (rep_fast(c, i, sz, true))
+        return;
     int32_t d = str_step(c, sz);
     STRING_LOOP(0, {
         uint32_t v = mem_get(c, i->seg, si_get(c, i), sz);
@@ -1051,6 +1128,8 @@ ALWAYS_INLINE void movs(CPU *c, const Insn *i, int sz)
 }
 ALWAYS_INLINE void stos(CPU *c, const Insn *i, int sz)
 {
+    if (rep_fast(c, i, sz, false))
+        return;
     int32_t d = str_step(c, sz);
     uint32_t v = reg_get(c, R_EAX, sz);
     STRING_LOOP(0, {
@@ -1167,7 +1246,7 @@ H(op_sti)
         cpu_raise(c, EX_GP, 0);
     if (!(c->eflags & F_IF)) {
         c->eflags |= F_IF;
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_STI;
         c->need_check = true;
     }
 }
@@ -1291,7 +1370,7 @@ H(op_mov_sreg_rm)
         cpu_raise(c, EX_UD, -1);
     load_seg(c, s, (uint16_t)rm_get(c, i, 1));
     if (s == S_SS) {
-        c->inhibit_irq = 1;
+        c->inhibit_irq = INHIBIT_SS;
         c->need_check = true;
     }
 }
@@ -1429,6 +1508,7 @@ H(op_grp7)
             op_ud(c, i);
         need_cpl0(c);
         cpu_invlpg(c, c->seg[i->seg].base + ea_of(c, i));
+        c->need_check = true; /* code reached through that page is looked up again */
         break;
     default: op_ud(c, i);
     }

@@ -10,6 +10,10 @@ static inline int lf_sz(CPU *c)
 {
     return (int)(c->lf_op & 3);
 }
+static inline int32_t sext_sz(uint32_t v, int sz)
+{
+    return sz == 0 ? (int8_t)v : sz == 1 ? (int16_t)v : (int32_t)v;
+}
 
 bool lf_cf(CPU *c)
 {
@@ -18,17 +22,27 @@ bool lf_cf(CPU *c)
     case LF_ADD:
         return r < a;
     case LF_ADC:
-        return c->lf_aux ? r <= a : r < a;
+        return (c->lf_aux & 1) ? r <= a : r < a;
     case LF_SUB:
         return a < b;
     case LF_SBB:
-        return c->lf_aux ? a <= b : a < b;
+        return (c->lf_aux & 1) ? a <= b : a < b;
     case LF_LOGIC:
         return false;
     case LF_INC:
     case LF_DEC:
     case LF_MUL:
         return c->lf_aux & 1;
+    case LF_SHL: {
+        uint32_t bits = 8u << lf_sz(c);
+        return b <= bits ? (a >> (bits - b)) & 1 : 0;
+    }
+    case LF_SHR:
+        return b <= (8u << lf_sz(c)) ? (a >> (b - 1)) & 1 : 0;
+    case LF_SAR: {
+        int32_t sa = sext_sz(a, lf_sz(c));
+        return b < (8u << lf_sz(c)) ? ((uint32_t)(sa >> (b - 1)) & 1) : ((uint32_t)sa >> 31);
+    }
     default:
         return c->lf_aux & F_CF;
     }
@@ -66,6 +80,12 @@ bool lf_of(CPU *c)
         return r == s - 1;
     case LF_MUL:
         return c->lf_aux & 1;
+    case LF_SHL:
+        return ((r & s) != 0) ^ lf_cf(c);
+    case LF_SHR:
+        return (a & s) != 0;
+    case LF_SAR:
+        return false;
     default:
         return c->lf_aux & F_OF;
     }
@@ -93,6 +113,9 @@ static bool lf_af(CPU *c)
         return (r & 0xF) == 0xF;
     case LF_LOGIC:
     case LF_MUL:
+    case LF_SHL:
+    case LF_SHR:
+    case LF_SAR:
         return false;
     default:
         return c->lf_aux & F_AF;

@@ -1,13 +1,6 @@
 /* Paging, the software TLB, memory slow paths and decoded-code invalidation. */
 #include "cpu/cpu_internal.h"
-
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PTE_PS 0x080u
-#define PTE_G 0x100u
+#include "cpu/mmu_bits.h"
 
 static uint32_t phys_ld32(CPU *c, uint32_t pa)
 {
@@ -31,21 +24,23 @@ static void phys_st32(CPU *c, uint32_t pa, uint32_t v)
 
 void cpu_tlb_flush(CPU *c, bool global_too)
 {
+    cpu_mtlb_clear(c);
     if (global_too)
         c->tlb_large = false;
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &c->tlb[k][i];
-            if (global_too || !(e->paddr & 1))
+            if (global_too || !(c->tlb_paddr[k][i] & 1))
                 e->tag_read = e->tag_write = 0xFFFFFFFFu;
         }
 }
 
 void cpu_tlb_drop_writes(CPU *c, uint32_t base, uint32_t len)
 {
+    cpu_mtlb_clear(c); /* the translator's stack-page caches are writable pages too */
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++)
-            if ((c->tlb[k][i].paddr & ~0xFFFu) - base < len)
+            if ((c->tlb_paddr[k][i] & ~0xFFFu) - base < len)
                 c->tlb[k][i].tag_write = 0xFFFFFFFFu;
 }
 
@@ -56,6 +51,7 @@ static bool tag_in(uint32_t tag, uint32_t base, uint32_t mask)
 
 void cpu_invlpg(CPU *c, uint32_t lin)
 {
+    cpu_mtlb_clear(c);
     /* A 4 MiB page may sit in many slots: drop every slot inside it. */
     uint32_t mask = c->tlb_large ? 0xFFC00000u : 0xFFFFF000u, base = lin & mask;
     for (int k = 0; k < 2; k++) {
@@ -80,9 +76,10 @@ void code_page_mark(CPU *c, uint32_t paddr)
     if (p >= c->ram_pages || c->code_pages[p])
         return;
     c->code_pages[p] = 1;
+    cpu_mtlb_clear(c);
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++)
-            if ((c->tlb[k][i].paddr >> 12) == p)
+            if ((c->tlb_paddr[k][i] >> 12) == p)
                 c->tlb[k][i].tag_write = 0xFFFFFFFFu;
 }
 
@@ -171,8 +168,8 @@ static void watch_tag(CPU *c, TlbEntry *e, uint32_t page)
             continue;
         if (w->kind & CPU_WATCH_WRITE)
             e->tag_write = 0xFFFFFFFFu;
-        if (w->kind & CPU_WATCH_READ)
-            e->tag_read = 0xFFFFFFFFu;
+        if (w->kind & CPU_WATCH_READ) /* and read-modify-writes, which probe tag_write only */
+            e->tag_read = e->tag_write = 0xFFFFFFFFu;
     }
 }
 
@@ -275,7 +272,10 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
         pa = lin & c->a20_mask;
 
     /* Fill the TLB of this privilege class. */
-    TlbEntry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t slot = (lin >> 12) & (TLB_SIZE - 1);
+    TlbEntry *e = &c->tlb[user][slot];
+    if (c->mtlb_page[0] == (lin & ~0xFFFu) || c->mtlb_page[1] == (lin & ~0xFFFu))
+        cpu_mtlb_clear(c); /* refilled: the mapping may differ */
     uint32_t page = lin & ~0xFFFu, ppage = pa & ~0xFFFu;
     uint8_t *rh = phys_host_ptr(c->m, ppage, false);
     uint8_t *wh = phys_host_ptr(c->m, ppage, true);
@@ -283,7 +283,7 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     bool code = (ppage >> 12) < c->ram_pages && c->code_pages[ppage >> 12];
     e->tag_write = (wh && wr_ok && !code) ? page : 0xFFFFFFFFu;
     e->addend = (uintptr_t)(rh ? rh : wh) - page;
-    e->paddr = ppage | (global ? 1 : 0);
+    c->tlb_paddr[user][slot] = ppage | (global ? 1 : 0);
     if (unlikely(c->nwatch))
         watch_tag(c, e, page);
     return pa;

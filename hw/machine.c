@@ -336,8 +336,9 @@ static uint64_t slice_insns(Machine *m, uint64_t delta)
     uint64_t insns;
     if (m->icount_shift >= 0)
         insns = (delta + (1ull << m->icount_shift) - 1) >> m->icount_shift;
-    else
-        insns = (delta << 16) / m->rate_q16;
+    else /* rounded up: at < 1 ns per instruction, 1 ns away is 2 instructions, not 1 (which
+          * the re-anchored clock would turn into no time at all, slice after slice) */
+        insns = ((delta << 16) + m->rate_q16 - 1) / m->rate_q16;
     return insns < 1 ? 1 : insns > MAX_SLICE ? MAX_SLICE : insns;
 }
 
@@ -796,6 +797,18 @@ int machine_run(Machine *m)
                "virtual time %.2f s",
                (unsigned long long)n, secs, idle, (double)n / (secs - idle) / 1e6,
                (double)clock_ns(m) / 1e9);
+        CpuStats cs;
+        cpu_get_stats(m->cpu, &cs);
+        if (cs.accel == CPU_ACCEL_TCG) {
+            wb_log("stats: translator: %llu blocks translated in %.2f s, %llu flushes, "
+                   "%llu instructions left to the interpreter",
+                   (unsigned long long)cs.blocks_translated, (double)cs.translate_ns / 1e9,
+                   (unsigned long long)cs.flushes, (unsigned long long)cs.fallbacks);
+            if (atoi(getenv("WIREBOX_STATS")) >= 2)
+                cpu_print_fallbacks(m->cpu, 20);
+        } else {
+            wb_log("stats: interpreter (-accel interp)");
+        }
     }
     return m->exit_code;
 }

@@ -36,6 +36,8 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
     Machine *m = machine_new_bare(cfg->ram_size);
     if (!m)
         return NULL;
+    if (cpu_set_accel(m->cpu, cfg->accel) != cfg->accel)
+        wb_log("-accel tcg: the translator needs an x86-64 host; the interpreter runs instead");
     machine_set_icount(m, cfg->icount_shift, cfg->icount_sleep);
     m->no_reboot = cfg->no_reboot;
     PcBoard *b = pc_board_init(m);

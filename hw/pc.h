@@ -32,6 +32,7 @@ typedef struct MachineConfig {
     bool start_stopped;        /* -S */
     const char *gdb;           /* -gdb / -s */
     IdeDriveConf ide[IDE_DRIVES]; /* drives, opened (block/drive.h) */
+    int accel;                 /* -accel: CPU_ACCEL_TCG (translator, default) or _INTERP */
 } MachineConfig;
 
 /* The chips on the board, for firmware and the front end. */

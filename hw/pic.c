@@ -27,6 +27,7 @@ typedef struct PicChip {
     bool poll;
     bool read_isr;
     bool master;
+    bool programmed; /* ICW1 seen since reset: until then the chip requests nothing */
 } PicChip;
 
 struct Pic {
@@ -54,6 +55,11 @@ static int chip_priority(const PicChip *s, uint8_t mask)
 /* The IR the chip would signal now, or -1. */
 static int chip_get_irq(const PicChip *s)
 {
+    /* At hardware reset the 8259A is not initialised (its state is undefined
+     * until ICW1): like QEMU's PC, which keeps it from the CPU until the
+     * firmware sets it up, an unprogrammed chip raises no INT. */
+    if (!s->programmed)
+        return -1;
     uint8_t req = s->irr & ~s->imr;
     if (s->special_mask) {
         /* Any unmasked level not in service may interrupt. */
@@ -189,6 +195,7 @@ static void chip_write_cmd(PicChip *s, uint8_t val)
         }
         s->rotate_aeoi = false;
         s->init = 1;
+        s->programmed = true;
         return;
     }
     if (val & 0x08) { /* OCW3 */

@@ -46,6 +46,7 @@ enum {
     OPT_VGA,
     OPT_NAME,
     OPT_OBJECT,
+    OPT_ACCEL,
 };
 
 static const struct {
@@ -89,6 +90,7 @@ static const struct {
     {"vga", OPT_VGA, true},
     {"name", OPT_NAME, true},
     {"object", OPT_OBJECT, true},
+    {"accel", OPT_ACCEL, true},
 };
 
 /* QEMU's options that wirebox does not have yet (and whether they take an
@@ -97,7 +99,7 @@ static const struct {
     const char *name;
     bool arg;
 } qemu_only[] = {
-    {"accel", true},        {"acpitable", true}, {"action", true},       {"add-fd", true},
+    {"acpitable", true},    {"action", true},    {"add-fd", true},
     {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
     {"compat", true},       {"cpu", true},       {"daemonize", false},   {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
@@ -326,6 +328,31 @@ void options_print_firmware_dirs(const Options *o, FILE *f)
         fprintf(f, "%s\n", o->firmware_dirs[i]);
     for (size_t i = 0; i < sizeof default_firmware_dirs / sizeof default_firmware_dirs[0]; i++)
         fprintf(f, "%s\n", default_firmware_dirs[i]);
+}
+
+/* ------------------------------------------------------------------ -accel */
+
+/* -accel tcg (QEMU's translator: ours, the default) or -accel interp (the
+ * interpreter), QEMU's syntax: [accel=]NAME[,thread=single]. */
+static int parse_accel(const char *val, Options *o, char *err, size_t errlen)
+{
+    Opts *opts = opts_parse(val, "accel");
+    const char *name = opts_get(opts, "accel"), *thread = opts_get(opts, "thread"), *unused;
+    int r = 0;
+    if (!name || !*name)
+        r = wb_errf(err, errlen, "-accel: missing accelerator (use tcg or interp)");
+    else if (!strcmp(name, "tcg"))
+        o->cfg.accel = CPU_ACCEL_TCG;
+    else if (!strcmp(name, "interp"))
+        o->cfg.accel = CPU_ACCEL_INTERP;
+    else
+        r = wb_errf(err, errlen, "-accel: invalid accelerator '%s' (use tcg or interp)", name);
+    if (!r && thread && strcmp(thread, "single"))
+        r = wb_errf(err, errlen, "-accel: thread=%s is not supported (only thread=single)", thread);
+    if (!r && (unused = opts_unused(opts)))
+        r = wb_errf(err, errlen, "-accel: invalid parameter '%s'", unused);
+    opts_free(opts);
+    return r;
 }
 
 /* ------------------------------------------------------------------ -display, -name */
@@ -569,6 +596,10 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             if (o->objects.help)
                 return 0;
             break;
+        case OPT_ACCEL:
+            if (parse_accel(val, o, err, errlen))
+                return 1;
+            break;
         }
     }
 
@@ -648,6 +679,7 @@ void options_usage(FILE *f)
           "                    virtual clock: 2^N ns per instruction (N = 0..10);\n"
           "                    sleep=off skips idle time (deterministic runs)\n"
           "  -no-reboot        exit instead of rebooting when the guest resets\n"
+          "  -accel tcg|interp CPU engine: translator to host code (default) or interpreter\n"
           "\n"
           "Console:\n"
           "  -nographic        no display; serial port 0 and the monitor on this terminal\n"

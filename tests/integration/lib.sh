@@ -17,7 +17,8 @@ export LC_ALL=C
 : "${WB_TIMEOUT:=1800}"
 : "${WB_NIC:=none}"
 GUEST=$BUILD/guest
-TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+# The outermost script names the test (a variant may source another test).
+TEST_NAME=$(basename "${BASH_SOURCE[-1]:-$0}" .sh)
 LOGDIR=$BUILD/integration-logs/$TEST_NAME
 WB_LAST_LOG=
 
@@ -102,7 +103,7 @@ run_script() {
     WB_RC=0
     python3 "$SRC/tools/wirebox-run" --wirebox "$WIREBOX" --log-dir "$LOGDIR" \
         --set GUEST="$GUEST" --set GUEST_VERSION="${GUEST_VERSION:-}" --set SRC="$SRC" \
-        --set GUESTS="$SRC/tests/integration/guests" "$@" "$script" || WB_RC=$?
+        --set ACCEL="${WB_ACCEL:-tcg}" --set GUESTS="$SRC/tests/integration/guests" "$@" "$script" || WB_RC=$?
 }
 
 # expect_script_ok: the last run_script passed every step.

@@ -2,6 +2,7 @@
 # Boot the reference guest with wb.cmd=test (scripts/boot.wbt): the kernel
 # banner, /init's banner, uname -r, the workload's "WIREBOX-RESULT: test ok
 # 42", and exit status 0 from the guest's reboot with -no-reboot.
+# WB_ACCEL (tcg, interp) picks the CPU engine; default: wirebox's (tcg).
 # shellcheck source=tests/integration/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -1275,7 +1275,7 @@ START_TEST(test_bt_mem_offsets)
             hc->regs[R_EDX] = cs[k].off;
             hc->eip = H_CODE;
             cpu_set_eflags(hc, init ? 2u : (2u | F_CF | F_ZF));
-            ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+            ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
             ck_assert_int_eq(hc->last_vector, -1);
             uint32_t f = h_flags();
             ck_assert_msg(((f & F_CF) != 0) == (init != 0), "%s off %#x: CF=%d, bit was %d",
@@ -1307,12 +1307,12 @@ START_TEST(test_bt_mem_offsets)
     hc->eip = H_CODE;
     cpu_set_eflags(hc, 2);
     h_w32(base + 4, 0);
-    ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+    ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
     ck_assert_msg(h_flags() & F_CF, "bt [esi], 35 must test bit 3 of [esi]");
     load_insn(&e_btc_m16i, 0);
     h_w32(base, 0);
     hc->eip = H_CODE;
-    ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+    ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
     ck_assert_uint_eq(h_r32(base), 2); /* btc word [esi], 17: bit 1 */
     ck_assert_uint_eq(h_r32(base + 4), 0);
 }
@@ -1374,7 +1374,7 @@ START_TEST(test_bswap)
         uint32_t before = hc->regs[r];
         hc->eip = H_CODE;
         cpu_set_eflags(hc, 2 | F_CF | F_ZF | F_OF);
-        ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+        ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
         for (int k = 0; k < 8; k++)
             ck_assert_uint_eq(hc->regs[k], k == r ? __builtin_bswap32(before)
                                                   : 0x01020304u + 0x10101010u * (uint32_t)k);
@@ -1644,7 +1644,7 @@ START_TEST(test_cmpxchg8b)
             hc->regs[R_ECX] = 0xCCCCCCCC;
             hc->eip = H_CODE;
             cpu_set_eflags(hc, fin | 2 | (fl ? 0 : F_ZF));
-            ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+            ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
             ck_assert_int_eq(hc->last_vector, -1);
             bool eq = cs[k].mem == cs[k].edxeax;
             uint64_t m;
@@ -2044,12 +2044,12 @@ static void lea_run(const LeaCase *cs, size_t n, uint32_t code_lin)
 {
     for (size_t k = 0; k < n; k++) {
         const Enc *e = &cs[k].e;
-        h_load(code_lin, e->b, e->len);
+        h_load_hlt(code_lin, e->b, e->len);
         lea_regs();
         hc->eip = code_lin - hc->seg[S_CS].base;
         cpu_set_eflags(hc, 2 | F_CF | F_SF);
         hc->last_vector = -1;
-        ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+        ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
         ck_assert_int_eq(hc->last_vector, -1);
         int d = lea_dest(e);
         static const uint32_t r0[8] = {RA, RC, RD, RB, RSP, RBP, RSI, RDI};
@@ -2159,14 +2159,14 @@ START_TEST(test_default_segment32)
         h_w32(c->off, marker32(S_DS, c->off));
         h_w32(0x100000 + c->off, marker32(S_SS, c->off));
         h_w32(0x200000 + c->off, marker32(S_ES, c->off));
-        h_load(H_CODE, c->e.b, c->e.len);
+        h_load_hlt(H_CODE, c->e.b, c->e.len);
         hc->regs[R_EAX] = 0;
         hc->regs[R_EBX] = EBX_;
         hc->regs[R_EBP] = EBP_;
         hc->regs[R_ESP] = ESP_;
         hc->regs[R_ECX] = ECX_;
         hc->eip = H_CODE;
-        ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+        ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
         ck_assert_int_eq(hc->last_vector, -1);
         int dest = strncmp(c->e.text, "mov ecx", 7) == 0 ? R_ECX : R_EAX;
         uint32_t got = hc->regs[dest], want = marker32(c->seg, c->off);
@@ -2192,7 +2192,7 @@ START_TEST(test_default_segment16)
         h_w16(0x20000 + c->off, marker16(S_DS, c->off));
         h_w16(0x30000 + c->off, marker16(S_SS, c->off));
         h_w16(0x40000 + c->off, marker16(S_ES, c->off));
-        h_load(H_CODE, c->e.b, c->e.len);
+        h_load_hlt(H_CODE, c->e.b, c->e.len);
         hc->regs[R_EAX] = EAX16_;
         hc->regs[R_EBX] = BX_;
         hc->regs[R_EBP] = BP_;
@@ -2200,7 +2200,7 @@ START_TEST(test_default_segment16)
         hc->regs[R_EDI] = DI_;
         hc->regs[R_ECX] = 0xFFFF0000;
         hc->eip = 0;
-        ck_assert_int_eq(h_run(1), CPU_RUN_LIMIT);
+        ck_assert_int_eq(h_run_insn(), CPU_RUN_LIMIT);
         ck_assert_int_eq(hc->last_vector, -1);
         uint32_t want = 0xFFFF0000u | marker16(c->seg, c->off);
         if (hc->regs[R_ECX] != want)

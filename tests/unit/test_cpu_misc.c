@@ -272,6 +272,38 @@ static const uint8_t m_bound[] = {
     0xF4,                               /* 0006: hlt */
 };
 
+static const uint8_t m_pop_ss32[] = {
+    0x17, /* 0000: pop ss */
+    0xF4, /* 0001: hlt */
+};
+
+static const uint8_t m_movss_tf[] = {
+    0x9C,                                     /* 0000: pushfd */
+    0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00, /* 0001: or dword ptr [esp], 0x100 */
+    0x9D,                                     /* 0008: popfd */
+    0x8E, 0xD0,                               /* 0009: mov ss, ax */
+    0xBB, 0x02, 0x00, 0x00, 0x00,             /* 000b: mov ebx, 2 */
+    0xB9, 0x03, 0x00, 0x00, 0x00,             /* 0010: mov ecx, 3 */
+};
+
+static const uint8_t m_popss_tf[] = {
+    0x9C,                                     /* 0000: pushfd */
+    0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00, /* 0001: or dword ptr [esp], 0x100 */
+    0x9D,                                     /* 0008: popfd */
+    0x17,                                     /* 0009: pop ss */
+    0xBB, 0x02, 0x00, 0x00, 0x00,             /* 000a: mov ebx, 2 */
+    0xB9, 0x03, 0x00, 0x00, 0x00,             /* 000f: mov ecx, 3 */
+};
+
+static const uint8_t m_rep_tf[] = {
+    0x9C,                                     /* 0000: pushfd */
+    0x81, 0x0C, 0x24, 0x00, 0x01, 0x00, 0x00, /* 0001: or dword ptr [esp], 0x100 */
+    0x9D,                                     /* 0008: popfd */
+    0xB9, 0x03, 0x00, 0x00, 0x00,             /* 0009: mov ecx, 3 */
+    0xF3, 0xAA,                               /* 000e: rep stosb */
+    0xBB, 0x02, 0x00, 0x00, 0x00,             /* 0010: mov ebx, 2 */
+};
+
 /* ------------------------------------------------------------------ helpers */
 
 static int run_at(const uint8_t *code, size_t n)
@@ -599,6 +631,96 @@ START_TEST(test_single_step_trap)
 }
 END_TEST
 
+
+/* POP SS (SDM, POP: "IF StackAddrSize = 16 ... SP <- SP + 4"): the stack
+ * pointer moves with the address size of the stack popped from. A 32-bit
+ * POP SS on a 16-bit stack that loads a 32-bit (B=1) stack segment wraps SP
+ * at 64 KiB and keeps the upper half of ESP. */
+START_TEST(test_pop_ss_16bit_stack)
+{
+    h_pm(H_CODE);
+    cpu_set_seg_raw(hc, S_SS, SEL_DATA16, 0, 0xFFFF, 0x0093); /* B=0 */
+    cpu_update_mode(hc);
+    ck_assert(!hc->stack32);
+    hc->regs[R_ESP] = 0xABCDFFFC;
+    h_w32(0xFFFC, SEL_DATA0); /* the new SS: a 32-bit flat stack */
+    int r = RUN(m_pop_ss32);
+    EXPECT_CLEAN(r, m_pop_ss32);
+    ck_assert_uint_eq(hc->seg[S_SS].sel, SEL_DATA0);
+    ck_assert(hc->stack32);
+    ck_assert_uint_eq(hc->regs[R_ESP], 0xABCD0000);
+    /* and the other way: a 32-bit stack loading a 16-bit one moves all of ESP */
+    hc->regs[R_ESP] = 0x0001FFFC;
+    h_w32(0x1FFFC, SEL_DATA16);
+    r = RUN(m_pop_ss32);
+    EXPECT_CLEAN(r, m_pop_ss32);
+    ck_assert(!hc->stack32);
+    ck_assert_uint_eq(hc->regs[R_ESP], 0x00020000);
+}
+END_TEST
+
+/* SDM 6.8.3: MOV SS and POP SS inhibit debug exceptions (and interrupts)
+ * until the next instruction completes: with TF set, no single-step trap
+ * after MOV SS / POP SS, one after the instruction that follows. */
+static void check_ss_shadow(const uint8_t *code, size_t n, uint32_t after_next)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = SEL_DATA0;
+    hc->regs[R_ESP] = H_STACK - 4;
+    h_w32(H_STACK - 4, SEL_DATA0); /* popped by POP SS */
+    int r = run_at(code, n);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, EX_DB);
+    ck_assert_uint_eq(h_stack(0), after_next); /* trap EIP: after "mov ebx, 2" */
+    ck_assert_uint_eq(hc->regs[R_EBX], 2);
+    ck_assert_uint_ne(hc->regs[R_ECX], 3);
+    ck_assert(hc->dr[6] & 0x4000);
+}
+
+START_TEST(test_mov_ss_holds_off_single_step)
+{
+    check_ss_shadow(m_movss_tf, sizeof m_movss_tf, H_CODE + 0x10);
+}
+END_TEST
+
+START_TEST(test_pop_ss_holds_off_single_step)
+{
+    /* pushfd/popfd leave ESP where it was; POP SS then pops the selector */
+    check_ss_shadow(m_popss_tf, sizeof m_popss_tf, H_CODE + 0x0F);
+}
+END_TEST
+
+/* Single-stepping REP STOSB traps after every iteration, with the trap
+ * EIP at the REP instruction until the count runs out. */
+START_TEST(test_single_step_rep_each_iteration)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EDI] = H_DATA;
+    hc->regs[R_EAX] = 0x5A;
+    memset(h_ptr(H_DATA), 0, 8);
+    int r = RUN(m_rep_tf);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, EX_DB);
+    ck_assert_uint_eq(h_stack(0), H_CODE + 0x0E); /* after "mov ecx, 3" */
+    for (uint32_t left = 2;; left--) {
+        h_resume(); /* IRET into the REP, one more iteration, #DB */
+        hc->last_vector = -1;
+        r = h_run_halt(100);
+        ck_assert_int_eq(r, CPU_RUN_HALTED);
+        ck_assert_int_eq(hc->last_vector, EX_DB);
+        ck_assert_uint_eq(hc->regs[R_ECX], left);
+        ck_assert_uint_eq(hc->regs[R_EDI], H_DATA + 3 - left);
+        ck_assert_uint_eq(h_r8(H_DATA + 2 - left), 0x5A);
+        if (!left)
+            break;
+        ck_assert_uint_eq(h_stack(0), H_CODE + 0x0E); /* restarts the REP */
+        ck_assert_uint_eq(h_r8(H_DATA + 3 - left), 0);
+    }
+    ck_assert_uint_eq(h_stack(0), H_CODE + 0x10); /* done: after the REP */
+    ck_assert_uint_ne(hc->regs[R_EBX], 2);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ stack instructions */
 
 static void set_regs8(void)
@@ -911,11 +1033,15 @@ static Suite *misc_suite(void)
     tcase_add_test(tc, test_self_modifying_other_page);
     tcase_add_test(tc, test_x87_smoke);
     tcase_add_test(tc, test_single_step_trap);
+    tcase_add_test(tc, test_mov_ss_holds_off_single_step);
+    tcase_add_test(tc, test_pop_ss_holds_off_single_step);
+    tcase_add_test(tc, test_single_step_rep_each_iteration);
     suite_add_tcase(s, tc);
     tc = h_tcase("stack");
     tcase_add_test(tc, test_pusha_popa);
     tcase_add_test(tc, test_enter_leave);
     tcase_add_test(tc, test_push_pop_segment_registers);
+    tcase_add_test(tc, test_pop_ss_16bit_stack);
     tcase_add_test(tc, test_xlat);
     tcase_add_test(tc, test_push_pop_esp);
     tcase_add_test(tc, test_bound);

@@ -6,6 +6,7 @@
  *
  * Expected results follow the Intel SDM vol. 3 chapter 4. Machine code
  * generated with GNU as (as --32, .intel_syntax noprefix). */
+#include "cpu/mmu_bits.h"
 #include "tests/unit/cpu_harness.h"
 
 /* ------------------------------------------------------------------ code (GNU as) */
@@ -84,6 +85,11 @@ static const uint8_t pg_code_b[] = {
     0xC3,                         /* 0005: ret */
 };
 
+static const uint8_t pg_enter1[] = {
+    0xC8, 0x01, 0x00, 0x00, /* 0000: enter 1, 0 */
+    0xF4,                   /* 0004: hlt */
+};
+
 static const uint8_t pg_call_ecx[] = {
     0xFF, 0xD1, /* 0000: call ecx */
     0xF4,       /* 0002: hlt */
@@ -91,13 +97,6 @@ static const uint8_t pg_call_ecx[] = {
 
 /* ------------------------------------------------------------------ page tables */
 
-#define PTE_P 0x001u
-#define PTE_W 0x002u
-#define PTE_U 0x004u
-#define PTE_A 0x020u
-#define PTE_D 0x040u
-#define PTE_PS 0x080u
-#define PTE_G 0x100u
 #define PRW (PTE_P | PTE_W)
 #define PRWU (PTE_P | PTE_W | PTE_U)
 
@@ -522,6 +521,35 @@ START_TEST(test_pf_instruction_fetch)
 }
 END_TEST
 
+/* ENTER (SDM, protected-mode exceptions): "#PF(fault-code) If a page fault
+ * occurs or if a write using the final value of the stack pointer (within
+ * the current stack segment) would cause a page fault", although nothing is
+ * written there. ENTER 1,0 at CPL 3 with EBP pushed to the first dword of
+ * a user page and the byte below it on a supervisor page: #PF, and ENTER
+ * restarts (ESP and EBP unchanged). At CPL 0 the same ENTER completes. */
+START_TEST(test_enter_final_esp_faults)
+{
+    pg_setup(0, 0);
+    h_ring3(H_CODE, L_RW_U + 4);
+    hc->regs[R_EBP] = 0x1234;
+    int r = run_at(pg_enter1, sizeof pg_enter1);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    EXPECT_PF(7, L_RW_U - 1); /* user write to a present supervisor page */
+    ck_assert_uint_eq(h_stack(4), L_RW_U + 4); /* the interrupted ESP: unchanged */
+    ck_assert_uint_eq(hc->regs[R_EBP], 0x1234);
+
+    pg_setup(0, 0);
+    hc->regs[R_ESP] = L_RW_U + 4;
+    hc->regs[R_EBP] = 0x1234;
+    r = run_at(pg_enter1, sizeof pg_enter1);
+    ck_assert_int_eq(r, CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_ESP], L_RW_U - 1);
+    ck_assert_uint_eq(hc->regs[R_EBP], L_RW_U);
+    ck_assert_uint_eq(h_r32(0x502000), 0x1234);
+}
+END_TEST
+
 /* A write that straddles into a not-present page faults before writing
  * anything; CR2 is the first byte of the missing page. */
 START_TEST(test_pf_split_write)
@@ -536,6 +564,54 @@ START_TEST(test_pf_split_write)
     ck_assert_int_eq(pg_access(false, L_RW_U + 0xFFD, 0), EX_PF);
     EXPECT_PF(0, L_REMAP);
     ck_assert_uint_eq(hc->regs[R_EAX], 0xDEADDEAD);
+}
+END_TEST
+
+static const uint8_t pg_rep_movsd[] = {
+    0xF3, 0xA5, /* 0000: rep movsd */
+    0xF4,       /* 0002: hlt */
+};
+static const uint8_t pg_rep_stosd[] = {
+    0xF3, 0xAB, /* 0000: rep stosd */
+    0xF4,       /* 0002: hlt */
+};
+
+/* A REP MOVS/STOS that runs into a page it may not write: the elements
+ * before the page are done, the one that would touch it faults with CR2 its
+ * first byte of that page and nothing of it written; ECX, ESI, EDI count the
+ * elements done and the saved EIP is the REP instruction (SDM "REP": the
+ * registers are updated per iteration, so the instruction can restart). */
+START_TEST(test_rep_fault_at_page)
+{
+    for (uint32_t mis = 0; mis < 4; mis++) {
+        pg_setup(0, 0);
+        h_w32(PTE_ADDR(PT1, L_REMAP), 0); /* the page after L_RW_U: not present */
+        for (uint32_t k = 0; k < 0x400; k++)
+            h_w8(0x30000 + k, (uint8_t)(k * 13 + 1));
+        uint32_t dst = L_RW_U + 0xF00 + mis, done = (0x100 - mis) / 4;
+        hc->regs[R_ESP] = H_STACK;
+        hc->regs[R_ESI] = 0x30000;
+        hc->regs[R_EDI] = dst;
+        hc->regs[R_ECX] = 0x100;
+        ck_assert_int_eq(run_at(pg_rep_movsd, sizeof pg_rep_movsd), CPU_RUN_HALTED);
+        EXPECT_PF(2, L_REMAP);
+        ck_assert_uint_eq(hc->regs[R_ECX], 0x100 - done);
+        ck_assert_uint_eq(hc->regs[R_ESI], 0x30000 + 4 * done);
+        ck_assert_uint_eq(hc->regs[R_EDI], dst + 4 * done);
+        ck_assert_mem_eq(h_ptr(0x502F00 + mis), h_ptr(0x30000), 4 * done);
+        for (uint32_t a = 0x502F00 + mis + 4 * done; a < 0x503000; a++)
+            ck_assert_uint_eq(h_r8(a), (MARK(0x502000, a & 0xFFC) >> (8 * (a & 3))) & 0xFF);
+    }
+    /* user REP STOSD into a read-only user page: faults at its first element */
+    pg_setup(0, 0);
+    h_ring3(H_CODE, H_USTACK);
+    hc->regs[R_EDI] = L_RO_U + 0x10;
+    hc->regs[R_ECX] = 8;
+    hc->regs[R_EAX] = 0x12345678;
+    ck_assert_int_eq(run_at(pg_rep_stosd, sizeof pg_rep_stosd), CPU_RUN_HALTED);
+    EXPECT_PF(7, L_RO_U + 0x10);
+    ck_assert_uint_eq(hc->regs[R_ECX], 8);
+    ck_assert_uint_eq(h_r32(0x500010), MARK(0x500000, 0x10));
 }
 END_TEST
 
@@ -588,6 +664,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_supervisor_write_protect);
     tcase_add_test(tc, test_pf_instruction_fetch);
     tcase_add_test(tc, test_pf_split_write);
+    tcase_add_test(tc, test_enter_final_esp_faults);
     suite_add_tcase(s, tc);
     tc = h_tcase("tlb");
     tcase_add_test(tc, test_invlpg);
@@ -595,6 +672,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_global_pages);
     tcase_add_test(tc, test_global_bit_without_pge);
     tcase_add_test(tc, test_code_remap);
+    tcase_add_test(tc, test_rep_fault_at_page);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -82,6 +82,9 @@ static uint32_t nat_cmp(int sz, uint32_t a, uint32_t b)
 #define SRC (H_DATA + 0x1000)
 #define DST (H_DATA + 0x3000)
 #define PRESET (F_CF | F_ZF | F_OF) /* flags that string moves must leave alone */
+#define BIG 100000u
+#define BUF1 0x200000u
+#define BUF2 0x300000u
 
 /* Run e (followed by HLT) at H_CODE with the given EFLAGS; expect it to finish. */
 static void srun(const Enc *e, uint32_t eflags)
@@ -177,6 +180,65 @@ START_TEST(test_rep_movs_overlap)
     srun(&s_rep_movsd, 0);
     for (uint32_t k = 0; k <= 16; k++)
         ck_assert_uint_eq(h_r32(SRC + 4 * k), d0);
+}
+END_TEST
+
+/* Overlaps closer than an element: SDM "MOVS": each iteration moves one
+ * element from [ESI] to [EDI], then steps both; the reference below does
+ * exactly that, element by element, on a copy of the memory. Also with the
+ * destination ahead by 1..3 bytes and elements crossing pages. */
+START_TEST(test_rep_movs_close_overlap)
+{
+    h_pm(H_CODE);
+    const Enc *es[3] = {&s_rep_movsb, &s_rep_movsw, &s_rep_movsd};
+    static uint8_t ref[0x3000];
+    for (int sz = 0; sz < 3; sz++)
+        for (uint32_t dist = 1; dist <= 5; dist++)
+            for (uint32_t start = 0xFF0; start <= 0xFF3; start += 3) {
+                uint32_t n = 700, size = 1u << sz;
+                fill_pattern(H_DATA, sizeof ref, dist * 3u + (uint32_t)sz);
+                memcpy(ref, h_ptr(H_DATA), sizeof ref);
+                for (uint32_t k = 0; k < n; k++) { /* the reference: one element at a time */
+                    uint8_t t[4];
+                    memcpy(t, ref + start + k * size, size);
+                    memcpy(ref + start + dist + k * size, t, size);
+                }
+                set_si_di_cx(H_DATA + start, H_DATA + start + dist, n);
+                srun(es[sz], 0);
+                ck_assert_msg(memcmp(h_ptr(H_DATA), ref, sizeof ref) == 0,
+                              "%s, destination %u bytes ahead at %#x", es[sz]->text, dist, start);
+                ck_assert_uint_eq(hc->regs[R_ESI], H_DATA + start + n * size);
+                ck_assert_uint_eq(hc->regs[R_EDI], H_DATA + start + dist + n * size);
+            }
+}
+END_TEST
+
+/* Source and destination at different offsets in their pages, elements
+ * straddling page boundaries on either side: the result is a plain copy. */
+START_TEST(test_rep_movs_stos_page_straddle)
+{
+    h_pm(H_CODE);
+    const Enc *ms[3] = {&s_rep_movsb, &s_rep_movsw, &s_rep_movsd};
+    const Enc *ss[3] = {&s_rep_stosb, &s_rep_stosw, &s_rep_stosd};
+    for (int sz = 0; sz < 3; sz++)
+        for (uint32_t so = 0xFFD; so <= 0x1000; so++) {
+            uint32_t n = 3000, bytes = n << sz, src = BUF1 + so, dst = BUF2 + 0x2FFF - so;
+            fill_pattern(BUF1, 0x4000, so);
+            fill(BUF2, 0xCC, 0x8000);
+            set_si_di_cx(src, dst, n);
+            srun(ms[sz], 0);
+            ck_assert_mem_eq(h_ptr(dst), h_ptr(src), bytes);
+            ck_assert_uint_eq(h_r8(dst + bytes), 0xCC);
+            ck_assert_uint_eq(h_r8(dst - 1), 0xCC);
+            hc->regs[R_EAX] = 0x44332211;
+            set_si_di_cx(0, dst, n);
+            srun(ss[sz], 0);
+            for (uint32_t k = 0; k < bytes; k++)
+                if (h_r8(dst + k) != (uint8_t)(0x44332211u >> (8 * (k % (1u << sz)))))
+                    ck_abort_msg("%s: byte %u at %#x", ss[sz]->text, k, dst);
+            ck_assert_uint_eq(h_r8(dst + bytes), 0xCC);
+            ck_assert_uint_eq(hc->regs[R_EDI], dst + bytes);
+        }
 }
 END_TEST
 
@@ -555,9 +617,6 @@ END_TEST
 
 /* ------------------------------------------------------------------ long REP, restart */
 
-#define BIG 100000u
-#define BUF1 0x200000u
-#define BUF2 0x300000u
 
 START_TEST(test_long_rep)
 {
@@ -663,6 +722,8 @@ static Suite *string_suite(void)
     tcase_add_test(tc, test_rep_movs_forward);
     tcase_add_test(tc, test_rep_movs_backward);
     tcase_add_test(tc, test_rep_movs_overlap);
+    tcase_add_test(tc, test_rep_movs_close_overlap);
+    tcase_add_test(tc, test_rep_movs_stos_page_straddle);
     tcase_add_test(tc, test_movs_single_and_repne);
     tcase_add_test(tc, test_rep_stos);
     tcase_add_test(tc, test_lods);

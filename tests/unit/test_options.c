@@ -109,6 +109,29 @@ START_TEST(test_mem)
 }
 END_TEST
 
+/* -accel: QEMU's tcg (the translator, also the default) or the interpreter. */
+START_TEST(test_accel)
+{
+    ck_assert_int_eq(parse(NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_TCG);
+    ck_assert_int_eq(parse("-accel", "interp", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_INTERP);
+    ck_assert_int_eq(parse("-accel", "interp", "-accel", "tcg,thread=single", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_TCG);
+    ck_assert_int_eq(parse("-accel", "kvm", NULL), 1);
+    ck_assert_str_eq(err, "-accel: invalid accelerator 'kvm' (use tcg or interp)");
+    ck_assert_int_eq(parse("-accel", "accel=interp", NULL), 0);
+    ck_assert_int_eq(o.cfg.accel, CPU_ACCEL_INTERP);
+    ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), 1);
+    ck_assert_str_eq(err, "-accel: thread=multi is not supported (only thread=single)");
+    ck_assert_int_eq(parse("-accel", "tcg,tb-size=64", NULL), 1);
+    ck_assert_str_eq(err, "-accel: invalid parameter 'tb-size'");
+    ck_assert_int_eq(parse("-accel", "", NULL), 1);
+    ck_assert_str_eq(err, "-accel: missing accelerator (use tcg or interp)");
+    ck_assert_int_eq(parse("-accel", NULL), 1);
+}
+END_TEST
+
 START_TEST(test_icount)
 {
     ck_assert_int_eq(parse("-icount", "shift=3", NULL), 0);
@@ -357,6 +380,7 @@ int main(void)
     tcase_add_test(tc, test_display);
     tcase_add_test(tc, test_mem);
     tcase_add_test(tc, test_icount);
+    tcase_add_test(tc, test_accel);
     tcase_add_test(tc, test_serial);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_error_messages_tidy);

@@ -572,10 +572,10 @@ START_TEST(test_lfb_tlb_rearm)
     CPU *c = m->cpu;
     TlbEntry *e = &c->tlb[0][5];
     e->tag_read = e->tag_write = 0x5000;
-    e->paddr = LFB + 0x3000;
+    c->tlb_paddr[0][5] = LFB + 0x3000;
     TlbEntry *other = &c->tlb[0][6];
     other->tag_read = other->tag_write = 0x6000;
-    other->paddr = 0x100000;
+    c->tlb_paddr[0][6] = 0x100000;
     frame(NULL);
     ck_assert_uint_eq(e->tag_write, 0xFFFFFFFFu);
     ck_assert_uint_eq(e->tag_read, 0x5000);
