@@ -408,7 +408,7 @@ START_TEST(test_pty)
         ck_assert_int_gt(read(s, buf, sizeof buf), 0);
         ck_assert_str_eq(buf, round ? "again" : "on the pty");
         ck_assert_int_eq(write(s, "typed", 5), 5);
-        for (int i = 0; i < 20 && !(port_read(m, 0x3FD, 0) & 1); i++) {
+        for (int i = 0; i < 3000 && !(port_read(m, 0x3FD, 0) & 1); i++) {
             usleep(10000);
             steps(1);
         }
@@ -514,7 +514,7 @@ static char *read_until(int fd, const char *want)
     static char buf[16384];
     size_t n = 0;
     buf[0] = '\0';
-    for (int i = 0; i < 400 && !strstr(buf, want); i++) {
+    for (int i = 0; i < 3000 && !strstr(buf, want); i++) {
         steps(1);
         struct pollfd pf = {fd, POLLIN, 0};
         if (poll(&pf, 1, 10) == 1) {
@@ -544,7 +544,7 @@ START_TEST(test_mux_monitor_switch)
                                       "more information\r\n(qemu) info status\r\n"));
     expect_rx("ab"); /* typed before Ctrl-A c: the guest's */
     ck_assert_int_eq(write(fd, "\x01" "cxy", 4), 4);
-    for (int i = 0; i < 50 && !(port_read(m, 0x3FD, 0) & 1); i++)
+    for (int i = 0; i < 3000 && !(port_read(m, 0x3FD, 0) & 1); i++)
         steps(1);
     steps(2);
     expect_rx("xy"); /* back on the serial console */
@@ -582,7 +582,7 @@ START_TEST(test_socket_server_reconnects)
     guest_send(0, "nobody hears this");
     for (int round = 0; round < 3; round++) {
         int fd = tcp_connect(port);
-        for (int i = 0; i < 20 && strncmp(chardev_filename(c), "tcp:", 4); i++) {
+        for (int i = 0; i < 3000 && strncmp(chardev_filename(c), "tcp:", 4); i++) {
             steps(1);
             usleep(5000);
         }
@@ -594,14 +594,14 @@ START_TEST(test_socket_server_reconnects)
         char *got = read_until(fd, msg);
         ck_assert_ptr_null(strstr(got, "nobody")); /* output without a client is dropped */
         ck_assert_int_eq(write(fd, "in", 2), 2);
-        for (int i = 0; i < 50 && !(port_read(m, 0x3FD, 0) & 1); i++) {
+        for (int i = 0; i < 3000 && !(port_read(m, 0x3FD, 0) & 1); i++) {
             steps(1);
             usleep(2000);
         }
         steps(1);
         expect_rx("in");
         close(fd);
-        for (int i = 0; i < 50 && strncmp(chardev_filename(c), "disconnected:", 13); i++) {
+        for (int i = 0; i < 3000 && strncmp(chardev_filename(c), "disconnected:", 13); i++) {
             steps(1);
             usleep(2000);
         }
@@ -629,14 +629,14 @@ START_TEST(test_socket_client_reconnect)
     read_until(a, "first");
     close(a); /* the server drops us */
     guest_send(0, "lost");
-    for (int i = 0; i < 50 && strncmp(chardev_filename(chardev_find("c0")), "disconnected:", 13);
+    for (int i = 0; i < 3000 && strncmp(chardev_filename(chardev_find("c0")), "disconnected:", 13);
          i++) {
         steps(1);
         usleep(1000);
     }
     ck_assert(!strncmp(chardev_filename(chardev_find("c0")), "disconnected:unix:", 18));
     struct pollfd pf = {l, POLLIN, 0};
-    for (int i = 0; i < 100 && poll(&pf, 1, 0) == 0; i++) { /* it comes back by itself */
+    for (int i = 0; i < 3000 && poll(&pf, 1, 0) == 0; i++) { /* it comes back by itself */
         steps(1);
         usleep(10000);
     }
@@ -671,7 +671,7 @@ START_TEST(test_telnet)
     /* IAC DO ECHO, data, IAC IAC (a 0xFF byte), CR NUL, IAC SB ... IAC SE */
     static const char in[] = "\xff\xfd\x01" "a\xff\xff" "b\r\0" "\xff\xfa\x18\x01\xff\xf0" "c";
     ck_assert_int_eq(write(fd, in, sizeof in - 1), (ssize_t)(sizeof in - 1));
-    for (int i = 0; i < 50 && uart_can_receive(pc_board(m)->uart[0]) == 16; i++) {
+    for (int i = 0; i < 3000 && uart_can_receive(pc_board(m)->uart[0]) == 16; i++) {
         steps(1);
         usleep(2000);
     }
