@@ -97,22 +97,21 @@ int console_screendump(Machine *m, const char *path, const char *format, char *e
                        size_t errlen)
 {
     if (!display_present(m))
-        return wb_errf(err, errlen, "screendump: there is no display (-vga none)");
+        return wb_errf(err, errlen, "there is no display to dump (-vga none)");
     bool png = format ? !strcmp(format, "png") : ends_with(path, ".png");
     if (format && !png && strcmp(format, "ppm"))
-        return wb_errf(err, errlen, "screendump: format '%s' is not supported (ppm, png)",
-                       format);
+        return wb_errf(err, errlen, "invalid parameter value: %s", format);
     DisplayDirty dirty;
     display_update(m, false, &dirty);
     const DisplaySurface *s = display_surface(m);
     FILE *f = fopen(path, "wb");
     if (!f)
-        return wb_errf(err, errlen, "screendump: cannot write '%s': %s", path, strerror(errno));
+        return wb_errf(err, errlen, "failed to open file '%s': %s", path, strerror(errno));
     int rc = png ? write_png(f, s) : write_ppm(f, s);
     if (fclose(f) != 0)
         rc = -1;
     if (rc)
-        return wb_errf(err, errlen, "screendump: error writing '%s': %s", path, strerror(errno));
+        return wb_errf(err, errlen, "failed to write to file '%s': %s", path, strerror(errno));
     return 0;
 }
 
@@ -145,7 +144,7 @@ int console_sendkey(Machine *m, const char *keys, int hold_ms, char *err, size_t
         size_t len = strcspn(p, "-");
         char name[32];
         if (len == 0 || len >= sizeof name)
-            return wb_errf(err, errlen, "sendkey: invalid key '%.*s' in '%s'", (int)len, p, keys);
+            return wb_errf(err, errlen, "invalid parameter: %s", keys);
         memcpy(name, p, len);
         name[len] = '\0';
         for (char *c = name; *c; c++)
@@ -160,7 +159,7 @@ int console_sendkey(Machine *m, const char *keys, int hold_ms, char *err, size_t
             k = key_by_name(name);
         }
         if (k < 0)
-            return wb_errf(err, errlen, "sendkey: unknown key '%s'", name);
+            return wb_errf(err, errlen, "invalid parameter: %s", name);
         if (n == SENDKEY_MAX)
             return wb_errf(err, errlen, "sendkey: too many keys (at most %d)", SENDKEY_MAX);
         list[n++] = k;
