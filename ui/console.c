@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,43 +205,4 @@ int console_mouse_button(Machine *m, unsigned state, char *err, size_t errlen)
     if (!input_mouse(m, 0, 0, 0, mouse_buttons))
         return wb_errf(err, errlen, "mouse_button: the machine has no mouse");
     return 0;
-}
-
-/* ------------------------------------------------------------------ SIGUSR1 screendump */
-
-static volatile sig_atomic_t dump_requested;
-static const char *dump_path;
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    dump_requested = 1;
-}
-
-static int dump_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeout_ns)
-{
-    return 0;
-}
-
-static void dump_dispatch(void *opaque, struct pollfd *pfd, int n, bool error)
-{
-    if (!dump_requested)
-        return;
-    dump_requested = 0;
-    char err[512];
-    if (console_screendump(opaque, dump_path, NULL, err, sizeof err))
-        wb_log("%s", err);
-}
-
-void console_install_dump_signal(Machine *m)
-{
-    dump_path = getenv("WIREBOX_SCREENDUMP");
-    if (!dump_path || !*dump_path)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    loop_add_poll_hook(m, dump_fill, dump_dispatch, m);
 }
