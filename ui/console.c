@@ -5,7 +5,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,22 +96,21 @@ int console_screendump(Machine *m, const char *path, const char *format, char *e
                        size_t errlen)
 {
     if (!display_present(m))
-        return wb_errf(err, errlen, "screendump: there is no display (-vga none)");
+        return wb_errf(err, errlen, "there is no display to dump (-vga none)");
     bool png = format ? !strcmp(format, "png") : ends_with(path, ".png");
     if (format && !png && strcmp(format, "ppm"))
-        return wb_errf(err, errlen, "screendump: format '%s' is not supported (ppm, png)",
-                       format);
+        return wb_errf(err, errlen, "invalid parameter value: %s", format);
     DisplayDirty dirty;
     display_update(m, false, &dirty);
     const DisplaySurface *s = display_surface(m);
     FILE *f = fopen(path, "wb");
     if (!f)
-        return wb_errf(err, errlen, "screendump: cannot write '%s': %s", path, strerror(errno));
+        return wb_errf(err, errlen, "failed to open file '%s': %s", path, strerror(errno));
     int rc = png ? write_png(f, s) : write_ppm(f, s);
     if (fclose(f) != 0)
         rc = -1;
     if (rc)
-        return wb_errf(err, errlen, "screendump: error writing '%s': %s", path, strerror(errno));
+        return wb_errf(err, errlen, "failed to write to file '%s': %s", path, strerror(errno));
     return 0;
 }
 
@@ -145,7 +143,7 @@ int console_sendkey(Machine *m, const char *keys, int hold_ms, char *err, size_t
         size_t len = strcspn(p, "-");
         char name[32];
         if (len == 0 || len >= sizeof name)
-            return wb_errf(err, errlen, "sendkey: invalid key '%.*s' in '%s'", (int)len, p, keys);
+            return wb_errf(err, errlen, "invalid parameter: %s", keys);
         memcpy(name, p, len);
         name[len] = '\0';
         for (char *c = name; *c; c++)
@@ -160,7 +158,7 @@ int console_sendkey(Machine *m, const char *keys, int hold_ms, char *err, size_t
             k = key_by_name(name);
         }
         if (k < 0)
-            return wb_errf(err, errlen, "sendkey: unknown key '%s'", name);
+            return wb_errf(err, errlen, "invalid parameter: %s", name);
         if (n == SENDKEY_MAX)
             return wb_errf(err, errlen, "sendkey: too many keys (at most %d)", SENDKEY_MAX);
         list[n++] = k;
@@ -207,43 +205,4 @@ int console_mouse_button(Machine *m, unsigned state, char *err, size_t errlen)
     if (!input_mouse(m, 0, 0, 0, mouse_buttons))
         return wb_errf(err, errlen, "mouse_button: the machine has no mouse");
     return 0;
-}
-
-/* ------------------------------------------------------------------ SIGUSR1 screendump */
-
-static volatile sig_atomic_t dump_requested;
-static const char *dump_path;
-
-static void on_usr1(int sig)
-{
-    (void)sig;
-    dump_requested = 1;
-}
-
-static int dump_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeout_ns)
-{
-    return 0;
-}
-
-static void dump_dispatch(void *opaque, struct pollfd *pfd, int n, bool error)
-{
-    if (!dump_requested)
-        return;
-    dump_requested = 0;
-    char err[512];
-    if (console_screendump(opaque, dump_path, NULL, err, sizeof err))
-        wb_log("%s", err);
-}
-
-void console_install_dump_signal(Machine *m)
-{
-    dump_path = getenv("WIREBOX_SCREENDUMP");
-    if (!dump_path || !*dump_path)
-        return;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    loop_add_poll_hook(m, dump_fill, dump_dispatch, m);
 }

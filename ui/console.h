@@ -22,8 +22,3 @@ int console_sendkey(Machine *m, const char *keys, int hold_ms, char *err, size_t
  * right, bit 2 middle). */
 int console_mouse_move(Machine *m, int dx, int dy, int dz, char *err, size_t errlen);
 int console_mouse_button(Machine *m, unsigned state, char *err, size_t errlen);
-
-/* Until the monitor is there: with WIREBOX_SCREENDUMP=FILE in the
- * environment, SIGUSR1 writes a screendump to FILE (a wirebox-only aid for
- * scripts; the monitor's screendump is the real thing). */
-void console_install_dump_signal(Machine *m);

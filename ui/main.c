@@ -10,7 +10,6 @@
 #include "ui/gdbstub.h"
 #include "hw/pc.h"
 #include "ui/chardev.h"
-#include "ui/console.h"
 #include "ui/monitor.h"
 #include "ui/options.h"
 #include "ui/sdl.h"
@@ -168,7 +167,6 @@ int main(int argc, char **argv)
     if (boot(m, &o, err, sizeof err))
         goto fail;
 
-    console_install_dump_signal(m);
     if (cfg->display_sdl) {
         SdlOptions so = {.name = cfg->name, .window_close_quits = o.window_close_quits};
         if (sdl_display_open(m, &so, err, sizeof err) == 0)

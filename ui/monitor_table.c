@@ -5,10 +5,12 @@
 extern const MonitorTable machine_monitor_table; /* ui/monitor_machine.c */
 extern const MonitorTable chardev_monitor_table; /* ui/chardev.c */
 extern const MonitorTable net_monitor_table;     /* ui/monitor_net.c */
+extern const MonitorTable console_monitor_table; /* ui/monitor_console.c */
 
 const MonitorTable *const monitor_tables[] = {
     &machine_monitor_table,
     &chardev_monitor_table,
     &net_monitor_table,
+    &console_monitor_table,
     NULL,
 };

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
 # Helpers for the display tests (sourced after lib.sh): run wirebox in the
-# background, take screendumps (WIREBOX_SCREENDUMP + SIGUSR1, until the
-# monitor has screendump), look at pixels, run an X server.
+# background, take screendumps (the monitor's screendump, on a Unix
+# socket), look at pixels, run an X server.
 
 WB_PID=
 XVFB_PID=
+WB_MON_DIR=$(mktemp -d /tmp/wb-display.XXXXXX) # short: a socket path has 108 bytes
 
 display_cleanup() {
     [ -n "$WB_PID" ] && kill "$WB_PID" 2>/dev/null && wait "$WB_PID" 2>/dev/null
@@ -12,25 +13,21 @@ display_cleanup() {
     WB_PID= XVFB_PID=
     return 0
 }
-trap display_cleanup EXIT
+trap 'display_cleanup; rm -rf "$WB_MON_DIR"' EXIT
 
 # start_wb NAME ARGS...: wirebox in the background; serial port 0 goes to
-# $LOGDIR/NAME.serial, stdout/stderr to NAME.log(.stderr); screendumps to
-# $LOGDIR/NAME.ppm.
+# $LOGDIR/NAME.serial, stdout/stderr to NAME.log(.stderr); its monitor on a
+# Unix socket ($WB_MON).
 start_wb() {
     local name=$1
     shift
     WB_LAST_LOG=$LOGDIR/$name.serial
-    WB_DUMP=$LOGDIR/$name.ppm
-    rm -f "$WB_LAST_LOG" "$WB_DUMP"
-    WIREBOX_SCREENDUMP=$WB_DUMP timeout --kill-after=10 "$WB_TIMEOUT" "$WIREBOX" "$@" \
-        -serial "file:$WB_LAST_LOG" </dev/null >"$LOGDIR/$name.log" 2>"$LOGDIR/$name.log.stderr" &
+    WB_MON=$WB_MON_DIR/$name.mon
+    rm -f "$WB_LAST_LOG" "$WB_MON"
+    timeout --kill-after=10 "$WB_TIMEOUT" "$WIREBOX" "$@" -serial "file:$WB_LAST_LOG" \
+        -monitor "unix:$WB_MON,server=on,wait=off" \
+        </dev/null >"$LOGDIR/$name.log" 2>"$LOGDIR/$name.log.stderr" &
     WB_PID=$!
-}
-
-# The emulator's own pid (timeout runs it as a child).
-wb_child() {
-    pgrep -P "$WB_PID" | head -n 1
 }
 
 # wait_for STRING SECONDS: until the serial log has STRING (fails after SECONDS).
@@ -44,19 +41,46 @@ wait_for() {
     fail "no '$1' within $2 s"
 }
 
-# screendump FILE: what the display shows now, as a PPM file.
+# monitor COMMAND: runs COMMAND on wirebox's monitor; prints what it said.
+monitor() {
+    python3 - "$WB_MON" "$1" <<'PY' || fail "monitor command '$1' failed"
+import socket, sys, time
+for _ in range(300):  # the socket appears once wirebox has parsed its options
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(sys.argv[1])
+        break
+    except OSError:
+        time.sleep(0.1)
+else:
+    sys.exit(f'no monitor on {sys.argv[1]}')
+s.settimeout(120)
+buf = b''
+def until_prompt():
+    global buf
+    while not buf.endswith(b'(qemu) '):
+        d = s.recv(4096)
+        if not d:
+            sys.exit('the monitor closed')
+        buf += d
+until_prompt()
+buf = b''
+s.sendall(sys.argv[2].encode() + b'\n')
+until_prompt()
+lines = buf.decode(errors='replace').split('\r\n')[1:-1]  # without the echo and the prompt
+print('\n'.join(lines), end='\n' if lines else '')
+PY
+}
+
+# screendump FILE: what the display shows now, as a PPM file (the monitor's
+# screendump; any answer is an error).
 screendump() {
-    local pid i
-    pid=$(wb_child)
-    [ -n "$pid" ] || fail "wirebox is not running"
-    rm -f "$WB_DUMP"
-    kill -USR1 "$pid"
-    for ((i = 0; i < 100; i++)); do
-        [ -s "$WB_DUMP" ] && sleep 0.2 && break
-        sleep 0.1
-    done
-    [ -s "$WB_DUMP" ] || fail "no screendump written"
-    cp "$WB_DUMP" "$1"
+    local said
+    kill -0 "$WB_PID" 2>/dev/null || fail "wirebox is not running"
+    rm -f "$1"
+    said=$(monitor "screendump $1")
+    [ -z "$said" ] || fail "screendump: $said"
+    [ -s "$1" ] || fail "no screendump written"
 }
 
 # ppm_check FILE PYTHON-EXPRESSIONS...: each expression (over w, h and

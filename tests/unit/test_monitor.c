@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "net/net.h"
+#include "hw/display.h"
 #include "ui/chardev.h"
 #include "ui/monitor.h"
 #include "ui/options.h"
@@ -468,6 +469,175 @@ START_TEST(test_net_hostfwd)
 }
 END_TEST
 
+/* ---- the screen's, keyboard's and mouse's commands (ui/monitor_console.c) */
+
+static uint8_t *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static uint8_t buf[1 << 21];
+    *len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    return buf;
+}
+
+/* A byte the i8042 has for the CPU (-1: none). */
+static int kbc_byte(Machine *m, bool *aux)
+{
+    uint8_t st = wb_inb(m, 0x64);
+    if (!(st & 1))
+        return -1;
+    *aux = st & 0x20;
+    return wb_inb(m, 0x60);
+}
+
+START_TEST(test_console_commands)
+{
+    Machine *m = net_machine("-kernel", "x", "-nic", "none", NULL);
+    m->icount_shift = 0; /* the virtual clock moves only with wb_run_until */
+    Monitor *mm = monitor_new(m, NULL, capture, NULL);
+    Vga *vga = pc_board(m)->vga;
+    ck_assert_ptr_nonnull(vga);
+    vga_bios_text_mode(vga);
+    const char *msg = "WIREBOX";
+    for (int i = 0; msg[i]; i++) { /* row 1, yellow on blue */
+        phys_write(m, 0xB8000 + 160 + 2 * i, (uint8_t)msg[i], 0);
+        phys_write(m, 0xB8000 + 160 + 2 * i + 1, 0x1E, 0);
+    }
+    char dir[] = "/tmp/wb-test-monitor-XXXXXX", path[64], cmd[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+
+    /* screendump: QEMU's PPM (P6) of the 720x400 text screen, nothing said */
+    snprintf(path, sizeof path, "%s/screen.ppm", dir);
+    snprintf(cmd, sizeof cmd, "screendump %s", path);
+    clear();
+    monitor_execute(mm, cmd);
+    ck_assert_str_eq(out, "");
+    size_t len;
+    const uint8_t *ppm = slurp(path, &len);
+    static const char hdr[] = "P6\n720 400\n255\n";
+    ck_assert_uint_eq(len, sizeof hdr - 1 + 720 * 400 * 3);
+    ck_assert_mem_eq(ppm, hdr, sizeof hdr - 1);
+    const uint8_t *pix = ppm + sizeof hdr - 1;
+    /* every cell of "WIREBOX" on row 1: the font's dots yellow, the rest blue */
+    const uint8_t *font = vga_rom_font(vga);
+    ck_assert_ptr_nonnull(font);
+    for (int i = 0; msg[i]; i++)
+        for (int y = 0; y < 16; y++)
+            for (int x = 0; x < 9; x++) {
+                bool dot = x < 8 && (font[(uint8_t)msg[i] * 16 + y] & (0x80 >> x));
+                const uint8_t *p = pix + ((size_t)(16 + y) * 720 + (size_t)i * 9 + x) * 3;
+                static const uint8_t yellow[3] = {0xFF, 0xFF, 0x55}, blue[3] = {0, 0, 0xAA};
+                ck_assert_msg(!memcmp(p, dot ? yellow : blue, 3), "'%c' dot %d,%d", msg[i], x,
+                              y);
+            }
+    /* an empty cell of row 0: black */
+    ck_assert_mem_eq(pix, ((uint8_t[]){0, 0, 0}), 3);
+
+    /* png on request (QEMU looks at -f, not at the name) */
+    snprintf(path, sizeof path, "%s/screen.png", dir);
+    snprintf(cmd, sizeof cmd, "screendump %s -f png", path);
+    clear();
+    monitor_execute(mm, cmd);
+    ck_assert_str_eq(out, "");
+    const uint8_t *png = slurp(path, &len);
+    ck_assert_mem_eq(png, "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x02\xd0\0\0\x01\x90", 24);
+    snprintf(cmd, sizeof cmd, "screendump %s", path);
+    monitor_execute(mm, cmd);
+    ck_assert_mem_eq(slurp(path, &len), "P6\n720 400\n", 11);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/screen.ppm", dir);
+    unlink(path);
+    rmdir(dir);
+
+    /* QEMU's errors, one line each */
+    clear();
+    monitor_execute(mm, "screendump /tmp/x.gif -f gif");
+    ck_assert_str_eq(out, "Error: invalid parameter value: gif\r\n");
+    clear();
+    monitor_execute(mm, "screendump /nonexistent/dir/s.ppm");
+    ck_assert_str_eq(out, "Error: failed to open file '/nonexistent/dir/s.ppm': No such file "
+                          "or directory\r\n");
+    clear();
+    monitor_execute(mm, "screendump");
+    ck_assert_str_eq(out, "screendump: missing argument (usage: screendump filename [-f "
+                          "format])\r\n");
+    clear();
+    monitor_execute(mm, "screendump a.ppm -f");
+    ck_assert_str_eq(out, "screendump: -f needs a format (ppm or png)\r\n");
+
+    /* sendkey: pressed now, released after the hold time */
+    bool aux;
+    while (kbc_byte(m, &aux) >= 0)
+        ;
+    clear();
+    monitor_execute(mm, "sendkey ctrl-alt-f1 200");
+    ck_assert_str_eq(out, "");
+    int b[3];
+    for (int i = 0; i < 3; i++)
+        b[i] = kbc_byte(m, &aux);
+    ck_assert_int_eq(b[0], 0x1D);
+    ck_assert_int_eq(b[1], 0x38);
+    ck_assert_int_eq(b[2], 0x3B);
+    ck_assert_int_eq(kbc_byte(m, &aux), -1);
+    wb_run_until(m, clock_ns(m) + 199000000ull);
+    ck_assert_int_eq(kbc_byte(m, &aux), -1);
+    wb_run_until(m, clock_ns(m) + 2000000ull);
+    for (int i = 0; i < 3; i++)
+        b[i] = kbc_byte(m, &aux);
+    ck_assert_int_eq(b[0], 0xBB);
+    ck_assert_int_eq(b[1], 0xB8);
+    ck_assert_int_eq(b[2], 0x9D);
+    clear();
+    monitor_execute(mm, "sendkey ctrl-frob");
+    ck_assert_str_eq(out, "invalid parameter: frob\r\n");
+    clear();
+    monitor_execute(mm, "sendkey a soon");
+    ck_assert_str_eq(out, "sendkey: hold time 'soon' is not a number of milliseconds (0 to "
+                          "60000)\r\n");
+
+    /* the mouse: stream mode on (as a driver does), then a move and a button */
+    wb_outb(m, 0x64, 0xD4);
+    wb_outb(m, 0x60, 0xF4);
+    ck_assert_int_eq(kbc_byte(m, &aux), 0xFA);
+    ck_assert(aux);
+    clear();
+    monitor_execute(mm, "mouse_move 5 -3");
+    ck_assert_str_eq(out, "");
+    for (int i = 0; i < 3; i++) {
+        b[i] = kbc_byte(m, &aux);
+        ck_assert(aux);
+    }
+    ck_assert_int_eq(b[0] & 0x07, 0); /* no button */
+    ck_assert_int_eq(b[1], 5);
+    ck_assert_int_eq(b[2], 3); /* QEMU's dy down is PS/2's y up */
+    monitor_execute(mm, "mouse_button 1");
+    ck_assert_int_eq(kbc_byte(m, &aux) & 0x07, 1);
+    clear();
+    monitor_execute(mm, "mouse_button 9");
+    ck_assert_str_eq(out, "mouse_button: '9' is not a button state (0 to 7: 1 left, 2 right, "
+                          "4 middle)\r\n");
+    clear();
+    monitor_execute(mm, "mouse_move 1");
+    ck_assert_str_eq(out, "mouse_move: missing argument (usage: mouse_move dx dy [dz])\r\n");
+    clear();
+    monitor_execute(mm, "mouse_move 1 x");
+    ck_assert_str_eq(out, "mouse_move: 'x' is not a number\r\n");
+    monitor_free(mm);
+    net_machine_free(m);
+
+    /* -vga none: nothing to dump */
+    m = net_machine("-kernel", "x", "-nic", "none", "-vga", "none", NULL);
+    mm = monitor_new(m, NULL, capture, NULL);
+    clear();
+    monitor_execute(mm, "screendump /tmp/never.ppm");
+    ck_assert_str_eq(out, "Error: there is no display to dump (-vga none)\r\n");
+    ck_assert_int_ne(access("/tmp/never.ppm", F_OK), 0);
+    monitor_free(mm);
+    net_machine_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("monitor");
@@ -484,6 +654,7 @@ int main(void)
     tcase_add_test(tc2, test_chardev_commands);
     tcase_add_test(tc2, test_net_info_and_set_link);
     tcase_add_test(tc2, test_net_hostfwd);
+    tcase_add_test(tc2, test_console_commands);
     suite_add_tcase(s, tc2);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
