@@ -16,7 +16,8 @@
 #define LINUX_KERNEL_ADDR 0x100000u     /* protected-mode kernel (code32_start) */
 #define LINUX_INITRD_MAX 0x37FFFFFFu    /* last byte an initrd may use (below lowmem end) */
 
-/* ---- Firmware tables in the low ROM area (m->ram backs 0xC0000-0xFFFFF). */
+/* ---- Firmware tables in the low ROM area (shadow RAM at 0xC0000-0xFFFFF,
+ * made readable by firmware_setup through the i440FX PAM registers). */
 #define BIOS_PIR_ADDR 0xF0000u /* $PIR table, 16-byte aligned */
 /* PIIX3 PIRQ link values (route register offsets) and the IRQs we route them to. */
 #define BIOS_PIRQ_LINK_BASE 0x60
@@ -32,15 +33,16 @@ extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
  * from 0xE0000000, I/O from 0xC000, naturally aligned, largest first), enable
  * decoding and bus mastering, route PIRQA..D to IRQ 10/10/11/11 in the PIIX3,
  * set each device's interrupt line and the ELCR (level) for those IRQs, fill
- * the BIOS data area and write a $PIR table at BIOS_PIR_ADDR. Deterministic:
- * running it again (after a reset) gives the same result. */
+ * the BIOS data area, write a $PIR table at BIOS_PIR_ADDR, and make
+ * 0xC0000-0xFFFFF shadow RAM (the BIOS area read-only), as a BIOS leaves it.
+ * Deterministic: running it again (after a reset) gives the same result. */
 void firmware_setup(Machine *m);
 
 /* -bios FILE: a raw ROM image of at most 256 KiB, mapped so that it ends at
  * 4 GiB (m->rom/m->rom_size, padded in front with 0xFF to a multiple of
- * 64 KiB) with its last min(128 KiB, size) bytes copied below 1 MiB, so the
- * reset vector F000:FFF0 runs it. Installs m->on_reset to recopy the low part
- * on every reset. Returns 0, or -1 with one line in err. */
+ * 64 KiB); its last min(128 KiB, size) bytes also appear below 1 MiB where
+ * the shadow RAM is not enabled for reads (at power-on: everywhere), so the
+ * reset vector F000:FFF0 runs it. Returns 0, or -1 with one line in err. */
 int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
 
 /* Direct Linux boot (boot protocol >= 2.06, bzImage): loads the kernel at

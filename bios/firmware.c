@@ -272,6 +272,17 @@ static void bda_write(Machine *m, const PcBoard *board)
     bios_ram_write(m, 0x9FC00, ebda, sizeof ebda);
 }
 
+/* Shadow RAM as a BIOS leaves it once it has copied itself there: RAM at
+ * 0xC0000-0xEFFFF, the BIOS segment 0xF0000-0xFFFFF read-only. */
+static void shadow_setup(PciBus *b)
+{
+    if (!pci_present(b, 0) || pci_config_read(b, 0, PCI_DEVICE_ID, 1) != I440FX_DEVICE)
+        return;
+    pci_config_write(b, 0, I440FX_PAM0, 0x10, 0);
+    for (int i = 1; i <= 6; i++)
+        pci_config_write(b, 0, I440FX_PAM0 + (uint32_t)i, 0x33, 0);
+}
+
 void firmware_setup(Machine *m)
 {
     PcBoard *board = pc_board(m); /* NULL on a bare machine */
@@ -285,26 +296,14 @@ void firmware_setup(Machine *m)
         irq_routing_setup(m, pci);
     bda_write(m, board);
     pir_write(m, router);
+    if (pci)
+        shadow_setup(pci);
 }
 
 /* ------------------------------------------------------------------ -bios */
 
 #define ROM_MAX (256u * 1024)
-#define ROM_LOW_MAX (128u * 1024)
 #define ROM_ALIGN (64u * 1024)
-
-static void rom_copy_low(Machine *m)
-{
-    uint32_t low = m->rom_size < ROM_LOW_MAX ? m->rom_size : ROM_LOW_MAX;
-    bios_ram_write(m, 0x100000 - low, m->rom + m->rom_size - low, low);
-}
-
-static void rom_on_reset(Machine *m, void *opaque)
-{
-    (void)opaque;
-    if (m->rom)
-        rom_copy_low(m);
-}
 
 int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
 {
@@ -336,10 +335,11 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
     free(m->rom);
     m->rom = rom;
     m->rom_size = size;
-    rom_copy_low(m);
-    if (m->cpu)
+    /* Below 1 MiB the chipset shows its last 128 KiB where the shadow RAM
+     * is not read (machine_set_shadow): at power-on, everywhere. */
+    if (m->cpu) {
         cpu_tlb_flush(m->cpu, true);
-    m->on_reset = rom_on_reset;
-    m->on_reset_opaque = NULL;
+        cpu_invalidate_phys(m->cpu, 0xC0000, 0x40000);
+    }
     return 0;
 }

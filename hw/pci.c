@@ -315,10 +315,39 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
     return d;
 }
 
+/* i440FX PAM0-PAM6: the read (bit 0) and write (bit 1) enables of each
+ * nibble map straight onto the machine's shadow modes. PAM0's high nibble
+ * covers 0xF0000-0xFFFFF; PAM1-PAM6 cover 0xC0000-0xEFFFF, 16 KiB per
+ * nibble, low nibble first. */
+static void i440fx_update_pam(PciDevice *hb)
+{
+    Machine *m = hb->bus->m;
+    machine_set_shadow(m, 0xF0000, 0x10000, hb->config[I440FX_PAM0] >> 4);
+    for (int i = 1; i <= 6; i++) {
+        uint8_t v = hb->config[I440FX_PAM0 + i];
+        uint32_t base = 0xC0000 + (uint32_t)(i - 1) * 0x8000;
+        machine_set_shadow(m, base, 0x4000, v & 3);
+        machine_set_shadow(m, base + 0x4000, 0x4000, (v >> 4) & 3);
+    }
+}
+
+static void i440fx_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
+{
+    if (overlaps(addr, 1 << size_log2, I440FX_PAM0, I440FX_PAM0 + 7))
+        i440fx_update_pam(d);
+}
+
 static void pci_reset(void *opaque)
 {
     PciBus *b = opaque;
     b->rcr = 0;
+    /* Power-on PAM: everything to the bus, so the CPU starts in the ROM. */
+    PciDevice *hb = b->dev[0];
+    if (hb && hb->config_write == i440fx_config_write) {
+        memset(hb->config + I440FX_PAM0, 0, 7);
+        hb->config[I440FX_SMRAM] = 0x02;
+        i440fx_update_pam(hb);
+    }
 }
 
 static void piix3_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
@@ -341,10 +370,16 @@ PciBus *pci_init(Machine *m, Pic *pic)
     st16le(hb->config + PCI_STATUS, 0x0280);
     hb->config[PCI_INTERRUPT_PIN] = 0;
     hb->wmask[PCI_INTERRUPT_LINE] = 0;
-    for (int i = 0x59; i <= 0x5F; i++) /* PAM registers: stored, no effect */
-        hb->wmask[i] = 0xFF;
-    hb->config[0x72] = 0x02; /* SMRAM */
-    hb->wmask[0x72] = 0x78;
+    /* QEMU's subsystem IDs: how SeaBIOS knows it runs on a QEMU-like PC. */
+    st16le(hb->config + PCI_SUBSYSTEM_VENDOR_ID, QEMU_SUBSYS_VENDOR);
+    st16le(hb->config + PCI_SUBSYSTEM_ID, QEMU_SUBSYS_ID);
+    hb->wmask[I440FX_PAM0] = 0x30; /* PAM0's low nibble is reserved */
+    for (int i = 1; i <= 6; i++)
+        hb->wmask[I440FX_PAM0 + i] = 0x33;
+    hb->config[I440FX_SMRAM] = 0x02;
+    hb->wmask[I440FX_SMRAM] = 0x78;
+    hb->config_write = i440fx_config_write;
+    i440fx_update_pam(hb);
 
     /* PIIX3 PCI-to-ISA bridge, multifunction (IDE etc. live at 01.1+) */
     PciDevice *isa = pci_register_device(b, "piix3", PIIX3_DEVFN, PIIX3_VENDOR, PIIX3_DEVICE, 0x00, 0x060100, NULL);
