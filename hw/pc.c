@@ -51,5 +51,6 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
     sysctl_init(m);
     b->ide = piix_ide_new(m, b->pci, isa_irq(&b->isa, 14), isa_irq(&b->isa, 15), cfg->ide);
     rtc_set_cmos(b->rtc, 0x39, piix_ide_cmos_translation(b->ide)); /* BIOS disk translation */
+    b->fw_cfg = fw_cfg_new(m, FW_CFG_IO_BASE);
     return m;
 }

@@ -6,6 +6,7 @@
 #include "cpu/cpu.h"
 #include "hw/chips.h"
 #include "hw/ide.h"
+#include "hw/fw_cfg.h"
 #include "hw/machine.h"
 
 #define MAX_SERIAL 4
@@ -40,6 +41,7 @@ typedef struct PcBoard {
     PciBus *pci;
     IsaBus isa;
     PiixIde *ide;
+    FwCfg *fw_cfg; /* what the firmware reads (hw/fw_cfg.h) */
 } PcBoard;
 
 static inline PcBoard *pc_board(Machine *m)
@@ -52,6 +54,7 @@ static inline PcBoard *pc_board(Machine *m)
  * chips; device tests use it alone. */
 PcBoard *pc_board_init(Machine *m);
 
-/* The full PC: RAM, CPU, PIC, PIT, RTC, UARTs, i8042, system control, PCI.
+/* The full PC: RAM, CPU, PIC, PIT, RTC, UARTs, i8042, system control, PCI,
+ * fw_cfg.
  * Serial ports get chardevs from serial_out[i] (NULL = no UART there). */
 Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL]);
