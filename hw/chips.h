@@ -119,3 +119,12 @@ void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int siz
 PciDevice *pci_find(PciBus *b, int devfn);
 #define PCI_SLOT(devfn) ((devfn) >> 3)
 #define PCI_FUNC(devfn) ((devfn)&7)
+
+/* ---- PIIX4 power management (hw/acpi_pm.c): PCI 01.3 (8086:7113), the
+ * ACPI PM1 event and control registers, the PM timer, GPE0, the SCI on the
+ * line it is handed (ISA IRQ 9), the power button (it registers itself with
+ * machine_set_power_button) and soft off (S5). Registers, ports and bits:
+ * hw/acpi_pm_regs.h. NULL if 01.3 is taken. */
+typedef struct AcpiPm AcpiPm;
+AcpiPm *acpi_pm_new(Machine *m, PciBus *bus, IrqLine sci);
+bool acpi_pm_sci_level(const AcpiPm *s); /* for tests */

@@ -523,6 +523,20 @@ void machine_request_shutdown(Machine *m, int exit_code)
         m->cpu->exit_request = true;
 }
 
+void machine_set_power_button(Machine *m, void (*press)(void *opaque), void *opaque)
+{
+    m->power_button = press;
+    m->power_button_opaque = opaque;
+}
+
+bool machine_press_power_button(Machine *m)
+{
+    if (!m->power_button)
+        return false;
+    m->power_button(m->power_button_opaque);
+    return true;
+}
+
 void machine_set_a20(Machine *m, bool enabled)
 {
     m->a20 = enabled;

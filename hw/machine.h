@@ -137,6 +137,11 @@ void machine_add_reset(Machine *m, void (*reset)(void *opaque), void *opaque);
 /* ---- Machine-level requests from devices. */
 void machine_request_reset(Machine *m);    /* i8042 0xFE, port 0x92 bit 0, 0xCF9, triple fault */
 void machine_request_shutdown(Machine *m, int exit_code);
+/* The power button: the board's power management chip registers what a
+ * press does (an ACPI event for the OS to act on); pressing returns false
+ * when the machine has no power button. */
+void machine_set_power_button(Machine *m, void (*press)(void *opaque), void *opaque);
+bool machine_press_power_button(Machine *m);
 void machine_set_a20(Machine *m, bool enabled);
 bool machine_get_a20(Machine *m);
 /* The CPU asks the interrupt controller for the vector of the pending INTR. */
@@ -247,6 +252,10 @@ struct Machine {
     /* Resets registered with machine_add_reset, in order */
     ResetEntry *resets;
     int nresets, resets_cap;
+
+    /* The power button (machine_set_power_button) */
+    void (*power_button)(void *opaque);
+    void *power_button_opaque;
 
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);

@@ -42,6 +42,7 @@ typedef struct PcBoard {
     IsaBus isa;
     PiixIde *ide;
     FwCfg *fw_cfg; /* what the firmware reads (hw/fw_cfg.h) */
+    AcpiPm *pm;    /* PIIX4 power management at 01.3 */
 } PcBoard;
 
 static inline PcBoard *pc_board(Machine *m)
@@ -55,6 +56,6 @@ static inline PcBoard *pc_board(Machine *m)
 PcBoard *pc_board_init(Machine *m);
 
 /* The full PC: RAM, CPU, PIC, PIT, RTC, UARTs, i8042, system control, PCI,
- * fw_cfg.
+ * PIIX4 power management, fw_cfg.
  * Serial ports get chardevs from serial_out[i] (NULL = no UART there). */
 Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL]);
