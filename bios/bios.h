@@ -18,7 +18,9 @@
 
 /* ---- Firmware tables in the low ROM area (shadow RAM at 0xC0000-0xFFFFF,
  * made readable by firmware_setup through the i440FX PAM registers). */
-#define BIOS_PIR_ADDR 0xF0000u /* $PIR table, 16-byte aligned */
+#define BIOS_PIR_ADDR 0xF0000u  /* $PIR table, 16-byte aligned */
+#define BIOS_RSDP_ADDR 0xF0400u /* ACPI RSDP, where Linux scans for it */
+#define BIOS_ACPI_ADDR 0xE0000u /* the other ACPI tables (reserved in e820) */
 /* PIIX3 PIRQ link values (route register offsets) and the IRQs we route them to. */
 #define BIOS_PIRQ_LINK_BASE 0x60
 extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
@@ -32,10 +34,12 @@ extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
 /* What a BIOS does before handing over to an OS: assign PCI BARs (memory
  * from 0xE0000000, I/O from 0xC000, naturally aligned, largest first), enable
  * decoding and bus mastering, route PIRQA..D to IRQ 10/10/11/11 in the PIIX3,
- * set each device's interrupt line and the ELCR (level) for those IRQs, fill
- * the BIOS data area, write a $PIR table at BIOS_PIR_ADDR, and make
- * 0xC0000-0xFFFFF shadow RAM (the BIOS area read-only), as a BIOS leaves it.
- * Deterministic: running it again (after a reset) gives the same result. */
+ * set each device's interrupt line and the ELCR (level) for those IRQs, put
+ * the PIIX4 PM block at ACPI_PM_BASE_DEFAULT, fill the BIOS data area, write
+ * a $PIR table at BIOS_PIR_ADDR and the ACPI tables (bios/acpi.h) at
+ * BIOS_ACPI_ADDR/BIOS_RSDP_ADDR, and make 0xC0000-0xFFFFF shadow RAM (the
+ * BIOS area read-only), as SeaBIOS leaves it. Deterministic: running it
+ * again (after a reset) gives the same result. */
 void firmware_setup(Machine *m);
 
 /* -bios FILE: a raw ROM image of at most 256 KiB, mapped so that it ends at

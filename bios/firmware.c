@@ -1,7 +1,9 @@
 /* What a PC BIOS would have done before an OS starts, done from the host:
  * PCI resources and interrupt routing, the BIOS data area, the $PIR table.
  * Also loading a raw -bios ROM image. */
+#include "bios/acpi.h"
 #include "bios/bios.h"
+#include "hw/acpi_pm_regs.h"
 #include "hw/bytes.h"
 #include "hw/pci_regs.h"
 
@@ -272,6 +274,31 @@ static void bda_write(Machine *m, const PcBoard *board)
     bios_ram_write(m, 0x9FC00, ebda, sizeof ebda);
 }
 
+/* The PIIX4 PM function, as SeaBIOS sets it up: its I/O block at
+ * ACPI_PM_BASE_DEFAULT, enabled, the SCI's IRQ in its interrupt line. */
+static void pm_setup(PciBus *b)
+{
+    if (!pci_present(b, PIIX4_PM_DEVFN) ||
+        pci_config_read(b, PIIX4_PM_DEVFN, PCI_DEVICE_ID, 1) != PIIX4_PM_DEVICE)
+        return;
+    pci_config_write(b, PIIX4_PM_DEVFN, PIIX4_PMBA, ACPI_PM_BASE_DEFAULT | 1, 2);
+    pci_config_write(b, PIIX4_PM_DEVFN, PIIX4_PMREGMISC, PIIX4_PMIOSE, 0);
+    pci_config_write(b, PIIX4_PM_DEVFN, PCI_INTERRUPT_LINE, ACPI_SCI_IRQ, 0);
+}
+
+static void acpi_write(Machine *m)
+{
+    AcpiConfig cfg = {.ram_size = m->ram_size, .pm_base = ACPI_PM_BASE_DEFAULT,
+                      .sci_irq = ACPI_SCI_IRQ};
+    AcpiTables t;
+    char err[256];
+    if (!acpi_build(&cfg, &t))
+        return;
+    if (acpi_install(m, &t, BIOS_ACPI_ADDR, BIOS_RSDP_ADDR, err, sizeof err) != 0)
+        wb_log("firmware: %s", err);
+    acpi_free(&t);
+}
+
 /* Shadow RAM as a BIOS leaves it once it has copied itself there: RAM at
  * 0xC0000-0xEFFFF, the BIOS segment 0xF0000-0xFFFFF read-only. */
 static void shadow_setup(PciBus *b)
@@ -291,11 +318,14 @@ void firmware_setup(Machine *m)
     if (pci) {
         pci_setup(m, pci);
         router = find_router(pci);
+        pm_setup(pci);
     }
     if (board)
         irq_routing_setup(m, pci);
     bda_write(m, board);
     pir_write(m, router);
+    if (board && board->pm)
+        acpi_write(m);
     if (pci)
         shadow_setup(pci);
 }

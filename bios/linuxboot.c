@@ -127,15 +127,16 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     st32le(bp + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
     st32le(bp + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
 
-    /* Memory: the top 1 KiB of base memory is the EBDA, 0xF0000-0xFFFFF the
-     * BIOS; 0xA0000-0xEFFFF (VGA, option ROMs) is simply not listed. */
+    /* Memory: the top 1 KiB of base memory is the EBDA, 0xE0000-0xFFFFF the
+     * BIOS and its tables (ACPI); 0xA0000-0xDFFFF (VGA, option ROMs) is
+     * simply not listed. */
     uint32_t ram = m->ram_size;
     uint32_t ext_k = (ram - ONE_MIB) / 1024;
     st16le(bp + BP_EXT_MEM_K, (uint16_t)(ext_k > 0xFFFF ? 0xFFFF : ext_k));
     st32le(bp + BP_ALT_MEM_K, ext_k);
     e820_add(bp, 0, 0x9FC00, E820_RAM);
     e820_add(bp, 0x9FC00, 0x400, E820_RESERVED);
-    e820_add(bp, 0xF0000, 0x10000, E820_RESERVED);
+    e820_add(bp, BIOS_ACPI_ADDR, ONE_MIB - BIOS_ACPI_ADDR, E820_RESERVED);
     e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
     if (m->rom_size)
         e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);

@@ -116,7 +116,7 @@ START_TEST(test_boot_params)
     /* e820 */
     ck_assert_uint_eq(bp[0x1E8], 4);
     const uint64_t want[4][3] = {
-        {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}, {0x100000, RAM - 0x100000, 1}};
+        {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xE0000, 0x20000, 2}, {0x100000, RAM - 0x100000, 1}};
     for (int i = 0; i < 4; i++) {
         const uint8_t *e = bp + 0x2D0 + 20 * i;
         ck_assert_uint_eq(ld64le(e), want[i][0]);
