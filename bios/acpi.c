@@ -406,9 +406,9 @@ void acpi_free(AcpiTables *t)
     memset(t, 0, sizeof *t);
 }
 
-void acpi_add_fw_cfg(FwCfg *f, const AcpiTables *t)
+void acpi_add_fw_cfg(FwCfg *f, const AcpiTables *t, FwCfgSelectCb refresh, void *opaque)
 {
-    fw_cfg_add_file(f, ACPI_TABLES_FILE, t->tables, t->tables_len);
+    fw_cfg_add_file_cb(f, ACPI_TABLES_FILE, t->tables, t->tables_len, refresh, opaque);
     fw_cfg_add_file(f, ACPI_RSDP_FILE, t->rsdp, t->rsdp_len);
     fw_cfg_add_file(f, ACPI_LOADER_FILE, t->loader, t->loader_len);
 }

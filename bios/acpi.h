@@ -49,8 +49,10 @@ typedef struct AcpiTables {
 bool acpi_build(const AcpiConfig *cfg, AcpiTables *t);
 void acpi_free(AcpiTables *t);
 
-/* The three fw_cfg files SeaBIOS's table loader reads. */
-void acpi_add_fw_cfg(FwCfg *f, const AcpiTables *t);
+/* The three fw_cfg files SeaBIOS's table loader reads; refresh (may be
+ * NULL) runs when the firmware selects the tables, to rebuild them in
+ * place from what it has programmed by then (the PM block's address). */
+void acpi_add_fw_cfg(FwCfg *f, const AcpiTables *t, FwCfgSelectCb refresh, void *opaque);
 
 /* Run the loader script from the host, as firmware would: the tables go to
  * tables_addr (aligned as the script asks), the RSDP to rsdp_addr (inside

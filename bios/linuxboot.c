@@ -183,22 +183,25 @@ static void linux_on_reset(Machine *m, void *opaque)
     do {                                                                                           \
         wb_errf(err, errlen, __VA_ARGS__);                                                        \
         linux_boot_release(lb);                                                                    \
-        return -1;                                                                                 \
+        return NULL;                                                                               \
     } while (0)
 
-int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
-                     char *err, size_t errlen)
+/* Reads and checks the files, places the initrd below initrd_top (the
+ * first byte it may not use). NULL with one line in err. */
+static LinuxBoot *linux_boot_prepare(Machine *m, const char *kernel, const char *initrd,
+                                     const char *cmdline, uint32_t initrd_top, char *err,
+                                     size_t errlen)
 {
     LinuxBoot *lb = calloc(1, sizeof *lb);
     if (!lb) {
         wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
-        return -1;
+        return NULL;
     }
     uint32_t ram = m->ram_size;
     lb->kernel = bios_read_file("-kernel", kernel, ram, &lb->kernel_size, err, errlen);
     if (!lb->kernel) {
         linux_boot_release(lb);
-        return -1;
+        return NULL;
     }
     const uint8_t *k = lb->kernel;
     size_t n = lb->kernel_size;
@@ -279,13 +282,13 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
         lb->initrd = bios_read_file("-initrd", initrd, ram, &lb->initrd_size, err, errlen);
         if (!lb->initrd) {
             linux_boot_release(lb);
-            return -1;
+            return NULL;
         }
         uint64_t top = ld32le(k + HDR_INITRD_ADDR_MAX);
         if (top > LINUX_INITRD_MAX)
             top = LINUX_INITRD_MAX;
-        if (top > (uint64_t)ram - 1)
-            top = (uint64_t)ram - 1;
+        if (top > (uint64_t)initrd_top - 1)
+            top = (uint64_t)initrd_top - 1;
         top += 1; /* first byte past the allowed range */
         uint64_t low = (need + 0xFFF) & ~0xFFFull;
         uint64_t addr = top >= lb->initrd_size ? (top - lb->initrd_size) & ~0xFFFull : 0;
@@ -295,11 +298,69 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
                  initrd, lb->initrd_size);
         lb->initrd_addr = (uint32_t)addr;
     }
+    return lb;
+}
 
+int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                     char *err, size_t errlen)
+{
+    LinuxBoot *lb = linux_boot_prepare(m, kernel, initrd, cmdline, m->ram_size, err, errlen);
+    if (!lb)
+        return -1;
     bios_free(m);
     linux_load(m, lb);
     m->on_reset = linux_on_reset;
     m->on_reset_opaque = lb;
+    return 0;
+}
+
+/* Where QEMU's x86 loader puts things for a bzImage (boot protocol 2.02 and
+ * newer, loaded high) that firmware boots: the real-mode setup at 0x10000,
+ * the command line at 0x20000, the kernel at 1 MiB; the initrd below the
+ * top 160 KiB of RAM, which the firmware keeps for its tables. */
+#define FW_SETUP_ADDR 0x10000u
+#define FW_CMDLINE_ADDR 0x20000u
+#define FW_INITRD_MARGIN 0x28000u
+#define QEMU_LOADER_TYPE 0xB0
+
+int linux_boot_fw_cfg(Machine *m, FwCfg *fw, const char *kernel, const char *initrd,
+                      const char *cmdline, char *err, size_t errlen)
+{
+    LinuxBoot *lb = linux_boot_prepare(m, kernel, initrd, cmdline,
+                                       m->ram_size - FW_INITRD_MARGIN, err, errlen);
+    if (!lb)
+        return -1;
+    /* The setup part, its header patched as a boot loader does. */
+    uint8_t *setup = malloc(lb->setup_size);
+    if (!setup) {
+        linux_boot_release(lb);
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
+        return -1;
+    }
+    memcpy(setup, lb->kernel, lb->setup_size);
+    setup[HDR_TYPE_OF_LOADER] = QEMU_LOADER_TYPE;
+    setup[HDR_LOADFLAGS] |= LF_CAN_USE_HEAP;
+    st16le(setup + HDR_HEAP_END_PTR, (uint16_t)(FW_CMDLINE_ADDR - FW_SETUP_ADDR - 0x200));
+    st32le(setup + HDR_CMD_LINE_PTR, FW_CMDLINE_ADDR);
+    st32le(setup + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
+    st32le(setup + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
+
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, FW_SETUP_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)lb->setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, setup, lb->setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, LINUX_KERNEL_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)(lb->kernel_size - lb->setup_size));
+    fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, lb->kernel + lb->setup_size,
+                     lb->kernel_size - lb->setup_size);
+    size_t clen = strlen(lb->cmdline) + 1;
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, FW_CMDLINE_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, (uint32_t)clen);
+    fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, lb->cmdline, clen);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, lb->initrd_size ? lb->initrd_addr : 0);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, (uint32_t)lb->initrd_size);
+    fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, lb->initrd, lb->initrd_size);
+    free(setup);
+    linux_boot_release(lb);
     return 0;
 }
 

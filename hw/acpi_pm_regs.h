@@ -59,6 +59,6 @@
 #define ACPI_DISABLE_CMD 0xF0
 
 /* The board's choices: the SCI's ISA IRQ, and where firmware puts the PM
- * block (the address SeaBIOS picks on QEMU, too). */
+ * block (SeaBIOS too, on a QEMU PC that gives it ACPI tables by fw_cfg). */
 #define ACPI_SCI_IRQ 9
 #define ACPI_PM_BASE_DEFAULT 0x600

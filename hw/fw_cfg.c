@@ -21,6 +21,8 @@ typedef struct FwCfgItem {
     uint8_t *data; /* machine_zalloc'd copy */
     uint32_t len;
     char name[FW_CFG_MAX_NAME]; /* files only */
+    FwCfgSelectCb select_cb;
+    void *select_opaque;
 } FwCfgItem;
 
 #define MAX_FIXED 64
@@ -109,6 +111,12 @@ void fw_cfg_add_string(FwCfg *f, uint16_t key, const char *s)
 
 int fw_cfg_add_file(FwCfg *f, const char *name, const void *data, size_t len)
 {
+    return fw_cfg_add_file_cb(f, name, data, len, NULL, NULL);
+}
+
+int fw_cfg_add_file_cb(FwCfg *f, const char *name, const void *data, size_t len,
+                       FwCfgSelectCb cb, void *opaque)
+{
     size_t nlen = strlen(name);
     if (!nlen || nlen >= FW_CFG_MAX_NAME) {
         wb_log("fw_cfg: file name '%s' must be 1 to %d characters", name, FW_CFG_MAX_NAME - 1);
@@ -129,6 +137,8 @@ int fw_cfg_add_file(FwCfg *f, const char *name, const void *data, size_t len)
         memcpy(it->name, name, nlen + 1);
     }
     set_data(f, it, data, len);
+    it->select_cb = cb;
+    it->select_opaque = opaque;
     update_dir(f);
     return it->key;
 }
@@ -177,6 +187,9 @@ static void select_item(FwCfg *f, uint16_t key)
 {
     f->cur_key = key;
     f->cur_offset = 0;
+    FwCfgItem *it = find(f, key);
+    if (it && it->select_cb)
+        it->select_cb(it->select_opaque, it->data, it->len);
 }
 
 static uint8_t next_byte(FwCfg *f)
@@ -281,7 +294,8 @@ static void fw_cfg_write(void *opaque, uint32_t offset, uint32_t val, int size_l
 static void fw_cfg_reset(void *opaque)
 {
     FwCfg *f = opaque;
-    select_item(f, FW_CFG_SIGNATURE);
+    f->cur_key = FW_CFG_SIGNATURE;
+    f->cur_offset = 0;
     memset(f->dma_reg, 0, sizeof f->dma_reg);
 }
 

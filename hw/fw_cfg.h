@@ -41,6 +41,14 @@ void fw_cfg_add_string(FwCfg *f, uint16_t key, const char *s); /* with its NUL *
 #define FW_CFG_MAX_FILES 256
 int fw_cfg_add_file(FwCfg *f, const char *name, const void *data, size_t len);
 
+/* A file whose content may change until the firmware reads it: cb runs
+ * whenever the guest selects it (before reading) and may rewrite the data
+ * in place, keeping its length (the directory announced it). E.g. the ACPI
+ * tables, which name I/O addresses the firmware programs first. */
+typedef void (*FwCfgSelectCb)(void *opaque, uint8_t *data, size_t len);
+int fw_cfg_add_file_cb(FwCfg *f, const char *name, const void *data, size_t len,
+                       FwCfgSelectCb cb, void *opaque);
+
 /* What an item holds, for tests and for firmware set-up that reads back
  * (NULL if there is no such item). */
 const uint8_t *fw_cfg_item(const FwCfg *f, uint16_t key, size_t *len);

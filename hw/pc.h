@@ -11,13 +11,28 @@
 
 #define MAX_SERIAL 4
 
+/* -boot: what the firmware boots from and how (bios/boot.c parses it);
+ * all zero is QEMU's default. Drive letters as QEMU's PC takes them: a, b
+ * floppy; c hard disk; d CD-ROM; n network. */
+typedef struct BootConfig {
+    char order[4];           /* up to 3 letters; "" = the default, "cad" */
+    char once[4];            /* the order for the first boot only; "" = none */
+    bool menu;               /* menu=on: the firmware offers its boot menu */
+    bool has_splash_time;
+    uint16_t splash_time;    /* ms the boot menu waits for a key */
+    bool has_reboot_timeout;
+    int32_t reboot_timeout;  /* ms before rebooting when nothing booted; -1: never (default) */
+    bool strict;             /* boot only from the devices in the boot order */
+} BootConfig;
+
 /* What the command line asks for (ui/options.c fills it). */
 typedef struct MachineConfig {
     uint32_t ram_size;         /* bytes; -m, default 128 MiB */
     const char *kernel;        /* -kernel */
     const char *initrd;        /* -initrd */
     const char *append;        /* -append */
-    const char *bios;          /* -bios FILE (raw ROM image, <= 256 KiB) */
+    const char *bios;          /* -bios FILE (raw ROM image, <= 256 KiB), found as fw_find does */
+    BootConfig boot;           /* -boot */
     int icount_shift;          /* -icount shift=N; -1 = follow host time */
     bool icount_sleep;         /* -icount sleep=on|off (default on) */
     bool no_reboot;            /* -no-reboot */

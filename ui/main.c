@@ -67,9 +67,14 @@ int main(int argc, char **argv)
         device_list_print_help(&o.devices, stdout);
         return 0;
     }
+    fw_dirs_set(o.firmware_dirs, o.nfirmware_dirs);
+    if (o.firmware_dirs_help) {
+        fw_dirs_print(stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
-    if (!cfg->kernel && !cfg->bios)
-        return die("no -kernel or -bios given; nothing to boot");
+    /* -kernel alone boots Linux directly; otherwise the firmware runs. */
+    bool direct = cfg->kernel && !cfg->bios;
 
     if (drive_config_open(&o.drives, cfg->ide, err, sizeof err) != 0)
         return die(err);
@@ -100,9 +105,9 @@ int main(int argc, char **argv)
     }
 
     int rc = 0;
-    if (cfg->bios) {
-        /* The ROM runs from the reset vector: reset puts the CPU there. */
-        rc = bios_load_rom(m, cfg->bios, err, sizeof err);
+    if (!direct) {
+        /* The firmware runs from the reset vector: reset puts the CPU there. */
+        rc = firmware_boot_setup(m, cfg, err, sizeof err);
         if (rc == 0)
             machine_reset(m);
     } else {
@@ -125,7 +130,7 @@ int main(int argc, char **argv)
         } else {
             if (cfg->start_stopped) {
                 machine_set_paused(m, true); /* -S: until gdb continues it */
-                if (cfg->kernel)
+                if (direct)
                     linux_boot_enter_via_handover(m);
                 wb_log(gdb ? "CPU stopped (-S): waiting for gdb to continue it"
                            : "CPU stopped (-S) without -gdb/-s: it stays stopped");

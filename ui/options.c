@@ -1,6 +1,7 @@
 /* QEMU-compatible command line parsing. */
 #include "ui/options.h"
 
+#include "bios/bios.h"
 #include "hw/opts.h"
 
 #include <ctype.h>
@@ -36,6 +37,8 @@ enum {
     OPT_GDB,
     OPT_NODEFAULTS,
     OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
+    OPT_L,
+    OPT_BOOT,
 };
 
 static const struct {
@@ -71,6 +74,8 @@ static const struct {
     {"cdrom", OPT_DRIVE, true},
     {"drive", OPT_DRIVE, true},
     {"snapshot", OPT_DRIVE, false},
+    {"L", OPT_L, true},
+    {"boot", OPT_BOOT, true},
 };
 
 /* QEMU's options that wirebox does not have yet (and whether they take an
@@ -80,13 +85,13 @@ static const struct {
     bool arg;
 } qemu_only[] = {
     {"accel", true},        {"acpitable", true}, {"action", true},       {"add-fd", true},
-    {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
+    {"audio", true},        {"audiodev", true},  {"blockdev", true},
     {"chardev", true},   {"compat", true},       {"cpu", true},
     {"daemonize", false},   {"debugcon", true},  {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
     {"fw_cfg", true},       {"global", true},
     {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
-    {"L", true},            {"loadvm", true},    {"machine", true},      {"mem-path", true},
+    {"loadvm", true},    {"machine", true},      {"mem-path", true},
     {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
     {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
     {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},   {"object", true},
@@ -362,6 +367,20 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             if (drive_config_add(&o->drives, name, val ? val : "", err, errlen))
                 return 1;
             break;
+        case OPT_L:
+            if (opt_is_help(val)) {
+                o->firmware_dirs_help = true;
+                return 0;
+            }
+            if (o->nfirmware_dirs >= OPT_MAX_FIRMWARE_DIRS)
+                return wb_errf(err, errlen, "-L: too many directories (at most %d)",
+                               OPT_MAX_FIRMWARE_DIRS);
+            o->firmware_dirs[o->nfirmware_dirs++] = val;
+            break;
+        case OPT_BOOT:
+            if (boot_parse(val, &o->cfg.boot, err, errlen))
+                return 1;
+            break;
         }
     }
 
@@ -370,8 +389,6 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         return wb_errf(err, errlen, "-append only allowed with -kernel option");
     if (o->cfg.initrd && !o->cfg.kernel)
         return wb_errf(err, errlen, "-initrd only allowed with -kernel option");
-    if (o->cfg.kernel && o->cfg.bios)
-        return wb_errf(err, errlen, "-kernel and -bios cannot be used together yet");
     int nstdio = 0;
     for (int i = 0; i < o->cfg.nserial; i++)
         nstdio += serial_is_stdio(o->cfg.serial[i]);
@@ -406,11 +423,18 @@ void options_usage(FILE *f)
           "\n"
           "An i686 PC: i440FX/PIIX3, 8259 PICs, 8254 PIT, MC146818 RTC, 16550A UARTs.\n"
           "\n"
-          "Boot:\n"
-          "  -kernel bzImage   boot a Linux kernel directly (32-bit boot protocol)\n"
+          "Boot (without -kernel: SeaBIOS, Debian's bios.bin):\n"
+          "  -kernel bzImage   boot a Linux kernel directly (32-bit boot protocol);\n"
+          "                    with -bios, the firmware boots it (QEMU's linuxboot ROM)\n"
           "  -initrd file      initial ramdisk for -kernel\n"
           "  -append cmdline   kernel command line for -kernel\n"
-          "  -bios file        raw ROM image (at most 256 KiB) run from the reset vector\n"
+          "  -bios file        firmware image (at most 256 KiB) run from the reset vector\n"
+          "  -L dir            look for firmware (BIOS, option ROMs) in dir first;\n"
+          "                    -L help lists where wirebox looks\n"
+          "  -boot [order=drives][,once=drives][,menu=on|off][,splash-time=ms]\n"
+          "        [,reboot-timeout=ms][,strict=on|off]\n"
+          "                    boot order for the firmware: c disk, d CD-ROM, n network,\n"
+          "                    a floppy (default cad); -boot d is order=d\n"
           "\n"
           "Machine:\n"
           "  -m [size=]N[K|M|G]  guest RAM (default unit MiB; default 128M, 2M to 3G)\n"

@@ -13,6 +13,7 @@
 #define OPT_RAM_MIN (2u << 20)
 #define OPT_RAM_MAX (3072u << 20)
 #define OPT_ICOUNT_MAX_SHIFT 10
+#define OPT_MAX_FIRMWARE_DIRS 16
 
 typedef struct Options {
     MachineConfig cfg;   /* strings point into argv */
@@ -23,6 +24,9 @@ typedef struct Options {
     NetConfig net;       /* -netdev/-nic/-net (net.help: print netconf_print_help, exit 0) */
     DeviceList devices;  /* -device (devices.help: print device_list_print_help, exit 0) */
     DriveConfig drives;  /* -hda..-hdd, -cdrom, -drive, -snapshot */
+    const char *firmware_dirs[OPT_MAX_FIRMWARE_DIRS]; /* -L DIR, in order */
+    int nfirmware_dirs;
+    bool firmware_dirs_help; /* -L help: print the firmware directories, exit 0 */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version

@@ -102,7 +102,7 @@ START_TEST(test_tables_through_loader)
     /* As fw_cfg files. */
     Machine *m = wb_test_machine_with_buses(RAM);
     FwCfg *fw = fw_cfg_new(m, FW_CFG_IO_BASE);
-    acpi_add_fw_cfg(fw, &t);
+    acpi_add_fw_cfg(fw, &t, NULL, NULL);
     size_t len;
     ck_assert_mem_eq(fw_cfg_file(fw, ACPI_TABLES_FILE, &len), t.tables, t.tables_len);
     ck_assert_uint_eq(len, t.tables_len);

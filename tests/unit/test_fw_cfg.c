@@ -203,6 +203,37 @@ START_TEST(test_dma_hostile)
 }
 END_TEST
 
+static void bump(void *opaque, uint8_t *data, size_t len)
+{
+    int *calls = opaque;
+    (*calls)++;
+    if (len)
+        data[0] = (uint8_t)*calls;
+}
+
+/* A file with a select callback is refreshed each time the guest selects
+ * it, through the port or DMA, before the guest reads it. */
+START_TEST(test_select_callback)
+{
+    int calls = 0;
+    int key = fw_cfg_add_file_cb(fw, "etc/live", "\0x", 2, bump, &calls);
+    ck_assert_int_ge(key, 0);
+    ck_assert_int_eq(calls, 0);
+    sel((uint16_t)key);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_uint_eq(wb_inb(m, FW_CFG_PORT_DATA), 1);
+    ck_assert_uint_eq(wb_inb(m, FW_CFG_PORT_DATA), 'x');
+    ck_assert_uint_eq(dma(0x8000, (uint32_t)key << 16 | FW_CFG_DMA_CTL_SELECT | FW_CFG_DMA_CTL_READ,
+                          2, 0x10000),
+                      0);
+    ck_assert_int_eq(calls, 2);
+    ck_assert_mem_eq(m->ram + 0x10000, "\2x", 2);
+    /* Reading on without selecting again does not call it. */
+    ck_assert_uint_eq(dma(0x8000, FW_CFG_DMA_CTL_READ, 1, 0x10000), 0);
+    ck_assert_int_eq(calls, 2);
+}
+END_TEST
+
 static Suite *fw_cfg_suite(void)
 {
     Suite *s = suite_create("fw_cfg");
@@ -212,6 +243,7 @@ static Suite *fw_cfg_suite(void)
     tcase_add_test(tc, test_items_and_files);
     tcase_add_test(tc, test_dma_read_skip_select);
     tcase_add_test(tc, test_dma_hostile);
+    tcase_add_test(tc, test_select_callback);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -457,6 +457,57 @@ START_TEST(test_bios_rom)
 }
 END_TEST
 
+/* -kernel booted by firmware: the items QEMU's linuxboot option ROM reads,
+ * with the setup header patched as QEMU's loader does. */
+START_TEST(test_fw_cfg_items)
+{
+    make_image();
+    char *kpath = write_tmp(image, sizeof image);
+    size_t rdlen = 50000;
+    uint8_t *rd = initrd_data(rdlen);
+    char *rpath = write_tmp(rd, rdlen);
+    MachineConfig mc = {.ram_size = RAM, .icount_shift = -1, .icount_sleep = true};
+    Machine *m = machine_new_pc(&mc, NULL);
+    ck_assert_ptr_nonnull(m);
+    FwCfg *fw = pc_board(m)->fw_cfg;
+    ck_assert_int_eq(linux_boot_fw_cfg(m, fw, kpath, rpath, "console=ttyS0", err, sizeof err), 0);
+    size_t len;
+    const uint8_t *p;
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_SETUP_ADDR, NULL)), 0x10000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_SETUP_SIZE, NULL)), SETUP_SIZE);
+    p = fw_cfg_item(fw, FW_CFG_SETUP_DATA, &len);
+    ck_assert_uint_eq(len, SETUP_SIZE);
+    ck_assert_mem_eq(p + 0x202, "HdrS", 4);
+    ck_assert_uint_eq(p[0x210], 0xB0);                       /* type_of_loader: QEMU */
+    ck_assert_uint_eq(p[0x211], 0x81);                       /* LOADED_HIGH | CAN_USE_HEAP */
+    ck_assert_uint_eq(ld16le(p + 0x224), 0x20000 - 0x10000 - 0x200); /* heap_end_ptr */
+    ck_assert_uint_eq(ld32le(p + 0x228), 0x20000);           /* cmd_line_ptr */
+    uint32_t ri = ld32le(p + 0x218);
+    ck_assert_uint_eq(ld32le(p + 0x21C), rdlen);
+    ck_assert_uint_eq(ri & 0xFFF, 0);
+    ck_assert_uint_le((uint64_t)ri + rdlen, RAM - 0x28000u); /* below the firmware's tables */
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_INITRD_ADDR, NULL)), ri);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_INITRD_SIZE, NULL)), rdlen);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_INITRD_DATA, &len), rd, rdlen);
+    ck_assert_uint_eq(len, rdlen);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_KERNEL_ADDR, NULL)), 0x100000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_KERNEL_SIZE, NULL)), PM_SIZE);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_KERNEL_DATA, &len), image + SETUP_SIZE, PM_SIZE);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_CMDLINE_ADDR, NULL)), 0x20000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_CMDLINE_SIZE, NULL)), 14);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_CMDLINE_DATA, &len), "console=ttyS0", 14);
+    /* The same checks as direct boot: not a bzImage. */
+    char *bad = write_tmp("junk", 4);
+    ck_assert_int_eq(linux_boot_fw_cfg(m, fw, bad, NULL, NULL, err, sizeof err), -1);
+    ck_assert(strstr(err, "not a Linux bzImage"));
+    machine_free(m);
+    unlink(kpath);
+    unlink(rpath);
+    unlink(bad);
+    free(rd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("linuxboot");
@@ -469,6 +520,7 @@ int main(void)
     tcase_add_test(tc, test_pir);
     tcase_add_test(tc, test_pci_bars);
     tcase_add_test(tc, test_bios_rom);
+    tcase_add_test(tc, test_fw_cfg_items);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
