@@ -1,6 +1,7 @@
 /* PCI bus 0: configuration mechanism #1 (0xCF8 address, 0xCFC-0xCFF data),
- * the i440FX host bridge (00.0), the PIIX3 PCI-to-ISA bridge (01.0) with its
- * PIRQ route registers, BAR decoding and INTx routing to the 8259As.
+ * the i440FX host bridge (00.0) with its PAM registers (shadow RAM at
+ * 0xC0000-0xFFFFF), the PIIX3 PCI-to-ISA bridge (01.0) with its PIRQ route
+ * registers, BAR and expansion ROM decoding, INTx routing to the 8259As.
  *
  * Config hooks (PciDevice.config_read / config_write): a config_read hook
  * replaces the default read (it may return bytes of d->config itself); a
@@ -111,6 +112,16 @@ static void pci_update_bars(PciDevice *d)
         if (en != r->enabled || (en && base != r->base))
             region_map(m, r, en ? base : r->base, en);
     }
+    /* Expansion ROM: decoded when its enable bit and memory space are on. */
+    if (d->rom_bar.region) {
+        uint32_t v = ld32le(d->config + PCI_ROM_ADDRESS);
+        uint32_t base = v & PCI_ROM_ADDRESS_MASK;
+        bool en = (v & PCI_ROM_ADDRESS_ENABLE) && (cmd & PCI_CMD_MEM) && base &&
+                  (uint64_t)base + d->rom_bar.size <= 0x100000000ull;
+        IoRegion *r = d->rom_bar.region;
+        if (en != r->enabled || (en && base != r->base))
+            region_map(m, r, en ? base : r->base, en);
+    }
 }
 
 void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
@@ -137,6 +148,37 @@ void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd,
     uint32_t mask = ~(size - 1) & (io ? ~3u : ~0xFu);
     st32le(d->wmask + PCI_BAR0 + 4 * bar, mask);
     st32le(d->config + PCI_BAR0 + 4 * bar, io ? 1u : 0u);
+}
+
+static uint32_t rom_read(void *opaque, uint32_t offset, int size_log2)
+{
+    PciDevice *d = opaque;
+    uint32_t v = 0;
+    for (int i = 0; i < (1 << size_log2); i++) {
+        uint32_t o = offset + (uint32_t)i;
+        v |= (uint32_t)(o < d->rom_len ? d->rom_data[o] : 0) << (8 * i);
+    }
+    return v;
+}
+
+int pci_register_rom(PciDevice *d, const uint8_t *data, size_t len)
+{
+    if (!d || !len || len > PCI_ROM_MAX || d->rom_bar.size)
+        return -1;
+    uint32_t size = 0x800; /* the smallest ROM BAR decodes 2 KiB */
+    while (size < len)
+        size <<= 1;
+    Machine *m = d->bus->m;
+    uint8_t *copy = machine_zalloc(m, len);
+    memcpy(copy, data, len);
+    d->rom_data = copy;
+    d->rom_len = (uint32_t)len;
+    IoRegion *r = mmio_register(m, d->name, 0, 0, d, rom_read, NULL);
+    r->len = size;
+    d->rom_bar = (PciBar){.size = size, .region = r};
+    st32le(d->wmask + PCI_ROM_ADDRESS, (~(size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE);
+    st32le(d->config + PCI_ROM_ADDRESS, 0);
+    return 0;
 }
 
 /* ---- config space */
@@ -166,7 +208,8 @@ static void pci_default_write(PciDevice *d, uint32_t addr, uint32_t val, int siz
         }
         d->config[a] = (uint8_t)((d->config[a] & ~d->wmask[a]) | (b & d->wmask[a]));
     }
-    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2) || overlaps(addr, size, 0x10, 0x28))
+    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2) || overlaps(addr, size, 0x10, 0x28) ||
+        overlaps(addr, size, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
         pci_update_bars(d);
     if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2))
         pci_update_irqs(d->bus);
