@@ -6,18 +6,29 @@
 #include <stdio.h>
 #include <string.h>
 
-extern const NetBackend net_user_backend; /* net/user.c: libslirp */
+extern const NetBackend net_user_backend;   /* net/user.c: libslirp */
+extern const NetBackend net_socket_backend; /* net/socket.c */
+extern const NetBackend net_stream_backend; /* net/stream.c */
+extern const NetBackend net_dgram_backend;  /* net/dgram.c */
+extern const NetBackend net_tap_backend;    /* net/tap.c */
+extern const NetBackend net_bridge_backend; /* net/bridge.c: qemu-bridge-helper */
+extern const NetBackend net_vde_backend;    /* net/vde.c: libvdeplug */
 
 const NetBackend *const net_backends[] = {
     &net_user_backend,
     &net_hubport_backend,
+    &net_socket_backend,
+    &net_stream_backend,
+    &net_dgram_backend,
+    &net_tap_backend,
+    &net_bridge_backend,
+    &net_vde_backend,
     NULL,
 };
 
 const char *const net_backends_not_yet[] = {
-    "tap",    "bridge",     "socket",     "stream",    "dgram",        "vde",
-    "l2tpv3", "vhost-user", "vhost-vdpa", "netmap",    "af-xdp",       "vmnet-host",
-    "vmnet-shared", "vmnet-bridged", NULL,
+    "l2tpv3",     "vhost-user",   "vhost-vdpa",    "netmap", "af-xdp",
+    "vmnet-host", "vmnet-shared", "vmnet-bridged", NULL,
 };
 
 const NetBackend *net_backend_find(const char *type)

@@ -76,7 +76,9 @@ NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name)
         exit(1);
     }
     p->hub_id = hub_id;
-    return net_client_new(m, &hubport_info, name, p);
+    NetClient *nc = net_client_new(m, &hubport_info, name, p);
+    net_client_set_info(nc, "hub %d", hub_id);
+    return nc;
 }
 
 void net_hub_flush(NetClient *port)

@@ -9,6 +9,7 @@
  * queued and delivered when the outer delivery returns. */
 #include "net/net.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,30 @@ NetClient *net_client_new(Machine *m, const NetClientInfo *info, const char *nam
     return nc;
 }
 
+void net_client_set_info(NetClient *nc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(nc->info_str, sizeof nc->info_str, fmt, ap);
+    va_end(ap);
+}
+
+void net_filter_add(NetClient *nc, NetFilter *f)
+{
+    NetFilter **pp = &nc->filters;
+    while (*pp)
+        pp = &(*pp)->next;
+    f->next = NULL;
+    *pp = f;
+}
+
+static void run_filters(NetClient *nc, int dir, const uint8_t *buf, size_t len)
+{
+    for (NetFilter *f = nc->filters; f; f = f->next)
+        if (f->enabled && (f->dirs & dir))
+            f->frame(f, nc, dir, buf, len);
+}
+
 static void queue_purge(NetClient *receiver, const NetClient *sender)
 {
     NetPacket **pp = &receiver->queue_head;
@@ -90,6 +115,12 @@ void net_client_free(NetClient *nc)
     nc->peer = NULL;
     if (nc->info->cleanup)
         nc->info->cleanup(nc);
+    while (nc->filters) {
+        NetFilter *f = nc->filters;
+        nc->filters = f->next;
+        if (f->cleanup)
+            f->cleanup(f);
+    }
     queue_purge(nc, NULL);
     free(nc->name);
     free(nc);
@@ -153,8 +184,14 @@ static bool client_can_receive(NetClient *nc)
 ssize_t net_send(NetClient *sender, const uint8_t *buf, size_t len)
 {
     NetClient *peer = sender->peer;
-    if (!peer || sender->link_down || peer->link_down || !peer->info->receive)
+    if (!peer || sender->link_down)
         return (ssize_t)len; /* goes nowhere, like a frame on an unplugged cable */
+    if (sender->filters)
+        run_filters(sender, NET_FILTER_TX, buf, len);
+    if (peer->filters)
+        run_filters(peer, NET_FILTER_RX, buf, len);
+    if (peer->link_down || !peer->info->receive)
+        return (ssize_t)len;
     if (peer->flushing || peer->queue_len > 0 || !client_can_receive(peer)) {
         enqueue(peer, sender, buf, len);
         return 0;

@@ -13,6 +13,7 @@
 
 typedef struct NetClient NetClient;
 typedef struct NetPacket NetPacket;
+typedef struct NetFilter NetFilter;
 
 /* What a client is; its type string (NetClientInfo.type) says which model
  * or backend. */
@@ -59,10 +60,16 @@ struct NetClient {
     int queue_len;
     bool flushing; /* never re-enter a client through its own flush */
     bool waited_on; /* a sender found it unable to receive: kick the loop on flush */
+    NetFilter *filters; /* see frames passing through it (net_filter_add) */
+    /* What `info network` shows after the type, as QEMU words it: for a
+     * socket "connect to 127.0.0.1:5555", for a user backend
+     * "net=10.0.2.0,restrict=off". Set by the client (net_client_set_info). */
+    char info_str[256];
     NetClient *next_client;
 };
 
 NetClient *net_client_new(Machine *m, const NetClientInfo *info, const char *name, void *opaque);
+void net_client_set_info(NetClient *nc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void net_client_free(NetClient *nc);
 /* Free every client of the machine (cleanup callbacks run). Before machine_free. */
 void net_cleanup(Machine *m);
@@ -83,6 +90,32 @@ bool net_peer_can_receive(NetClient *sender);
  * order, while it takes them. Wakes the event loop so backends re-poll. */
 void net_flush_queue(NetClient *receiver);
 void net_set_link(NetClient *nc, bool up);
+
+/* Filters (-object filter-dump): a filter on a client sees every frame the
+ * client sends to its peer (NET_FILTER_TX) and every frame its peer sends to
+ * it (NET_FILTER_RX), once, when it is sent: before any queueing, in the
+ * order sent. On a netdev, RX is what the guest transmits and TX what it
+ * receives. Frames that go nowhere (no peer, the sender's link down) pass
+ * no filter, as in QEMU. */
+enum { NET_FILTER_RX = 1, NET_FILTER_TX = 2, NET_FILTER_ALL = 3 };
+struct NetFilter {
+    const char *id, *type; /* for info network: "f0", "filter-dump" */
+    int dirs;     /* NET_FILTER_RX, NET_FILTER_TX or both */
+    bool enabled; /* status=on|off */
+    /* Its options after the type, for info network (",file=x.pcap"); may be NULL. */
+    void (*describe)(NetFilter *f, char *buf, size_t len);
+    void (*frame)(NetFilter *f, NetClient *nc, int dir, const uint8_t *buf, size_t len);
+    void (*cleanup)(NetFilter *f); /* frees f (with the client, or net_filter_remove) */
+    void *opaque;
+    NetFilter *next;
+};
+/* Appends f to nc's filters; nc owns it from now on. */
+void net_filter_add(NetClient *nc, NetFilter *f);
+
+/* QEMU's `info network`: the hubs with what is plugged into each port, then
+ * every NIC with its backend and every backend alone, one line each (and
+ * a client's filters under it), through out. */
+void net_info_network(Machine *m, void (*out)(void *opaque, const char *line), void *opaque);
 
 /* A hub: frames arriving on one port go out of every other port. */
 NetClient *net_hub_add_port(Machine *m, int hub_id, const char *name);

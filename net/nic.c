@@ -60,6 +60,8 @@ int nic_init(Nic *n, const DeviceContext *ctx, const NicPciId *id, const NetClie
         return 1;
     memcpy(n->mac, ctx->mac, 6);
     n->nc = net_client_new(ctx->m, info, ctx->name, opaque);
+    net_client_set_info(n->nc, "model=%s,macaddr=%02x:%02x:%02x:%02x:%02x:%02x", info->type,
+                        n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
     if (ctx->peer)
         net_client_set_peer(n->nc, ctx->peer);
     machine_add_reset(ctx->m, reset, opaque);

@@ -552,6 +552,8 @@ struct UserNet {
     UserTimer *timers;
     DnsProxy *dns;
     uint8_t dns_ip[4];
+    uint8_t host_ip[4];
+    int dns_tcp_port; /* the DNS proxy's TCP listener on host loopback, or 0 */
     uint16_t ip_id;
     FwdConn *fwds;
     int nfwds;
@@ -569,6 +571,16 @@ struct UserNet {
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
     UserNet *u = opaque;
+    /* The DNS proxy's TCP answers come from host:port; the guest asked dns:53. */
+    if (u->dns_tcp_port &&
+        dns_tcp_matches(buf, len, true, u->host_ip, (uint16_t)u->dns_tcp_port)) {
+        uint8_t *copy = wb_calloc(1, len);
+        memcpy(copy, buf, len);
+        dns_tcp_rewrite(copy, len, true, u->host_ip, (uint16_t)u->dns_tcp_port, u->dns_ip, 53);
+        net_send(u->nc, copy, len);
+        free(copy);
+        return (ssize_t)len;
+    }
     net_send(u->nc, buf, len);
     return (ssize_t)len;
 }
@@ -838,6 +850,15 @@ static ssize_t user_receive(NetClient *nc, const uint8_t *buf, size_t len)
         dns_proxy_query(u->dns, q.msg, q.len, &ctx, sizeof ctx);
         return (ssize_t)len;
     }
+    /* DNS over TCP: libslirp carries the connection to the proxy's listener. */
+    if (u->dns_tcp_port && dns_tcp_matches(buf, len, false, u->dns_ip, 53)) {
+        uint8_t *copy = wb_calloc(1, len);
+        memcpy(copy, buf, len);
+        dns_tcp_rewrite(copy, len, false, u->dns_ip, 53, u->host_ip, (uint16_t)u->dns_tcp_port);
+        slirp_input(u->slirp, copy, (int)len);
+        free(copy);
+        return (ssize_t)len;
+    }
     slirp_input(u->slirp, buf, (int)len);
     return (ssize_t)len;
 }
@@ -985,6 +1006,9 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
     }
     u->m = m;
     u->nc = net_client_new(m, &user_info, name, u);
+    char netbuf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &c->net, netbuf, sizeof netbuf);
+    net_client_set_info(u->nc, "net=%s,restrict=%s", netbuf, c->restricted ? "on" : "off");
 
     SlirpConfig cfg = {
         .version = 4,
@@ -1057,6 +1081,9 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
     if (c->ipv4 && !c->restricted) {
         u->dns = dns_proxy_new(c->dns_resolv, dns_reply_cb, u);
         memcpy(u->dns_ip, &c->dns.s_addr, 4);
+        memcpy(u->host_ip, &c->host.s_addr, 4);
+        int port = u->dns ? dns_proxy_tcp_listen(u->dns) : -1;
+        u->dns_tcp_port = port > 0 ? port : 0;
     }
     loop_add_poll_hook(m, user_fill, user_dispatch, u);
     u->hooked = true;

@@ -72,6 +72,10 @@ int main(int argc, char **argv)
         fw_dirs_print(stdout);
         return 0;
     }
+    if (o.objects.help) {
+        object_list_print_help(&o.objects, stdout);
+        return 0;
+    }
     MachineConfig *cfg = &o.cfg;
     /* -kernel alone boots Linux directly; otherwise the firmware runs. */
     bool direct = cfg->kernel && !cfg->bios;
@@ -93,7 +97,8 @@ int main(int argc, char **argv)
     }
     the_machine = m;
     /* Devices before the firmware, which sets up the PCI devices it finds. */
-    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0) {
+    if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
+        objects_create(m, &o.objects, err, sizeof err) != 0) {
         fprintf(stderr, "wirebox: %s\n", err);
         net_cleanup(m);
         for (int i = 0; i < MAX_SERIAL; i++)
@@ -146,6 +151,7 @@ int main(int argc, char **argv)
         chardev_close(serial[i]);
     the_machine = NULL;
     net_cleanup(m);
+    object_list_free(&o.objects);
     bios_free(m);
     machine_free(m);
     drive_config_close(cfg->ide); /* flushes what the guest wrote */

@@ -39,6 +39,7 @@ enum {
     OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
     OPT_L,
     OPT_BOOT,
+    OPT_OBJECT,
 };
 
 static const struct {
@@ -76,6 +77,7 @@ static const struct {
     {"snapshot", OPT_DRIVE, false},
     {"L", OPT_L, true},
     {"boot", OPT_BOOT, true},
+    {"object", OPT_OBJECT, true},
 };
 
 /* QEMU's options that wirebox does not have yet (and whether they take an
@@ -94,7 +96,7 @@ static const struct {
     {"loadvm", true},    {"machine", true},      {"mem-path", true},
     {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
     {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
-    {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},   {"object", true},
+    {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},
     {"option-rom", true},   {"overcommit", true}, {"parallel", true},    {"pflash", true},
     {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
     {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
@@ -381,6 +383,12 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             if (boot_parse(val, &o->cfg.boot, err, errlen))
                 return 1;
             break;
+        case OPT_OBJECT:
+            if (object_list_add(&o->objects, val, err, errlen))
+                return 1;
+            if (o->objects.help)
+                return 0;
+            break;
         }
     }
 
@@ -397,6 +405,18 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     NetPlan *plan;
     if (net_plan(&o->net, &o->devices, o->nodefaults, &plan, err, errlen))
         return 1;
+    /* Objects that work on a netdev name one that exists. */
+    for (int i = 0; i < o->objects.n; i++) {
+        const ObjectSpec *s = &o->objects.obj[i];
+        const char *ref = s->type->netdev_ref ? s->type->netdev_ref(s->conf) : NULL;
+        bool found = false;
+        for (int k = 0; ref && k < plan->nnetdevs; k++)
+            found |= !strcmp(plan->netdevs[k].name, ref);
+        if (ref && !found) {
+            net_plan_free(plan);
+            return wb_errf(err, errlen, "%s: netdev '%s' not found", s->origin, ref);
+        }
+    }
     net_plan_free(plan);
 
     /* Default serial port: the console with -nographic; otherwise QEMU puts it
@@ -463,15 +483,30 @@ void options_usage(FILE *f)
           "                    file the DNS proxy reads (default /etc/resolv.conf)\n"
           "  -netdev hubport,id=ID,hubid=N[,netdev=ID]\n"
           "                    a port of hub N (wired to netdev ID)\n"
+          "  -netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT|mcast=GROUP:PORT\n"
+          "        [,localaddr=ADDR]|udp=HOST:PORT,localaddr=HOST:PORT|fd=N\n"
+          "  -netdev stream,id=ID[,server=on|off],addr.type=inet|unix|fd,addr.host=,\n"
+          "        addr.port=|addr.path=|addr.str=[,reconnect=SECONDS]\n"
+          "  -netdev dgram,id=ID,remote.type=,remote.*[,local.type=,local.*]\n"
+          "                    frames over sockets (QEMU's framing; passt: stream, unix)\n"
+          "  -netdev tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no][,fd=N]\n"
+          "  -netdev bridge,id=ID[,br=BRIDGE][,helper=PROG]\n"
+          "                    a host tap interface; one on a bridge, via qemu-bridge-helper\n"
+          "  -netdev vde,id=ID[,sock=SOCKET][,port=N][,group=GROUP][,mode=OCTAL]\n"
+          "                    a port of a VDE switch\n"
           "  -netdev help, -netdev TYPE,help\n"
           "                    the backend types, a backend's options\n"
           "  -nic [TYPE][,model=e1000][,mac=MAC][,BACKEND-OPTIONS]\n"
-          "                    a NIC with a backend of its own (TYPE: user, hubport;\n"
+          "                    a NIC with a backend of its own (TYPE: any of the above;\n"
           "                    -nic model=help lists the NIC models)\n"
           "  -net nic[,model=e1000][,macaddr=MAC][,netdev=ID][,addr=SLOT[.FN]]\n"
           "  -net user[,USER-OPTIONS]\n"
           "                    legacy: a NIC / a user backend on hub 0\n"
           "  -nic none         no network card\n"
+          "  -object filter-dump,id=ID,netdev=NETDEV,file=FILE[,maxlen=N][,queue=all|rx|tx]\n"
+          "                    capture NETDEV's frames into a pcap file (virtual clock)\n"
+          "  -object help, -object TYPE,help\n"
+          "                    the object types, a type's options\n"
           "\n"
           "Drives (IDE: primary master/slave, secondary master/slave):\n"
           "  -hda/-hdb/-hdc/-hdd file  disk image (raw or qcow2) at IDE index 0-3\n"

@@ -8,6 +8,7 @@
 #include "hw/device.h"
 #include "hw/pc.h"
 #include "net/netopts.h"
+#include "ui/object.h"
 
 #define OPT_RAM_DEFAULT (128u << 20)
 #define OPT_RAM_MIN (2u << 20)
@@ -27,6 +28,7 @@ typedef struct Options {
     const char *firmware_dirs[OPT_MAX_FIRMWARE_DIRS]; /* -L DIR, in order */
     int nfirmware_dirs;
     bool firmware_dirs_help; /* -L help: print the firmware directories, exit 0 */
+    ObjectList objects;  /* -object (objects.help: print object_list_print_help, exit 0) */
 } Options;
 
 /* Parses argv[1..argc-1]. Returns 0 on success (check o->help/o->version

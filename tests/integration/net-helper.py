@@ -9,9 +9,10 @@
       prints "echo ok BYTES" or "echo FAIL REASON" (exit status 0/1)
   net-helper.py dns-servers DIR SECONDS
       two DNS servers on 127.0.0.1: a bad one that REFUSES every query and a
-      good one that answers wirebox-test.example A 192.0.2.123. Writes
-      DIR/resolv.conf (the bad one first, with wirebox's IPV4:PORT syntax),
-      DIR/ready, and DIR/counts ("bad N good M") after every query.
+      good one that answers wirebox-test.example A 192.0.2.123, each over UDP
+      and TCP on one port. Writes DIR/resolv.conf (the bad one first, with
+      wirebox's IPV4:PORT syntax), DIR/ready, and after every query
+      DIR/counts ("bad N good M", UDP) and DIR/counts-tcp (the same over TCP).
 """
 import os
 import select
@@ -118,35 +119,80 @@ def answer(msg, good):
     return bytes(head) + body
 
 
+def bound_pair():
+    """A UDP socket and a listening TCP socket on the same 127.0.0.1 port."""
+    for _ in range(50):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", u.getsockname()[1]))
+        except OSError:
+            u.close()
+            t.close()
+            continue
+        t.listen(8)
+        return u, t
+    raise OSError("no free port for UDP and TCP")
+
+
 def dns_servers(directory, seconds):
-    bad = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    bad.bind(("127.0.0.1", 0))
-    good = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    good.bind(("127.0.0.1", 0))
+    bad, bad_tcp = bound_pair()
+    good, good_tcp = bound_pair()
     with open(os.path.join(directory, "resolv.conf"), "w") as f:
         f.write("# written by net-helper.py: the first nameserver refuses everything\n")
         f.write("nameserver 127.0.0.1:%d\n" % bad.getsockname()[1])
         f.write("nameserver 127.0.0.1:%d\n" % good.getsockname()[1])
-    counts = {bad: 0, good: 0}
+    counts = {bad: 0, good: 0, bad_tcp: 0, good_tcp: 0}
+    lock = threading.Lock()
 
     def save():
-        tmp = os.path.join(directory, "counts.tmp")
-        with open(tmp, "w") as f:
-            f.write("bad %d good %d\n" % (counts[bad], counts[good]))
-        os.replace(tmp, os.path.join(directory, "counts"))
+        for name, line in (("counts", "bad %d good %d\n" % (counts[bad], counts[good])),
+                           ("counts-tcp", "bad %d good %d\n" % (counts[bad_tcp], counts[good_tcp]))):
+            tmp = os.path.join(directory, name + ".tmp")
+            with open(tmp, "w") as f:
+                f.write(line)
+            os.replace(tmp, os.path.join(directory, name))
+
+    def serve_tcp(listener, conn):
+        # [len][query] after [len][query], each answered, until the peer closes.
+        conn.settimeout(10)
+        try:
+            while True:
+                head = conn.recv(2, socket.MSG_WAITALL)
+                if len(head) < 2:
+                    break
+                n = struct.unpack(">H", head)[0]
+                msg = conn.recv(n, socket.MSG_WAITALL) if n else b""
+                if len(msg) < n:
+                    break
+                with lock:
+                    counts[listener] += 1
+                    save()
+                reply = answer(msg, listener is good_tcp)
+                if reply:
+                    conn.sendall(struct.pack(">H", len(reply)) + reply)
+        except OSError:
+            pass
+        conn.close()
 
     save()
     open(os.path.join(directory, "ready"), "w").close()
     deadline = time.time() + float(seconds)
     while time.time() < deadline:
-        r, _, _ = select.select([bad, good], [], [], 1.0)
+        r, _, _ = select.select([bad, good, bad_tcp, good_tcp], [], [], 1.0)
         for s in r:
+            if s in (bad_tcp, good_tcp):
+                conn, _ = s.accept()
+                threading.Thread(target=serve_tcp, args=(s, conn), daemon=True).start()
+                continue
             msg, peer = s.recvfrom(4096)
-            counts[s] += 1
+            with lock:
+                counts[s] += 1
+                save()
             reply = answer(msg, s is good)
             if reply:
                 s.sendto(reply, peer)
-            save()
     return 0
 
 

@@ -22,6 +22,10 @@ typedef struct FakeServer {
     int port;
     SrvMode mode;
     int queries;
+    bool tcp; /* a TCP nameserver: fd listens; one query per connection */
+    int conn; /* TCP: the connection being read, or -1 */
+    uint8_t in[600];
+    size_t got;
 } FakeServer;
 
 static FakeServer srv[4];
@@ -39,6 +43,24 @@ static void server_open(FakeServer *s, SrvMode mode)
     s->port = ntohs(a.sin_port);
     s->mode = mode;
     s->queries = 0;
+    s->tcp = false;
+}
+
+static void server_open_tcp(FakeServer *s, SrvMode mode)
+{
+    s->fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(s->fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ck_assert_int_eq(bind(s->fd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(s->fd, 8), 0);
+    socklen_t l = sizeof a;
+    getsockname(s->fd, (struct sockaddr *)&a, &l);
+    s->port = ntohs(a.sin_port);
+    s->mode = mode;
+    s->queries = 0;
+    s->tcp = true;
+    s->conn = -1;
+    s->got = 0;
 }
 
 /* A loopback port nobody listens on: queries to it get ICMP port unreachable. */
@@ -71,8 +93,11 @@ static void setup(void)
 
 static void teardown(void)
 {
-    for (int i = 0; i < nsrv; i++)
+    for (int i = 0; i < nsrv; i++) {
         close(srv[i].fd);
+        if (srv[i].tcp && srv[i].conn >= 0)
+            close(srv[i].conn);
+    }
     unlink(resolv_path);
 }
 
@@ -115,6 +140,8 @@ static size_t make_query(uint8_t *m, uint16_t id, const char *label)
     return n;
 }
 
+static int tcp_conn = -1; /* the TCP connection a fake server answers on */
+
 static void server_reply(FakeServer *s, const uint8_t *q, size_t qlen, struct sockaddr_in *from,
                          uint8_t rcode, bool spoof_id)
 {
@@ -132,7 +159,25 @@ static void server_reply(FakeServer *s, const uint8_t *q, size_t qlen, struct so
         r[n + sizeof ans - 1] = (uint8_t)(s - srv + 1); /* which server answered */
         n += sizeof ans;
     }
+    if (s->tcp) {
+        uint8_t h[2] = {(uint8_t)(n >> 8), (uint8_t)n};
+        ck_assert_int_eq(write(tcp_conn, h, 2), 2);
+        ck_assert_int_eq(write(tcp_conn, r, n), (ssize_t)n);
+        return;
+    }
     sendto(s->fd, r, n, 0, (struct sockaddr *)from, sizeof *from);
+}
+
+static bool read_full(int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read(fd, buf + got, len - got);
+        if (r <= 0)
+            return false;
+        got += (size_t)r;
+    }
+    return true;
 }
 
 static void server_serve(FakeServer *s)
@@ -140,7 +185,31 @@ static void server_serve(FakeServer *s)
     uint8_t q[512];
     struct sockaddr_in from;
     socklen_t fl = sizeof from;
-    ssize_t n = recvfrom(s->fd, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    ssize_t n;
+    if (s->tcp) {
+        /* One connection at a time, one [len][query] on it. */
+        if (s->conn < 0) {
+            s->conn = accept(s->fd, NULL, NULL);
+            s->got = 0;
+            return;
+        }
+        n = read(s->conn, s->in + s->got, sizeof s->in - s->got);
+        if (n <= 0) {
+            close(s->conn);
+            s->conn = -1;
+            return;
+        }
+        s->got += (size_t)n;
+        size_t want = s->got >= 2 ? 2 + (size_t)(s->in[0] << 8 | s->in[1]) : 2;
+        if (s->got < want || want > 2 + sizeof q)
+            return;
+        n = (ssize_t)(want - 2);
+        memcpy(q, s->in + 2, (size_t)n);
+        tcp_conn = s->conn;
+        s->conn = -1;
+    } else {
+        n = recvfrom(s->fd, q, sizeof q, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+    }
     if (n <= 0)
         return;
     s->queries++;
@@ -164,6 +233,27 @@ static void server_serve(FakeServer *s)
     case SRV_SILENT:
         break;
     }
+    if (s->tcp) {
+        close(tcp_conn);
+        tcp_conn = -1;
+    }
+}
+
+/* The fake servers' pollfds (UDP socket, or TCP listener and connection). */
+static int servers_fill(struct pollfd *pfd)
+{
+    int n = 0;
+    for (int i = 0; i < nsrv; i++)
+        pfd[n++] = (struct pollfd){.fd = srv[i].tcp && srv[i].conn >= 0 ? srv[i].conn : srv[i].fd,
+                                   .events = POLLIN};
+    return n;
+}
+
+static void servers_serve(const struct pollfd *pfd)
+{
+    for (int i = 0; i < nsrv; i++)
+        if (pfd[i].revents & (POLLIN | POLLHUP))
+            server_serve(&srv[i]);
 }
 
 /* ---- the proxy under test */
@@ -190,13 +280,10 @@ static uint64_t pump(DnsProxy *p, int limit_ms)
         struct pollfd pfd[80];
         uint64_t timeout = 20000000ull;
         int n = dns_proxy_fill(p, pfd, 64, &timeout);
-        for (int i = 0; i < nsrv; i++)
-            pfd[n + i] = (struct pollfd){.fd = srv[i].fd, .events = POLLIN};
+        int ns = servers_fill(pfd + n);
         struct timespec ts = {0, (long)timeout};
-        ppoll(pfd, (nfds_t)(n + nsrv), &ts, NULL);
-        for (int i = 0; i < nsrv; i++)
-            if (pfd[n + i].revents & POLLIN)
-                server_serve(&srv[i]);
+        ppoll(pfd, (nfds_t)(n + ns), &ts, NULL);
+        servers_serve(pfd + n);
         dns_proxy_dispatch(p, pfd, n);
     }
     return host_now_ns() - t0;
@@ -430,6 +517,128 @@ START_TEST(test_malformed_queries)
 }
 END_TEST
 
+/* ---- DNS over TCP */
+
+static int tcp_client(DnsProxy *p)
+{
+    int port = dns_proxy_tcp_listen(p);
+    ck_assert_int_gt(port, 0);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                            .sin_port = htons((uint16_t)port)};
+    ck_assert_int_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    return fd;
+}
+
+static void tcp_ask(int fd, uint16_t id, const char *label)
+{
+    uint8_t q[130];
+    size_t n = make_query(q + 2, id, label);
+    q[0] = (uint8_t)(n >> 8);
+    q[1] = (uint8_t)n;
+    ck_assert_int_eq(write(fd, q, n + 2), (ssize_t)(n + 2));
+}
+
+/* Runs the proxy (and the servers) until fd has an answer; reads it into last_reply. */
+static bool tcp_answer(DnsProxy *p, int fd, int limit_ms)
+{
+    uint64_t end = host_now_ns() + (uint64_t)limit_ms * 1000000ull;
+    while (host_now_ns() < end) {
+        struct pollfd pfd[80];
+        uint64_t timeout = 20000000ull;
+        int n = dns_proxy_fill(p, pfd, 64, &timeout);
+        int ns = servers_fill(pfd + n);
+        pfd[n + nsrv] = (struct pollfd){.fd = fd, .events = POLLIN};
+        struct timespec ts = {0, (long)timeout};
+        ppoll(pfd, (nfds_t)(n + ns + 1), &ts, NULL);
+        servers_serve(pfd + n);
+        dns_proxy_dispatch(p, pfd, n);
+        if (pfd[n + nsrv].revents & (POLLIN | POLLHUP)) {
+            uint8_t h[2];
+            if (!read_full(fd, h, 2))
+                return false;
+            last_len = (size_t)(h[0] << 8 | h[1]);
+            ck_assert_uint_le(last_len, sizeof last_reply);
+            return read_full(fd, last_reply, last_len);
+        }
+    }
+    return false;
+}
+
+START_TEST(test_tcp_failover)
+{
+    /* Over TCP as over UDP: the first nameserver refuses, the second answers,
+     * and is asked first from then on. */
+    int ports[2];
+    server_open_tcp(&srv[0], SRV_REFUSE);
+    server_open_tcp(&srv[1], SRV_ANSWER);
+    nsrv = 2;
+    ports[0] = srv[0].port;
+    ports[1] = srv[1].port;
+    write_resolv(ports, 2);
+    DnsProxy *p = proxy(1000);
+    int fd = tcp_client(p);
+    /* Two queries on one connection, sent back to back. */
+    tcp_ask(fd, 0x1234, "first");
+    tcp_ask(fd, 0x5678, "second");
+    ck_assert(tcp_answer(p, fd, 5000));
+    uint16_t id1 = reply_id();
+    ck_assert_int_eq(answered_by(), 2);
+    ck_assert(tcp_answer(p, fd, 5000));
+    uint16_t id2 = reply_id();
+    ck_assert_int_eq(answered_by(), 2);
+    ck_assert((id1 == 0x1234 && id2 == 0x5678) || (id1 == 0x5678 && id2 == 0x1234));
+    ck_assert_int_ge(srv[0].queries, 1);
+    ck_assert_int_eq(dns_proxy_preferred(p), 1);
+    int refused = srv[0].queries;
+    tcp_ask(fd, 0x9abc, "third");
+    ck_assert(tcp_answer(p, fd, 5000));
+    ck_assert_int_eq(reply_id(), 0x9abc);
+    ck_assert_int_eq(srv[0].queries, refused); /* the good one first now */
+    /* The guest is done: the proxy closes its side once it has answered. */
+    shutdown(fd, SHUT_WR);
+    uint8_t c;
+    uint64_t end = host_now_ns() + 3000000000ull;
+    bool closed = false;
+    while (!closed && host_now_ns() < end) {
+        struct pollfd pfd[70];
+        uint64_t timeout = 20000000ull;
+        int n = dns_proxy_fill(p, pfd, 64, &timeout);
+        struct timespec ts = {0, (long)timeout};
+        ppoll(pfd, (nfds_t)n, &ts, NULL);
+        dns_proxy_dispatch(p, pfd, n);
+        closed = recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+    }
+    ck_assert(closed);
+    close(fd);
+    dns_proxy_free(p);
+}
+END_TEST
+
+START_TEST(test_tcp_all_fail)
+{
+    /* A server that refuses connections and one that refuses queries: the
+     * guest gets the refusal, not silence. */
+    int ports[2];
+    FakeServer gone;
+    server_open_tcp(&gone, SRV_SILENT);
+    ports[0] = gone.port;
+    close(gone.fd);
+    server_open_tcp(&srv[0], SRV_SERVFAIL);
+    nsrv = 1;
+    ports[1] = srv[0].port;
+    write_resolv(ports, 2);
+    DnsProxy *p = proxy(1000);
+    int fd = tcp_client(p);
+    tcp_ask(fd, 0x4242, "nothing");
+    ck_assert(tcp_answer(p, fd, 5000));
+    ck_assert_int_eq(reply_id(), 0x4242);
+    ck_assert_int_eq(reply_rcode(), 2);
+    close(fd);
+    dns_proxy_free(p);
+}
+END_TEST
+
 /* ---- frames */
 
 static const uint8_t dns_ip[4] = {10, 0, 2, 3};
@@ -634,6 +843,96 @@ START_TEST(test_reply_frames)
 }
 END_TEST
 
+static uint16_t tcp_csum(const uint8_t *ip)
+{
+    size_t ihl = (size_t)(ip[0] & 15) * 4, len = ld16be(ip + 2) - ihl;
+    uint8_t pseudo[12];
+    memcpy(pseudo, ip + 12, 8);
+    pseudo[8] = 0;
+    pseudo[9] = 6;
+    st16be(pseudo + 10, (uint16_t)len);
+    return net_csum_fold(net_csum_add(net_csum_add(0, pseudo, 12), ip + ihl, len));
+}
+
+START_TEST(test_tcp_rewrite)
+{
+    /* A guest's SYN to 10.0.2.3:53 goes to 10.0.2.2:40123 (the proxy's
+     * listener behind libslirp); the answer comes back as from 10.0.2.3:53. */
+    static const uint8_t host_ip[4] = {10, 0, 2, 2};
+    uint8_t f[14 + 20 + 24];
+    memset(f, 0, sizeof f);
+    memcpy(f, "\x52\x55\x0a\x00\x02\x03", 6);
+    memcpy(f + 6, guest_mac, 6);
+    st16be(f + 12, 0x0800);
+    uint8_t *ip = f + 14, *tcp = ip + 20;
+    ip[0] = 0x45;
+    st16be(ip + 2, 44);
+    st16be(ip + 6, 0x4000);
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, guest_ip, 4);
+    memcpy(ip + 16, dns_ip, 4);
+    st16be(ip + 10, (uint16_t)~net_csum_fold(net_csum_add(0, ip, 20)));
+    st16be(tcp, 41000);
+    st16be(tcp + 2, 53);
+    st32be(tcp + 4, 0x01020304);
+    tcp[12] = 0x60; /* 24-byte header: an MSS option */
+    tcp[13] = 0x02; /* SYN */
+    st16be(tcp + 14, 64240);
+    tcp[20] = 2;
+    tcp[21] = 4;
+    st16be(tcp + 22, 1460);
+    st16be(tcp + 16, (uint16_t)~tcp_csum(ip));
+    ck_assert_uint_eq(tcp_csum(ip), 0xffff);
+
+    uint8_t g[sizeof f];
+    memcpy(g, f, sizeof f);
+    ck_assert(dns_tcp_matches(g, sizeof g, false, dns_ip, 53));
+    ck_assert(!dns_tcp_matches(g, sizeof g, true, dns_ip, 53));
+    ck_assert(dns_tcp_rewrite(g, sizeof g, false, dns_ip, 53, host_ip, 40123));
+    ck_assert_mem_eq(ip + 12 - f + g, guest_ip, 4);
+    ck_assert_mem_eq(g + 14 + 16, host_ip, 4);
+    ck_assert_uint_eq(ld16be(g + 14 + 20 + 2), 40123);
+    ck_assert_mem_eq(g, "\x52\x55\x0a\x00\x02\x02", 6);
+    ck_assert_uint_eq(net_csum_fold(net_csum_add(0, g + 14, 20)), 0xffff);
+    ck_assert_uint_eq(tcp_csum(g + 14), 0xffff);
+    ck_assert_uint_eq(ld32be(g + 14 + 24), 0x01020304); /* the rest untouched */
+
+    /* The answer: source host:40123 becomes dns:53. */
+    uint8_t *gi = g + 14;
+    uint8_t tmp[4];
+    memcpy(tmp, gi + 12, 4);
+    memcpy(gi + 12, gi + 16, 4);
+    memcpy(gi + 16, tmp, 4);
+    uint16_t sp = ld16be(gi + 20);
+    st16be(gi + 20, ld16be(gi + 22));
+    st16be(gi + 22, sp);
+    memcpy(g + 6, "\x52\x55\x0a\x00\x02\x02", 6);
+    ck_assert(dns_tcp_rewrite(g, sizeof g, true, host_ip, 40123, dns_ip, 53));
+    ck_assert_mem_eq(gi + 12, dns_ip, 4);
+    ck_assert_uint_eq(ld16be(gi + 20), 53);
+    ck_assert_mem_eq(g + 6, "\x52\x55\x0a\x00\x02\x03", 6);
+    ck_assert_uint_eq(net_csum_fold(net_csum_add(0, gi, 20)), 0xffff);
+    ck_assert_uint_eq(tcp_csum(gi), 0xffff);
+
+    /* What it leaves alone: other ports, UDP, later fragments, short frames. */
+    memcpy(g, f, sizeof f);
+    st16be(g + 14 + 22, 80);
+    ck_assert(!dns_tcp_rewrite(g, sizeof g, false, dns_ip, 53, host_ip, 40123));
+    memcpy(g, f, sizeof f);
+    g[14 + 9] = 17;
+    ck_assert(!dns_tcp_matches(g, sizeof g, false, dns_ip, 53));
+    memcpy(g, f, sizeof f);
+    st16be(g + 14 + 6, 0x0010);
+    ck_assert(!dns_tcp_matches(g, sizeof g, false, dns_ip, 53));
+    for (size_t n = 0; n < 14 + 40; n++)
+        ck_assert(!dns_tcp_matches(f, n, false, dns_ip, 53));
+    memcpy(g, f, sizeof f);
+    g[14] = 0x4f; /* a header longer than the frame */
+    ck_assert(!dns_tcp_matches(g, sizeof g, false, dns_ip, 53));
+}
+END_TEST
+
 static Suite *dns_suite(void)
 {
     Suite *s = suite_create("dns");
@@ -649,10 +948,13 @@ static Suite *dns_suite(void)
     tcase_add_test(tc, test_preferred_fails_later);
     tcase_add_test(tc, test_resolv_reloaded);
     tcase_add_test(tc, test_malformed_queries);
+    tcase_add_test(tc, test_tcp_failover);
+    tcase_add_test(tc, test_tcp_all_fail);
     suite_add_tcase(s, tc);
     TCase *tf = tcase_create("frames");
     tcase_add_test(tf, test_match_guest_query);
     tcase_add_test(tf, test_reply_frames);
+    tcase_add_test(tf, test_tcp_rewrite);
     suite_add_tcase(s, tf);
     return s;
 }

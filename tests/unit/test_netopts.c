@@ -13,6 +13,16 @@
 #include "net/netopts.h"
 #include "net/user.h"
 #include "testutil.h"
+
+/* The vde backend is offered when the build has libvdeplug (not in the
+ * sanitizer build). */
+#ifdef WIREBOX_HAVE_VDE
+#define VDE_LIST ", vde"
+#define VDE_LINE "vde\n"
+#else
+#define VDE_LIST ""
+#define VDE_LINE ""
+#endif
 #include "ui/options.h"
 
 static Options o;
@@ -292,11 +302,11 @@ END_TEST
 START_TEST(test_errors)
 {
     fails_with("-netdev user: parameter 'id' is missing", "-netdev", "user", NULL);
-    fails_with("-netdev tap,id=t0: the 'tap' backend is not supported by wirebox yet "
-               "(supported: user, hubport)",
-               "-netdev", "tap,id=t0", NULL);
+    fails_with("-netdev l2tpv3,id=t0: the 'l2tpv3' backend is not supported by wirebox yet "
+               "(supported: user, hubport, socket, stream, dgram, tap, bridge" VDE_LIST ")",
+               "-netdev", "l2tpv3,id=t0", NULL);
     fails_with("-netdev bogus,id=x: 'bogus' is not a netdev backend type (supported: user, "
-               "hubport)",
+               "hubport, socket, stream, dgram, tap, bridge" VDE_LIST ")",
                "-netdev", "bogus,id=x", NULL);
     fails_with("-netdev id=x: missing backend type", "-netdev", "id=x", NULL);
     fails_with("-netdev user,id=n0: duplicate netdev id 'n0'", "-netdev", "user,id=n0",
@@ -344,7 +354,8 @@ START_TEST(test_errors)
                "hubport,id=h,hubid=x", NULL);
     fails_with("-netdev hubport,id=h,hubid=0,netdev=zz: netdev 'zz' not found", "-netdev",
                "hubport,id=h,hubid=0,netdev=zz", NULL);
-    fails_with("-net tap: the 'tap' backend is not supported", "-net", "tap", NULL);
+    fails_with("-net vhost-user: the 'vhost-user' backend is not supported", "-net", "vhost-user",
+               NULL);
     fails_with("-net hubport,hubid=0: use -netdev hubport,id=ID,...", "-net", "hubport,hubid=0",
                NULL);
     fails_with("-nic hubport: parameter 'hubid' is missing", "-nic", "hubport", NULL);
@@ -546,7 +557,8 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-netdev", "help", "-m", "bogus", NULL), 0); /* parsing stops */
     ck_assert_int_eq(o.net.help, NET_HELP_BACKENDS);
     char *t = help_text();
-    ck_assert_str_eq(t, "Available netdev backend types:\nuser\nhubport\n");
+    ck_assert_str_eq(t, "Available netdev backend types:\nuser\nhubport\nsocket\nstream\ndgram\n"
+                        "tap\nbridge\n" VDE_LINE);
     free(t);
     ck_assert_int_eq(parse("-nic", "model=help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_MODELS);
@@ -560,7 +572,7 @@ START_TEST(test_help)
     ck_assert_int_eq(parse("-nic", "help", NULL), 0);
     ck_assert_int_eq(o.net.help, NET_HELP_NIC);
     t = help_text();
-    ck_assert(strstr(t, "user\nhubport\n\nAvailable NIC models:\ne1000\n"));
+    ck_assert(strstr(t, "tap\nbridge\n" VDE_LINE "\nAvailable NIC models:\n"));
     free(t);
     ck_assert_int_eq(parse("-device", "help", NULL), 0);
     ck_assert_int_eq(o.devices.help, DEVICE_PARSE_HELP);

@@ -3,6 +3,7 @@
 #pragma once
 #include <check.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,4 +148,69 @@ static inline NetClient *wb_create_device(Machine *m, const char *text, NetClien
     NetClient *nc = device_model_is_nic(spec->model) ? net_client_find(m, ctx.name) : NULL;
     device_spec_free(spec);
     return nc;
+}
+
+/* ---- A netdev backend as -netdev TEXT makes it ("socket,id=s0,fd=5"),
+ * without a plan: the backend's own parse and create. wb_netdev_new fails
+ * the test if it cannot be made; wb_netdev_error returns the one-line error
+ * (static storage) of parse or create, or NULL if it was made (and freed). */
+#include "net/backend.h"
+
+static inline NetClient *wb_netdev_try(Machine *m, const char *text, char *err, size_t errlen)
+{
+    Opts *o = opts_parse(text, "type");
+    const char *type = opts_get(o, "type"), *id = opts_get(o, "id");
+    NetClient *nc = NULL;
+    void *conf = NULL;
+    const NetBackend *b = type ? net_backend_find(type) : NULL;
+    err[0] = '\0';
+    if (!b) {
+        snprintf(err, errlen, "no backend '%s'", type ? type : "");
+    } else if (b->parse(o, text, &conf, err, errlen) == 0) {
+        const char *unused = opts_unused(o);
+        if (unused)
+            wb_errf(err, errlen, "%s: invalid parameter '%s'", text, unused);
+        else
+            nc = b->create(m, id ? id : "n0", conf, err, errlen);
+        b->free_conf(conf);
+    }
+    opts_free(o);
+    return nc;
+}
+
+static inline NetClient *wb_netdev_new(Machine *m, const char *text)
+{
+    char err[512];
+    NetClient *nc = wb_netdev_try(m, text, err, sizeof err);
+    ck_assert_msg(nc != NULL, "-netdev %s: %s", text, err);
+    return nc;
+}
+
+static inline const char *wb_netdev_error(Machine *m, const char *text)
+{
+    static char err[512];
+    NetClient *nc = wb_netdev_try(m, text, err, sizeof err);
+    if (nc) {
+        net_client_free(nc);
+        return NULL;
+    }
+    return err;
+}
+
+/* Run the machine's event loop (CPU idle) until cond holds or seconds of
+ * host time pass; evaluates to cond. */
+#define WB_PUMP_UNTIL(m, cond, seconds)                                                            \
+    ({                                                                                             \
+        (m)->cpu->halted = true;                                                                   \
+        uint64_t wb_end_ = host_now_ns() + (uint64_t)((seconds) * 1e9);                            \
+        bool wb_ok_;                                                                               \
+        while (!(wb_ok_ = (cond)) && host_now_ns() < wb_end_)                                      \
+            machine_step(m);                                                                       \
+        wb_ok_;                                                                                    \
+    })
+
+/* Run the loop for a while (to show that something does not happen). */
+static inline void wb_pump_for(Machine *m, double seconds)
+{
+    WB_PUMP_UNTIL(m, false, seconds);
 }
