@@ -1,5 +1,6 @@
 /* wirebox: parse the command line, build the PC, boot it, run it. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,42 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout pipe is a write error, not death */
+}
+
+/* SIGPWR presses the ACPI power button (as LXC asks a container's init to
+ * shut down cleanly with it). The handler only writes to a pipe; the event
+ * loop presses the button. */
+static int pwr_pipe[2] = {-1, -1};
+
+static void on_sigpwr(int sig)
+{
+    char c = 0;
+    ssize_t r = write(pwr_pipe[1], &c, 1);
+    (void)r;
+}
+
+static void on_power_pipe(void *opaque)
+{
+    char buf[16];
+    while (read(pwr_pipe[0], buf, sizeof buf) > 0)
+        ;
+    if (machine_press_power_button(opaque))
+        wb_log("power button pressed (SIGPWR)");
+    else
+        wb_log("SIGPWR: this machine has no power button");
+}
+
+static void watch_power_button(Machine *m)
+{
+    if (pipe2(pwr_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return;
+    loop_watch_fd(m, pwr_pipe[0], NULL, on_power_pipe, m);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigpwr;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPWR, &sa, NULL);
 }
 
 static int die(const char *msg)
@@ -96,6 +133,7 @@ int main(int argc, char **argv)
         return 1;
     }
     the_machine = m;
+    watch_power_button(m);
     /* Devices before the firmware, which sets up the PCI devices it finds. */
     if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
         objects_create(m, &o.objects, err, sizeof err) != 0) {
