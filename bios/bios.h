@@ -4,6 +4,7 @@
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cpu/cpu.h"
 #include "hw/pc.h"
@@ -17,8 +18,11 @@
 #define LINUX_KERNEL_ADDR 0x100000u     /* protected-mode kernel (code32_start) */
 #define LINUX_INITRD_MAX 0x37FFFFFFu    /* last byte an initrd may use (below lowmem end) */
 
-/* ---- Firmware tables in the low ROM area (m->ram backs 0xC0000-0xFFFFF). */
-#define BIOS_PIR_ADDR 0xF0000u /* $PIR table, 16-byte aligned */
+/* ---- Firmware tables in the low ROM area (shadow RAM at 0xC0000-0xFFFFF,
+ * made readable by firmware_setup through the i440FX PAM registers). */
+#define BIOS_PIR_ADDR 0xF0000u  /* $PIR table, 16-byte aligned */
+#define BIOS_RSDP_ADDR 0xF0400u /* ACPI RSDP, where Linux scans for it */
+#define BIOS_ACPI_ADDR 0xE0000u /* the other ACPI tables (reserved in e820) */
 /* PIIX3 PIRQ link values (route register offsets) and the IRQs we route them to. */
 #define BIOS_PIRQ_LINK_BASE 0x60
 extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
@@ -32,16 +36,39 @@ extern const uint8_t bios_pirq_irq[4]; /* PIRQA..D -> 10, 10, 11, 11 */
 /* What a BIOS does before handing over to an OS: assign PCI BARs (memory
  * from 0xE0000000, I/O from 0xC000, naturally aligned, largest first), enable
  * decoding and bus mastering, route PIRQA..D to IRQ 10/10/11/11 in the PIIX3,
- * set each device's interrupt line and the ELCR (level) for those IRQs, fill
- * the BIOS data area and write a $PIR table at BIOS_PIR_ADDR. Deterministic:
- * running it again (after a reset) gives the same result. */
+ * set each device's interrupt line and the ELCR (level) for those IRQs, put
+ * the PIIX4 PM block at ACPI_PM_BASE_DEFAULT, fill the BIOS data area, write
+ * a $PIR table at BIOS_PIR_ADDR and the ACPI tables (bios/acpi.h) at
+ * BIOS_ACPI_ADDR/BIOS_RSDP_ADDR, and make 0xC0000-0xFFFFF shadow RAM (the
+ * BIOS area read-only), as SeaBIOS leaves it. Deterministic: running it
+ * again (after a reset) gives the same result. */
 void firmware_setup(Machine *m);
+
+/* Booting through firmware (no -kernel, or -kernel with -bios): loads the
+ * BIOS image (cfg->bios, default "bios.bin", found with fw_find) and tells
+ * it what QEMU's i440FX PC would, through fw_cfg and CMOS: RAM and e820,
+ * one CPU, the ACPI tables (bios/acpi.h), -boot, and for -kernel the kernel
+ * and QEMU's linuxboot option ROM (bios/fwboot.c). The caller then resets
+ * the machine, which starts the CPU at the reset vector. Returns 0, or -1
+ * with one line in err. */
+int firmware_boot_setup(Machine *m, const MachineConfig *cfg, char *err, size_t errlen);
+
+/* -boot (bios/boot.c): parses one option into b (later options override
+ * what they name). Returns 0, or 1 with one line in err. */
+int boot_parse(const char *val, BootConfig *b, char *err, size_t errlen);
+/* The order in effect: b->order, or the PC's default "cad". */
+const char *boot_order(const BootConfig *b);
+/* Hands -boot to the firmware: CMOS boot order (once= first, restored at
+ * the reset after the one that starts the machine), BOOT_MENU, etc/boot-menu-wait, etc/boot-fail-wait, and
+ * "bootorder": the device paths in bootorder (lines ending in newlines, may
+ * be NULL), then HALT with strict=on. */
+void boot_setup(Machine *m, const BootConfig *b, const char *bootorder);
 
 /* -bios FILE: a raw ROM image of at most 256 KiB, mapped so that it ends at
  * 4 GiB (m->rom/m->rom_size, padded in front with 0xFF to a multiple of
- * 64 KiB) with its last min(128 KiB, size) bytes copied below 1 MiB, so the
- * reset vector F000:FFF0 runs it. Installs m->on_reset to recopy the low part
- * on every reset. Returns 0, or -1 with one line in err. */
+ * 64 KiB); its last min(128 KiB, size) bytes also appear below 1 MiB where
+ * the shadow RAM is not enabled for reads (at power-on: everywhere), so the
+ * reset vector F000:FFF0 runs it. Returns 0, or -1 with one line in err. */
 int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen);
 
 /* Direct Linux boot (boot protocol >= 2.06, bzImage): loads the kernel at
@@ -92,7 +119,14 @@ void multiboot_free(Machine *m);
 void bios_enter_flat32(Machine *m, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esi,
                        uint32_t esp);
 
-/* For -S: start the CPU (state as linux_boot_setup or multiboot_setup left it) at a one-jump
+/* The same kernel (same checks and messages) for firmware to boot, as QEMU
+ * hands it to its linuxboot option ROM: the patched setup part, the
+ * protected-mode kernel, the command line and the initrd as fw_cfg items
+ * (FW_CFG_SETUP_*, KERNEL_*, CMDLINE_*, INITRD_*). Returns 0, or -1 with one
+ * line in err. */
+int linux_boot_fw_cfg(Machine *m, FwCfg *fw, const char *kernel, const char *initrd,
+                      const char *cmdline, char *err, size_t errlen);
+/* For -S: start the CPU (state as linux_boot_setup left it) at a one-jump
  * firmware hand-over at LINUX_HANDOVER_ADDR that enters the kernel, instead
  * of at the entry itself, so a debugger's breakpoint on the entry is hit by
  * "continue" (gdb steps over a breakpoint at the PC it resumes from). */
@@ -101,6 +135,16 @@ void linux_boot_enter_via_handover(Machine *m);
 /* Frees what linux_boot_setup keeps for resets (call before machine_free)
  * and clears m->on_reset if it is its hook. (m->rom is machine_free's.) */
 void bios_free(Machine *m);
+
+/* ---- Firmware files (bios/datadir.c): BIOS images and option ROMs are
+ * found as QEMU finds them: the name itself if it is readable, else in the
+ * -L directories in order, then in Debian's QEMU firmware directories
+ * (/usr/share/qemu, /usr/share/seabios, /usr/lib/ipxe/qemu). */
+#define FW_MAX_DIRS 16
+void fw_dirs_set(const char *const *dirs, int n); /* -L DIR..., in order (kept, not copied) */
+char *fw_find(const char *name);                  /* malloc'd path, or NULL */
+void fw_dirs_print(FILE *f);                      /* -L help: one directory a line */
+const char *fw_dirs_text(void);                   /* "A, B and C", for messages */
 
 /* Reads a whole file (at most max bytes). Returns a malloc'd buffer, or NULL
  * with "what PATH: reason" in err (what is e.g. "-kernel"). */

@@ -1,7 +1,9 @@
 /* What a PC BIOS would have done before an OS starts, done from the host:
  * PCI resources and interrupt routing, the BIOS data area, the $PIR table.
  * Also loading a raw -bios ROM image. */
+#include "bios/acpi.h"
 #include "bios/bios.h"
+#include "hw/acpi_pm_regs.h"
 #include "hw/bytes.h"
 #include "hw/pci_regs.h"
 
@@ -272,6 +274,42 @@ static void bda_write(Machine *m, const PcBoard *board)
     bios_ram_write(m, 0x9FC00, ebda, sizeof ebda);
 }
 
+/* The PIIX4 PM function, as SeaBIOS sets it up: its I/O block at
+ * ACPI_PM_BASE_DEFAULT, enabled, the SCI's IRQ in its interrupt line. */
+static void pm_setup(PciBus *b)
+{
+    if (!pci_present(b, PIIX4_PM_DEVFN) ||
+        pci_config_read(b, PIIX4_PM_DEVFN, PCI_DEVICE_ID, 1) != PIIX4_PM_DEVICE)
+        return;
+    pci_config_write(b, PIIX4_PM_DEVFN, PIIX4_PMBA, ACPI_PM_BASE_DEFAULT | 1, 2);
+    pci_config_write(b, PIIX4_PM_DEVFN, PIIX4_PMREGMISC, PIIX4_PMIOSE, 0);
+    pci_config_write(b, PIIX4_PM_DEVFN, PCI_INTERRUPT_LINE, ACPI_SCI_IRQ, 0);
+}
+
+static void acpi_write(Machine *m)
+{
+    AcpiConfig cfg = {.ram_size = m->ram_size, .pm_base = ACPI_PM_BASE_DEFAULT,
+                      .sci_irq = ACPI_SCI_IRQ};
+    AcpiTables t;
+    char err[256];
+    if (!acpi_build(&cfg, &t))
+        return;
+    if (acpi_install(m, &t, BIOS_ACPI_ADDR, BIOS_RSDP_ADDR, err, sizeof err) != 0)
+        wb_log("firmware: %s", err);
+    acpi_free(&t);
+}
+
+/* Shadow RAM as a BIOS leaves it once it has copied itself there: RAM at
+ * 0xC0000-0xEFFFF, the BIOS segment 0xF0000-0xFFFFF read-only. */
+static void shadow_setup(PciBus *b)
+{
+    if (!pci_present(b, 0) || pci_config_read(b, 0, PCI_DEVICE_ID, 1) != I440FX_DEVICE)
+        return;
+    pci_config_write(b, 0, I440FX_PAM0, 0x10, 0);
+    for (int i = 1; i <= 6; i++)
+        pci_config_write(b, 0, I440FX_PAM0 + (uint32_t)i, 0x33, 0);
+}
+
 void firmware_setup(Machine *m)
 {
     PcBoard *board = pc_board(m); /* NULL on a bare machine */
@@ -280,6 +318,7 @@ void firmware_setup(Machine *m)
     if (pci) {
         pci_setup(m, pci);
         router = find_router(pci);
+        pm_setup(pci);
     }
     if (board)
         irq_routing_setup(m, pci);
@@ -287,26 +326,16 @@ void firmware_setup(Machine *m)
     pir_write(m, router);
     if (board && board->vga)
         vga_bios_text_mode(board->vga); /* what the VGA BIOS's mode 3 leaves */
+    if (board && board->pm)
+        acpi_write(m);
+    if (pci)
+        shadow_setup(pci);
 }
 
 /* ------------------------------------------------------------------ -bios */
 
 #define ROM_MAX (256u * 1024)
-#define ROM_LOW_MAX (128u * 1024)
 #define ROM_ALIGN (64u * 1024)
-
-static void rom_copy_low(Machine *m)
-{
-    uint32_t low = m->rom_size < ROM_LOW_MAX ? m->rom_size : ROM_LOW_MAX;
-    bios_ram_write(m, 0x100000 - low, m->rom + m->rom_size - low, low);
-}
-
-static void rom_on_reset(Machine *m, void *opaque)
-{
-    (void)opaque;
-    if (m->rom)
-        rom_copy_low(m);
-}
 
 int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
 {
@@ -338,10 +367,11 @@ int bios_load_rom(Machine *m, const char *path, char *err, size_t errlen)
     free(m->rom);
     m->rom = rom;
     m->rom_size = size;
-    rom_copy_low(m);
-    if (m->cpu)
+    /* Below 1 MiB the chipset shows its last 128 KiB where the shadow RAM
+     * is not read (machine_set_shadow): at power-on, everywhere. */
+    if (m->cpu) {
         cpu_tlb_flush(m->cpu, true);
-    m->on_reset = rom_on_reset;
-    m->on_reset_opaque = NULL;
+        cpu_invalidate_phys(m->cpu, 0xC0000, 0x40000);
+    }
     return 0;
 }

@@ -133,15 +133,16 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     st32le(bp + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
     st32le(bp + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
 
-    /* Memory: the top 1 KiB of base memory is the EBDA, 0xF0000-0xFFFFF the
-     * BIOS; 0xA0000-0xEFFFF (VGA, option ROMs) is simply not listed. */
+    /* Memory: the top 1 KiB of base memory is the EBDA, 0xE0000-0xFFFFF the
+     * BIOS and its tables (ACPI); 0xA0000-0xDFFFF (VGA, option ROMs) is
+     * simply not listed. */
     uint32_t ram = m->ram_size;
     uint32_t ext_k = (ram - ONE_MIB) / 1024;
     st16le(bp + BP_EXT_MEM_K, (uint16_t)(ext_k > 0xFFFF ? 0xFFFF : ext_k));
     st32le(bp + BP_ALT_MEM_K, ext_k);
     e820_add(bp, 0, 0x9FC00, E820_RAM);
     e820_add(bp, 0x9FC00, 0x400, E820_RESERVED);
-    e820_add(bp, 0xF0000, 0x10000, E820_RESERVED);
+    e820_add(bp, BIOS_ACPI_ADDR, ONE_MIB - BIOS_ACPI_ADDR, E820_RESERVED);
     e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
     if (m->rom_size)
         e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);
@@ -260,16 +261,16 @@ static int check_kernel(Machine *m, LinuxBoot *lb, const char *kernel, const cha
     return 0;
 }
 
-/* Initrd: page-aligned, as high as the kernel allows and lowmem reaches. */
-static int place_initrd(Machine *m, LinuxBoot *lb, const char *initrd, uint64_t need, char *err,
-                        size_t errlen)
+/* Initrd: page-aligned, as high as the kernel allows and lowmem reaches,
+ * below initrd_top (the first byte it may not use). */
+static int place_initrd(LinuxBoot *lb, const char *initrd, uint64_t need, uint32_t initrd_top,
+                        char *err, size_t errlen)
 {
-    uint32_t ram = m->ram_size;
     uint64_t top = ld32le(lb->kernel + HDR_INITRD_ADDR_MAX);
     if (top > LINUX_INITRD_MAX)
         top = LINUX_INITRD_MAX;
-    if (top > (uint64_t)ram - 1)
-        top = (uint64_t)ram - 1;
+    if (top > (uint64_t)initrd_top - 1)
+        top = (uint64_t)initrd_top - 1;
     top += 1; /* first byte past the allowed range */
     uint64_t low = (need + 0xFFF) & ~0xFFFull;
     uint64_t addr = top >= lb->initrd_size ? (top - lb->initrd_size) & ~0xFFFull : 0;
@@ -306,7 +307,7 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
         goto fail;
     if (initrd) {
         lb->initrd = bios_read_file("-initrd", initrd, m->ram_size, &lb->initrd_size, err, errlen);
-        if (!lb->initrd || place_initrd(m, lb, initrd, need, err, errlen) != 0)
+        if (!lb->initrd || place_initrd(lb, initrd, need, m->ram_size, err, errlen) != 0)
             goto fail;
     }
     linux_boot_commit(m, lb);
@@ -351,10 +352,73 @@ int linux_boot_setup_mem(Machine *m, const char *kernel_name, const void *kernel
         lb->initrd_size = initrd_size;
         lb->initrd = copy_image("-initrd", initrd_name, initrd, initrd_size, m->ram_size, err,
                                 errlen);
-        if (!lb->initrd || place_initrd(m, lb, initrd_name, need, err, errlen) != 0)
+        if (!lb->initrd || place_initrd(lb, initrd_name, need, m->ram_size, err, errlen) != 0)
             goto fail;
     }
     linux_boot_commit(m, lb);
+    return 0;
+fail:
+    linux_boot_release(lb);
+    return -1;
+}
+
+/* Where QEMU's x86 loader puts things for a bzImage (boot protocol 2.02 and
+ * newer, loaded high) that firmware boots: the real-mode setup at 0x10000,
+ * the command line at 0x20000, the kernel at 1 MiB; the initrd below the
+ * top 160 KiB of RAM, which the firmware keeps for its tables. */
+#define FW_SETUP_ADDR 0x10000u
+#define FW_CMDLINE_ADDR 0x20000u
+#define FW_INITRD_MARGIN 0x28000u
+#define QEMU_LOADER_TYPE 0xB0
+
+int linux_boot_fw_cfg(Machine *m, FwCfg *fw, const char *kernel, const char *initrd,
+                      const char *cmdline, char *err, size_t errlen)
+{
+    LinuxBoot *lb = calloc(1, sizeof *lb);
+    if (!lb) {
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
+        return -1;
+    }
+    uint64_t need;
+    lb->kernel = bios_read_file("-kernel", kernel, m->ram_size, &lb->kernel_size, err, errlen);
+    if (!lb->kernel || check_kernel(m, lb, kernel, cmdline, &need, err, errlen) != 0)
+        goto fail;
+    if (initrd) {
+        lb->initrd = bios_read_file("-initrd", initrd, m->ram_size, &lb->initrd_size, err, errlen);
+        if (!lb->initrd ||
+            place_initrd(lb, initrd, need, m->ram_size - FW_INITRD_MARGIN, err, errlen) != 0)
+            goto fail;
+    }
+    /* The setup part, its header patched as a boot loader does. */
+    uint8_t *setup = malloc(lb->setup_size);
+    if (!setup) {
+        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
+        goto fail;
+    }
+    memcpy(setup, lb->kernel, lb->setup_size);
+    setup[HDR_TYPE_OF_LOADER] = QEMU_LOADER_TYPE;
+    setup[HDR_LOADFLAGS] |= LF_CAN_USE_HEAP;
+    st16le(setup + HDR_HEAP_END_PTR, (uint16_t)(FW_CMDLINE_ADDR - FW_SETUP_ADDR - 0x200));
+    st32le(setup + HDR_CMD_LINE_PTR, FW_CMDLINE_ADDR);
+    st32le(setup + HDR_RAMDISK_IMAGE, lb->initrd_size ? lb->initrd_addr : 0);
+    st32le(setup + HDR_RAMDISK_SIZE, (uint32_t)lb->initrd_size);
+
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, FW_SETUP_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)lb->setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, setup, lb->setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, LINUX_KERNEL_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)(lb->kernel_size - lb->setup_size));
+    fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, lb->kernel + lb->setup_size,
+                     lb->kernel_size - lb->setup_size);
+    size_t clen = strlen(lb->cmdline) + 1;
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, FW_CMDLINE_ADDR);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, (uint32_t)clen);
+    fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, lb->cmdline, clen);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, lb->initrd_size ? lb->initrd_addr : 0);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, (uint32_t)lb->initrd_size);
+    fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, lb->initrd, lb->initrd_size);
+    free(setup);
+    linux_boot_release(lb);
     return 0;
 fail:
     linux_boot_release(lb);

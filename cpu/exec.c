@@ -1473,7 +1473,10 @@ H(op_grp7)
         uint32_t lim = i->sub ? c->idt_limit : c->gdt_limit;
         cpu_check_write(c, i->seg, ea, 6);
         mem_set(c, i->seg, ea, 1, lim);
-        mem_set(c, i->seg, ea + 2, 2, i->o32 ? base : (base & 0x00FFFFFF) | 0xFF000000u);
+        /* 16-bit operand size: 24 bits of base, the top byte 0 as on the
+         * 386 and later (the 286 stored 0xFF, which iPXE's real-mode calls
+         * would load back into IDTR with a 32-bit LIDT). */
+        mem_set(c, i->seg, ea + 2, 2, i->o32 ? base : base & 0x00FFFFFF);
         break;
     }
     case 2:
@@ -1637,6 +1640,21 @@ H(op_fpu)
         cpu_raise(c, EX_NM, -1);
     fpu_exec(c, (uint8_t)i->op, i->modrm, i->seg, i->mod3 ? 0 : ea_of(c, i), i->o32);
 }
+/* 0F AE /0 FXSAVE, /1 FXRSTOR: iPXE's real-mode calls preserve the FPU
+ * with them. Not in CPUID (no FXSR, no SSE): OSes keep FNSAVE. */
+static uint32_t fx_operand(CPU *c, const Insn *i)
+{
+    if (i->mod3 || (c->cr0 & CR0_EM))
+        cpu_raise(c, EX_UD, -1);
+    if (c->cr0 & CR0_TS)
+        cpu_raise(c, EX_NM, -1);
+    uint32_t ea = ea_of(c, i);
+    if ((c->seg[i->seg].base + ea) & 15)
+        cpu_raise(c, EX_GP, 0);
+    return ea;
+}
+H(op_fxsave) { fpu_fxsave(c, i->seg, fx_operand(c, i)); }
+H(op_fxrstor) { fpu_fxrstor(c, i->seg, fx_operand(c, i)); }
 H(op_fwait)
 {
     if ((c->cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS))
@@ -1679,6 +1697,7 @@ static const OpDesc grp6[8] = {[0 ... 5] = B(op_grp6, 0)};
 static const OpDesc grp7[8] = {[0 ... 4] = B(op_grp7, 0), [6 ... 7] = B(op_grp7, 0)};
 static const OpDesc grp8[8] = {[4 ... 7] = V(op_bt_ib, D_IB)};
 static const OpDesc grp9[8] = {[1] = B(op_cmpxchg8b, 0)};
+static const OpDesc grp15[8] = {[0] = B(op_fxsave, 0), [1] = B(op_fxrstor, 0)};
 
 #define ALU_ROW(base)                                                                           \
     [base + 0] = B(alu_rm_r_b, D_M | D_ALU), [base + 1] = V(alu_rm_r, D_M | D_ALU),               \
@@ -1769,7 +1788,7 @@ const OpDesc op_table[512] = {
     [0x1A5] = WD(op_shld_cl_w, op_shld_cl_d, D_M),
     [0x1A8] = B(op_push_seg, 0), [0x1A9] = B(op_pop_seg, 0),
     [0x1AB] = V(op_bts, D_M), [0x1AC] = WD(op_shrd_ib_w, op_shrd_ib_d, D_M | D_IB),
-    [0x1AD] = WD(op_shrd_cl_w, op_shrd_cl_d, D_M),
+    [0x1AD] = WD(op_shrd_cl_w, op_shrd_cl_d, D_M), [0x1AE] = G(grp15),
     [0x1AF] = WD(op_imul_r_rm_w, op_imul_r_rm_d, D_M),
     [0x1B0] = B(cmpxchg_b, D_M), [0x1B1] = V(cmpxchg, D_M),
     [0x1B2] = B(op_lss, D_M), [0x1B3] = V(op_btr, D_M),

@@ -504,6 +504,79 @@ static void ldenv_apply(CPU *c, const uint32_t w[7])
     update_es(c); /* ES follows the loaded flags and masks */
 }
 
+/* ---- FXSAVE / FXRSTOR: the 512-byte image (SDM vol. 1, 10.5.1), x87 part.
+ * There is no SSE: MXCSR is saved as its reset value and ignored on restore,
+ * the XMM area is left as it is. ST(i) in stack order, 16 bytes apart; the
+ * abridged tag word has one bit per physical register (1: not empty). */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_FIP 8
+#define FX_FCS 12
+#define FX_FDP 16
+#define FX_FDS 20
+#define FX_MXCSR 24
+#define FX_MXCSR_MASK 28
+#define FX_ST 32
+#define MXCSR_RESET 0x1F80
+
+void fpu_fxsave(CPU *c, int seg, uint32_t ea)
+{
+    FPU *f = &c->fpu;
+    cpu_check_write(c, seg, ea, FX_ST + 8 * 16);
+    uint8_t ftw = 0;
+    for (int p = 0; p < 8; p++)
+        if (((f->tag >> 2 * p) & 3) != 3)
+            ftw |= (uint8_t)(1u << p);
+    cpu_st16(c, seg, ea + FX_FCW, f->cw);
+    cpu_st16(c, seg, ea + FX_FSW, fpu_get_sw(f));
+    cpu_st16(c, seg, ea + FX_FTW, ftw);
+    cpu_st16(c, seg, ea + FX_FOP, f->fop & 0x7FF);
+    cpu_st32(c, seg, ea + FX_FIP, f->fip);
+    cpu_st32(c, seg, ea + FX_FCS, f->fcs);
+    cpu_st32(c, seg, ea + FX_FDP, f->fdp);
+    cpu_st32(c, seg, ea + FX_FDS, f->fds);
+    cpu_st32(c, seg, ea + FX_MXCSR, MXCSR_RESET);
+    cpu_st32(c, seg, ea + FX_MXCSR_MASK, 0);
+    for (int i = 0; i < 8; i++) {
+        X80 x = bits(ST(i));
+        cpu_st64(c, seg, ea + FX_ST + 16 * (uint32_t)i, x.m);
+        cpu_st64(c, seg, ea + FX_ST + 16 * (uint32_t)i + 8, x.se);
+    }
+}
+
+void fpu_fxrstor(CPU *c, int seg, uint32_t ea)
+{
+    FPU *f = &c->fpu;
+    uint16_t cw = cpu_ld16(c, seg, ea + FX_FCW), sw = cpu_ld16(c, seg, ea + FX_FSW);
+    uint8_t ftw = (uint8_t)cpu_ld16(c, seg, ea + FX_FTW);
+    uint16_t fop = cpu_ld16(c, seg, ea + FX_FOP);
+    uint32_t fip = cpu_ld32(c, seg, ea + FX_FIP), fcs = cpu_ld32(c, seg, ea + FX_FCS);
+    uint32_t fdp = cpu_ld32(c, seg, ea + FX_FDP), fds = cpu_ld32(c, seg, ea + FX_FDS);
+    uint64_t lo[8];
+    uint16_t hi[8];
+    for (int i = 0; i < 8; i++) {
+        lo[i] = cpu_ld64(c, seg, ea + FX_ST + 16 * (uint32_t)i);
+        hi[i] = cpu_ld16(c, seg, ea + FX_ST + 16 * (uint32_t)i + 8);
+    }
+    /* Every read done: install. */
+    bool was = f->sw & ES;
+    f->cw = (uint16_t)((cw & 0x1F3F) | 0x40);
+    f->sw = (uint16_t)(sw & ~(0x3800 | ES | SWB)) | (was ? ES : 0);
+    f->top = (sw >> 11) & 7;
+    for (int i = 0; i < 8; i++)
+        f->st[(f->top + i) & 7] = mk80(lo[i], hi[i]);
+    for (int p = 0; p < 8; p++)
+        set_tag(f, p, (ftw >> p) & 1 ? tag_of(f->st[p]) : 3);
+    f->fop = fop & 0x7FF;
+    f->fip = fip;
+    f->fcs = (uint16_t)fcs;
+    f->fdp = fdp;
+    f->fds = (uint16_t)fds;
+    update_es(c);
+}
+
 /* ---- Decoding ---- */
 
 /* -1: undefined (#UD); 0: ordinary waiting instruction; 1: waiting control

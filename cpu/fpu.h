@@ -27,5 +27,9 @@ void fpu_exec(CPU *c, uint8_t op, uint8_t modrm, int seg, uint32_t ea, bool opsi
 /* FWAIT/WAIT, and the check every waiting FPU instruction does first: an
  * unmasked pending exception raises #MF (CR0.NE=1) or IRQ13 (NE=0). */
 void fpu_wait(CPU *c);
+/* FXSAVE / FXRSTOR of the 512-byte image at seg:ea (x87 state only: no
+ * SSE). The caller checks #UD/#NM and the 16-byte alignment. */
+void fpu_fxsave(CPU *c, int seg, uint32_t ea);
+void fpu_fxrstor(CPU *c, int seg, uint32_t ea);
 /* Full status word with TOP merged in. */
 uint16_t fpu_get_sw(const FPU *f);

@@ -91,6 +91,9 @@ struct PciDevice {
     PciBar bar[6];
     int irq_level;
     void *opaque;
+    PciBar rom_bar; /* expansion ROM (config 0x30), read-only */
+    const uint8_t *rom_data;
+    uint32_t rom_len;
     /* Optional hooks for device-specific config registers. config_read, when
      * set, replaces the default read; config_write is called after the default
      * write (header, BARs, command register) with the raw value. */
@@ -107,6 +110,12 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
 /* A BAR served by rd/wr (offset relative to the BAR's base). */
 void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
                       void *opaque);
+/* An expansion ROM (PCI 3.0, 6.2.5.2) of len bytes (copied), decoded at
+ * the address the guest writes to config 0x30 when it sets the enable bit
+ * and memory space. Returns 0, or -1 if d already has one or len is 0 or
+ * more than PCI_ROM_MAX. */
+#define PCI_ROM_MAX (16u << 20)
+int pci_register_rom(PciDevice *d, const uint8_t *data, size_t len);
 /* The board's wiring: the PIRQ (0..3 = A..D) that INTx# pin (1..4 = A..D) of
  * a device in slot drives. Firmware tables and routing both use it. */
 static inline int pci_pirq(int slot, int pin)
@@ -121,3 +130,12 @@ void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int siz
 PciDevice *pci_find(PciBus *b, int devfn);
 #define PCI_SLOT(devfn) ((devfn) >> 3)
 #define PCI_FUNC(devfn) ((devfn)&7)
+
+/* ---- PIIX4 power management (hw/acpi_pm.c): PCI 01.3 (8086:7113), the
+ * ACPI PM1 event and control registers, the PM timer, GPE0, the SCI on the
+ * line it is handed (ISA IRQ 9), the power button (it registers itself with
+ * machine_set_power_button) and soft off (S5). Registers, ports and bits:
+ * hw/acpi_pm_regs.h. NULL if 01.3 is taken. */
+typedef struct AcpiPm AcpiPm;
+AcpiPm *acpi_pm_new(Machine *m, PciBus *bus, IrqLine sci);
+bool acpi_pm_sci_level(const AcpiPm *s); /* for tests */

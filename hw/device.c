@@ -268,6 +268,7 @@ DeviceContext device_context(Machine *m, const DeviceSpec *spec, const char *nam
         .isa = b && spec->model->bus == DEV_BUS_ISA ? &b->isa : NULL,
         .name = name ? name : spec->id ? spec->id : spec->model->name,
         .devfn = spec->devfn,
+        .spec = spec,
     };
     for (int i = 0; spec->model->props && spec->model->props[i].name; i++)
         if (spec->model->props[i].type == PROP_CHARDEV && spec->val[i].set)

@@ -47,6 +47,8 @@ typedef struct DevProp {
     uint64_t max;     /* PROP_UINT: the largest value accepted (0: UINT32_MAX) */
 } DevProp;
 
+typedef struct DeviceSpec DeviceSpec;
+
 /* What a device is handed when it is created. */
 typedef struct DeviceContext {
     Machine *m;          /* clock, timers, DMA, resets, ports */
@@ -54,6 +56,7 @@ typedef struct DeviceContext {
     const IsaBus *isa;   /* DEV_BUS_ISA: its ports and IRQ lines */
     const char *name;    /* id=, or a name the layer made up ("e1000.0") */
     int devfn;           /* DEV_BUS_PCI: addr=, or -1 for the first free slot */
+    const DeviceSpec *spec; /* the option's property values (for shared code like nic_init) */
     /* Network models: what net/ resolved. */
     struct NetClient *peer; /* the netdev or hub port it is wired to; NULL: none */
     uint8_t mac[6];         /* mac=, or the next free 52:54:00:12:34:xx */
@@ -62,8 +65,6 @@ typedef struct DeviceContext {
      * NULL if it was not set or not found. */
     CharDev *chr;
 } DeviceContext;
-
-typedef struct DeviceSpec DeviceSpec;
 
 typedef struct DeviceModel {
     const char *name;

@@ -1413,6 +1413,7 @@ static const NicPciId e1000_pci_id = {
     .subsys = 0x001E,
     .revision = 0x03,
     .class_code = 0x020000,
+    .romfile = "efi-e1000.rom",
 };
 
 static int e1000_create(const DeviceContext *ctx, const DeviceSpec *spec, char *err,

@@ -20,6 +20,9 @@
 #define LOW_ROM_START 0xC0000u
 #define VGA_START 0xA0000u
 #define ONE_MIB 0x100000u
+#define SHADOW_SEG_SHIFT 14
+#define SHADOW_SEG_SIZE (1u << SHADOW_SEG_SHIFT)
+#define BIOS_ALIAS_SIZE 0x20000u /* the BIOS ROM's last 128 KiB appear at 0xE0000 */
 
 uint64_t host_now_ns(void)
 {
@@ -195,28 +198,78 @@ static uint8_t *region_ram_ptr(IoRegion *r, uint32_t paddr, bool write)
     return r->ram + off;
 }
 
+/* 0xC0000-0xFFFFF: per 16 KiB segment, RAM or the bus behind it for reads
+ * and for writes (machine_set_shadow). The bus side of 0xE0000-0xFFFFF is
+ * the end of the BIOS ROM (its "isa-bios" alias); elsewhere open bus. */
+static uint8_t *shadow_read_ptr(Machine *m, uint32_t paddr)
+{
+    if (m->shadow[(paddr - LOW_ROM_START) >> SHADOW_SEG_SHIFT] & SHADOW_READ)
+        return paddr < m->ram_size ? m->ram + paddr : NULL;
+    uint32_t back = ONE_MIB - paddr; /* bytes from paddr to 1 MiB */
+    if (m->rom && back <= m->rom_size && back <= BIOS_ALIAS_SIZE)
+        return m->rom + (m->rom_size - back);
+    return NULL;
+}
+
+static uint8_t *shadow_write_ptr(Machine *m, uint32_t paddr)
+{
+    if (m->shadow[(paddr - LOW_ROM_START) >> SHADOW_SEG_SHIFT] & SHADOW_WRITE)
+        return paddr < m->ram_size ? m->ram + paddr : NULL;
+    return NULL; /* the ROM (or nothing) behind it: the write is dropped */
+}
+
 uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
 {
-    if (paddr < m->ram_size) {
-        if (paddr >= VGA_START && paddr < LOW_ROM_START)
+    if (paddr < VGA_START)
+        return paddr < m->ram_size ? m->ram + paddr : NULL;
+    if (paddr < ONE_MIB) {
+        if (paddr < LOW_ROM_START)
             return NULL;
-        if (paddr >= LOW_ROM_START && paddr < ONE_MIB && write)
-            return NULL;
-        if (paddr >= ONE_MIB) {
-            IoRegion *r = mmio_region(m, paddr);
-            if (r)
-                return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
-        }
-        return m->ram + paddr;
+        /* One host pointer serves a TLB entry for reads and writes: writes
+         * get one only where both go to RAM (the other modes take the slow
+         * path, phys_write). */
+        if (write)
+            return m->shadow[(paddr - LOW_ROM_START) >> SHADOW_SEG_SHIFT] == SHADOW_RAM
+                       ? shadow_write_ptr(m, paddr)
+                       : NULL;
+        return shadow_read_ptr(m, paddr);
     }
-    if (paddr >= m->mmio_lowest) {
+    /* RAM-like device memory (a framebuffer) is mapped, its pages marked
+     * dirty on writes; other device memory is not. */
+    if (paddr < m->ram_size || paddr >= m->mmio_lowest) {
         IoRegion *r = mmio_region(m, paddr);
         if (r)
             return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
+        if (paddr < m->ram_size)
+            return m->ram + paddr;
     }
     if (m->rom && !write && paddr >= (uint32_t)(0 - m->rom_size))
         return m->rom + (paddr - (uint32_t)(0 - m->rom_size));
     return NULL;
+}
+
+void machine_set_shadow(Machine *m, uint32_t base, uint32_t len, int mode)
+{
+    bool changed = false;
+    for (uint32_t a = base; a - base < len && a >= LOW_ROM_START && a < ONE_MIB;
+         a += SHADOW_SEG_SIZE) {
+        uint8_t *s = &m->shadow[(a - LOW_ROM_START) >> SHADOW_SEG_SHIFT];
+        changed |= *s != (uint8_t)(mode & SHADOW_RAM);
+        *s = (uint8_t)(mode & SHADOW_RAM);
+    }
+    if (!changed || !m->cpu)
+        return;
+    /* Host pointers behind these pages changed, and code decoded from them
+     * may have come from the other side. */
+    cpu_tlb_flush(m->cpu, true);
+    cpu_invalidate_phys(m->cpu, base, len);
+}
+
+int machine_get_shadow(const Machine *m, uint32_t paddr)
+{
+    if (paddr < LOW_ROM_START || paddr >= ONE_MIB)
+        return -1;
+    return m->shadow[(paddr - LOW_ROM_START) >> SHADOW_SEG_SHIFT];
 }
 
 uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
@@ -244,11 +297,13 @@ void phys_write(Machine *m, uint32_t paddr, uint32_t val, int size_log2)
         return;
     }
     for (int i = 0; i < (1 << size_log2); i++) {
-        uint8_t *p = phys_host_ptr(m, paddr + i, true);
+        uint32_t a = paddr + i;
+        uint8_t *p = a >= LOW_ROM_START && a < ONE_MIB ? shadow_write_ptr(m, a)
+                                                      : phys_host_ptr(m, a, true);
         if (p) {
             *p = (uint8_t)(val >> (8 * i));
             if (m->cpu)
-                cpu_invalidate_phys(m->cpu, paddr + i, 1);
+                cpu_invalidate_phys(m->cpu, a, 1);
         }
     }
 }
@@ -525,6 +580,20 @@ void machine_request_shutdown(Machine *m, int exit_code)
     }
 }
 
+void machine_set_power_button(Machine *m, void (*press)(void *opaque), void *opaque)
+{
+    m->power_button = press;
+    m->power_button_opaque = opaque;
+}
+
+bool machine_press_power_button(Machine *m)
+{
+    if (!m->power_button)
+        return false;
+    m->power_button(m->power_button_opaque);
+    return true;
+}
+
 void machine_set_a20(Machine *m, bool enabled)
 {
     m->a20 = enabled;
@@ -640,6 +709,9 @@ Machine *machine_new_bare(uint32_t ram_size)
     m->rate_q16 = m->est_q16 = INITIAL_NS_PER_INSN << 16;
     m->a20 = true;
     m->mmio_lowest = UINT32_MAX;
+    /* Without a chipset to program it, the ROM area is RAM that the guest
+     * reads but does not write; a board's reset sets what its chipset does. */
+    memset(m->shadow, SHADOW_READ, sizeof m->shadow);
     m->wake_pipe[0] = m->wake_pipe[1] = -1;
     if (pipe(m->wake_pipe) == 0) {
         fcntl(m->wake_pipe[0], F_SETFL, O_NONBLOCK);

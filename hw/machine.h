@@ -56,14 +56,28 @@ uint32_t port_read(Machine *m, uint16_t port, int size_log2);
 void port_write(Machine *m, uint16_t port, uint32_t val, int size_log2);
 
 /* ---- Physical memory. RAM is one host allocation of ram_size bytes at
- * guest physical 0, with 0xA0000-0xBFFFF an MMIO hole and 0xC0000-0xFFFFF
- * (and the top 256 KiB below 4 GiB) ROM. */
+ * guest physical 0, with 0xA0000-0xBFFFF an MMIO hole; the ROM (m->rom, the
+ * BIOS image) ends at 4 GiB. 0xC0000-0xFFFFF is shadow RAM: per 16 KiB
+ * segment, reads and writes each go to RAM or to the bus behind it (the last
+ * 128 KiB of the ROM at 0xE0000-0xFFFFF, open bus below), as the chipset's
+ * PAM registers select (machine_set_shadow). */
 /* Host pointer to the byte at paddr if it is RAM or ROM (reads), or RAM
  * (write=true); NULL if MMIO or unmapped. Valid up to the end of the page. */
 uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write);
-/* Slow path for anything not in RAM: MMIO dispatch, ROM, open bus (~0). */
+/* Slow path for anything not in RAM: MMIO dispatch, ROM, open bus (~0);
+ * a write to a shadow segment whose writes go to RAM but whose reads do not
+ * lands here too. */
 uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2);
 void phys_write(Machine *m, uint32_t paddr, uint32_t val, int size_log2);
+/* Shadow RAM modes: bit 0 reads come from RAM, bit 1 writes go to RAM (the
+ * i440FX PAM encoding). SHADOW_BUS: both go to the ROM/bus behind. */
+enum { SHADOW_BUS = 0, SHADOW_READ = 1, SHADOW_WRITE = 2, SHADOW_RAM = 3 };
+/* Set the mode of the 16 KiB segments of [base, base+len) inside
+ * 0xC0000-0xFFFFF. A change flushes the CPU's TLB and drops code decoded
+ * from those pages. A bare machine starts with SHADOW_READ everywhere. */
+void machine_set_shadow(Machine *m, uint32_t base, uint32_t len, int mode);
+/* The mode at paddr, or -1 outside 0xC0000-0xFFFFF. */
+int machine_get_shadow(const Machine *m, uint32_t paddr);
 /* Bus-master DMA for devices: copies between guest RAM and buf. Returns false
  * (and copies nothing) if any byte of [paddr, paddr+len) is not RAM. Writes
  * invalidate decoded code in the pages they touch. */
@@ -159,6 +173,11 @@ void machine_add_reset(Machine *m, void (*reset)(void *opaque), void *opaque);
 /* ---- Machine-level requests from devices. */
 void machine_request_reset(Machine *m);    /* i8042 0xFE, port 0x92 bit 0, 0xCF9, triple fault */
 void machine_request_shutdown(Machine *m, int exit_code);
+/* The power button: the board's power management chip registers what a
+ * press does (an ACPI event for the OS to act on); pressing returns false
+ * when the machine has no power button. */
+void machine_set_power_button(Machine *m, void (*press)(void *opaque), void *opaque);
+bool machine_press_power_button(Machine *m);
 void machine_set_a20(Machine *m, bool enabled);
 bool machine_get_a20(Machine *m);
 /* The CPU asks the interrupt controller for the vector of the pending INTR. */
@@ -221,10 +240,11 @@ typedef struct ResetEntry {
 } ResetEntry;
 
 struct Machine {
-    uint8_t *ram; /* one host allocation; 0xC0000-0xFFFFF of it is the low ROM area */
+    uint8_t *ram; /* one host allocation; 0xC0000-0xFFFFF of it is shadow RAM */
     uint32_t ram_size;
-    uint8_t *rom; /* -bios image, mapped at 4 GiB - rom_size (and its last 128 KiB below 1 MiB) */
+    uint8_t *rom; /* BIOS image, mapped at 4 GiB - rom_size (and its last 128 KiB below 1 MiB) */
     uint32_t rom_size;
+    uint8_t shadow[16]; /* 0xC0000-0xFFFFF per 16 KiB: SHADOW_* */
     CPU *cpu;
     void *board; /* what the board keeps (hw/pc.h: pc_board) */
 
@@ -286,6 +306,10 @@ struct Machine {
     /* Resets registered with machine_add_reset, in order */
     ResetEntry *resets;
     int nresets, resets_cap;
+
+    /* The power button (machine_set_power_button) */
+    void (*power_button)(void *opaque);
+    void *power_button_opaque;
 
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);

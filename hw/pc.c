@@ -3,6 +3,8 @@
  * devices the user adds come from the device registry (hw/device.h). */
 #include "hw/pc.h"
 
+#include "hw/acpi_pm_regs.h"
+
 #include <time.h>
 
 /* Fixed wall-clock start for deterministic runs: 2026-01-01 00:00:00 UTC. */
@@ -60,5 +62,7 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
     }
     b->ide = piix_ide_new(m, b->pci, isa_irq(&b->isa, 14), isa_irq(&b->isa, 15), cfg->ide);
     rtc_set_cmos(b->rtc, 0x39, piix_ide_cmos_translation(b->ide)); /* BIOS disk translation */
+    b->pm = acpi_pm_new(m, b->pci, isa_irq(&b->isa, ACPI_SCI_IRQ));
+    b->fw_cfg = fw_cfg_new(m, FW_CFG_IO_BASE);
     return m;
 }

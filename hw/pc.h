@@ -6,10 +6,25 @@
 #include "cpu/cpu.h"
 #include "hw/chips.h"
 #include "hw/ide.h"
+#include "hw/fw_cfg.h"
 #include "hw/machine.h"
 #include "hw/vga.h"
 
 #define MAX_SERIAL 4
+
+/* -boot: what the firmware boots from and how (bios/boot.c parses it);
+ * all zero is QEMU's default. Drive letters as QEMU's PC takes them: a, b
+ * floppy; c hard disk; d CD-ROM; n network. */
+typedef struct BootConfig {
+    char order[4];           /* up to 3 letters; "" = the default, "cad" */
+    char once[4];            /* the order for the first boot only; "" = none */
+    bool menu;               /* menu=on: the firmware offers its boot menu */
+    bool has_splash_time;
+    uint16_t splash_time;    /* ms the boot menu waits for a key */
+    bool has_reboot_timeout;
+    int32_t reboot_timeout;  /* ms before rebooting when nothing booted; -1: never (default) */
+    bool strict;             /* boot only from the devices in the boot order */
+} BootConfig;
 
 /* What the command line asks for (ui/options.c fills it). */
 typedef struct MachineConfig {
@@ -17,7 +32,8 @@ typedef struct MachineConfig {
     const char *kernel;        /* -kernel */
     const char *initrd;        /* -initrd */
     const char *append;        /* -append */
-    const char *bios;          /* -bios FILE (raw ROM image, <= 256 KiB) */
+    const char *bios;          /* -bios FILE (raw ROM image, <= 256 KiB), found as fw_find does */
+    BootConfig boot;           /* -boot */
     int icount_shift;          /* -icount shift=N; -1 = follow host time */
     bool icount_sleep;         /* -icount sleep=on|off (default on) */
     bool no_reboot;            /* -no-reboot */
@@ -46,6 +62,8 @@ typedef struct PcBoard {
     IsaBus isa;
     PiixIde *ide;
     Vga *vga; /* the default VGA (NULL with -vga none) */
+    FwCfg *fw_cfg; /* what the firmware reads (hw/fw_cfg.h) */
+    AcpiPm *pm;    /* PIIX4 power management at 01.3 */
 } PcBoard;
 
 static inline PcBoard *pc_board(Machine *m)
@@ -58,6 +76,7 @@ static inline PcBoard *pc_board(Machine *m)
  * chips; device tests use it alone. */
 PcBoard *pc_board_init(Machine *m);
 
-/* The full PC: RAM, CPU, PIC, PIT, RTC, UARTs, i8042, system control, PCI.
+/* The full PC: RAM, CPU, PIC, PIT, RTC, UARTs, i8042, system control, PCI,
+ * PIIX4 power management, fw_cfg.
  * Serial ports get chardevs from serial_out[i] (NULL = no UART there). */
 Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL]);

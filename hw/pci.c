@@ -1,6 +1,7 @@
 /* PCI bus 0: configuration mechanism #1 (0xCF8 address, 0xCFC-0xCFF data),
- * the i440FX host bridge (00.0), the PIIX3 PCI-to-ISA bridge (01.0) with its
- * PIRQ route registers, BAR decoding and INTx routing to the 8259As.
+ * the i440FX host bridge (00.0) with its PAM registers (shadow RAM at
+ * 0xC0000-0xFFFFF), the PIIX3 PCI-to-ISA bridge (01.0) with its PIRQ route
+ * registers, BAR and expansion ROM decoding, INTx routing to the 8259As.
  *
  * Config hooks (PciDevice.config_read / config_write): a config_read hook
  * replaces the default read (it may return bytes of d->config itself); a
@@ -111,6 +112,16 @@ static void pci_update_bars(PciDevice *d)
         if (en != r->enabled || (en && base != r->base))
             region_map(m, r, en ? base : r->base, en);
     }
+    /* Expansion ROM: decoded when its enable bit and memory space are on. */
+    if (d->rom_bar.region) {
+        uint32_t v = ld32le(d->config + PCI_ROM_ADDRESS);
+        uint32_t base = v & PCI_ROM_ADDRESS_MASK;
+        bool en = (v & PCI_ROM_ADDRESS_ENABLE) && (cmd & PCI_CMD_MEM) && base &&
+                  (uint64_t)base + d->rom_bar.size <= 0x100000000ull;
+        IoRegion *r = d->rom_bar.region;
+        if (en != r->enabled || (en && base != r->base))
+            region_map(m, r, en ? base : r->base, en);
+    }
 }
 
 void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd, DevWrite wr,
@@ -137,6 +148,37 @@ void pci_register_bar(PciDevice *d, int bar, uint32_t size, bool io, DevRead rd,
     uint32_t mask = ~(size - 1) & (io ? ~3u : ~0xFu);
     st32le(d->wmask + PCI_BAR0 + 4 * bar, mask);
     st32le(d->config + PCI_BAR0 + 4 * bar, io ? 1u : 0u);
+}
+
+static uint32_t rom_read(void *opaque, uint32_t offset, int size_log2)
+{
+    PciDevice *d = opaque;
+    uint32_t v = 0;
+    for (int i = 0; i < (1 << size_log2); i++) {
+        uint32_t o = offset + (uint32_t)i;
+        v |= (uint32_t)(o < d->rom_len ? d->rom_data[o] : 0) << (8 * i);
+    }
+    return v;
+}
+
+int pci_register_rom(PciDevice *d, const uint8_t *data, size_t len)
+{
+    if (!d || !len || len > PCI_ROM_MAX || d->rom_bar.size)
+        return -1;
+    uint32_t size = 0x800; /* the smallest ROM BAR decodes 2 KiB */
+    while (size < len)
+        size <<= 1;
+    Machine *m = d->bus->m;
+    uint8_t *copy = machine_zalloc(m, len);
+    memcpy(copy, data, len);
+    d->rom_data = copy;
+    d->rom_len = (uint32_t)len;
+    IoRegion *r = mmio_register(m, d->name, 0, 0, d, rom_read, NULL);
+    r->len = size;
+    d->rom_bar = (PciBar){.size = size, .region = r};
+    st32le(d->wmask + PCI_ROM_ADDRESS, (~(size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE);
+    st32le(d->config + PCI_ROM_ADDRESS, 0);
+    return 0;
 }
 
 /* ---- config space */
@@ -166,7 +208,8 @@ static void pci_default_write(PciDevice *d, uint32_t addr, uint32_t val, int siz
         }
         d->config[a] = (uint8_t)((d->config[a] & ~d->wmask[a]) | (b & d->wmask[a]));
     }
-    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2) || overlaps(addr, size, 0x10, 0x28))
+    if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2) || overlaps(addr, size, 0x10, 0x28) ||
+        overlaps(addr, size, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
         pci_update_bars(d);
     if (overlaps(addr, size, PCI_COMMAND, PCI_COMMAND + 2))
         pci_update_irqs(d->bus);
@@ -315,10 +358,39 @@ PciDevice *pci_register_device(PciBus *b, const char *name, int devfn, uint16_t 
     return d;
 }
 
+/* i440FX PAM0-PAM6: the read (bit 0) and write (bit 1) enables of each
+ * nibble map straight onto the machine's shadow modes. PAM0's high nibble
+ * covers 0xF0000-0xFFFFF; PAM1-PAM6 cover 0xC0000-0xEFFFF, 16 KiB per
+ * nibble, low nibble first. */
+static void i440fx_update_pam(PciDevice *hb)
+{
+    Machine *m = hb->bus->m;
+    machine_set_shadow(m, 0xF0000, 0x10000, hb->config[I440FX_PAM0] >> 4);
+    for (int i = 1; i <= 6; i++) {
+        uint8_t v = hb->config[I440FX_PAM0 + i];
+        uint32_t base = 0xC0000 + (uint32_t)(i - 1) * 0x8000;
+        machine_set_shadow(m, base, 0x4000, v & 3);
+        machine_set_shadow(m, base + 0x4000, 0x4000, (v >> 4) & 3);
+    }
+}
+
+static void i440fx_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
+{
+    if (overlaps(addr, 1 << size_log2, I440FX_PAM0, I440FX_PAM0 + 7))
+        i440fx_update_pam(d);
+}
+
 static void pci_reset(void *opaque)
 {
     PciBus *b = opaque;
     b->rcr = 0;
+    /* Power-on PAM: everything to the bus, so the CPU starts in the ROM. */
+    PciDevice *hb = b->dev[0];
+    if (hb && hb->config_write == i440fx_config_write) {
+        memset(hb->config + I440FX_PAM0, 0, 7);
+        hb->config[I440FX_SMRAM] = 0x02;
+        i440fx_update_pam(hb);
+    }
 }
 
 static void piix3_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
@@ -341,10 +413,16 @@ PciBus *pci_init(Machine *m, Pic *pic)
     st16le(hb->config + PCI_STATUS, 0x0280);
     hb->config[PCI_INTERRUPT_PIN] = 0;
     hb->wmask[PCI_INTERRUPT_LINE] = 0;
-    for (int i = 0x59; i <= 0x5F; i++) /* PAM registers: stored, no effect */
-        hb->wmask[i] = 0xFF;
-    hb->config[0x72] = 0x02; /* SMRAM */
-    hb->wmask[0x72] = 0x78;
+    /* QEMU's subsystem IDs: how SeaBIOS knows it runs on a QEMU-like PC. */
+    st16le(hb->config + PCI_SUBSYSTEM_VENDOR_ID, QEMU_SUBSYS_VENDOR);
+    st16le(hb->config + PCI_SUBSYSTEM_ID, QEMU_SUBSYS_ID);
+    hb->wmask[I440FX_PAM0] = 0x30; /* PAM0's low nibble is reserved */
+    for (int i = 1; i <= 6; i++)
+        hb->wmask[I440FX_PAM0 + i] = 0x33;
+    hb->config[I440FX_SMRAM] = 0x02;
+    hb->wmask[I440FX_SMRAM] = 0x78;
+    hb->config_write = i440fx_config_write;
+    i440fx_update_pam(hb);
 
     /* PIIX3 PCI-to-ISA bridge, multifunction (IDE etc. live at 01.1+) */
     PciDevice *isa = pci_register_device(b, "piix3", PIIX3_DEVFN, PIIX3_VENDOR, PIIX3_DEVICE, 0x00, 0x060100, NULL);

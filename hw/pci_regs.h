@@ -18,6 +18,8 @@
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2C
 #define PCI_SUBSYSTEM_ID 0x2E
 #define PCI_ROM_ADDRESS 0x30
+#define PCI_ROM_ADDRESS_ENABLE 0x1
+#define PCI_ROM_ADDRESS_MASK 0xFFFFF800u
 #define PCI_CAPABILITY_LIST 0x34
 #define PCI_INTERRUPT_LINE 0x3C
 #define PCI_INTERRUPT_PIN 0x3D
@@ -43,10 +45,15 @@
 #define PCI_CONFIG_ADDRESS_PORT 0xCF8
 #define PCI_CONFIG_DATA_PORT 0xCFC
 
+/* QEMU's PCI subsystem IDs (Red Hat, QEMU); on the host bridge they tell
+ * SeaBIOS that the board is a QEMU-compatible PC. */
+#define QEMU_SUBSYS_VENDOR 0x1AF4
+#define QEMU_SUBSYS_ID 0x1100
+
 /* i440FX host bridge at 00.0 */
 #define I440FX_VENDOR 0x8086
 #define I440FX_DEVICE 0x1237
-#define I440FX_PAM0 0x59 /* PAM0-PAM6: 0x59-0x5F */
+#define I440FX_PAM0 0x59 /* PAM0-PAM6: 0x59-0x5F; nibble bit 0: read RAM, bit 1: write RAM */
 #define I440FX_SMRAM 0x72
 
 /* PIIX3 PCI-to-ISA bridge at 01.0 */

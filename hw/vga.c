@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bios/bios.h"
 #include "hw/bytes.h"
 #include "hw/device.h"
 #include "hw/display.h"
@@ -93,10 +94,7 @@ struct Vga {
     uint32_t vbe_start, vbe_line_offset;
     uint32_t bank_offset;
 
-    /* Option ROM */
-    uint8_t *rom;
-    uint32_t rom_size, rom_bar_size;
-    IoRegion *rom_region;
+    /* Option ROM (its bytes are the PCI function's) */
     const uint8_t *rom_font; /* 8x16 font inside the ROM, 16 bytes a glyph */
 
     /* Rendering */
@@ -630,35 +628,6 @@ static void mmio_write(void *opaque, uint32_t off, uint32_t val, int size_log2)
 
 /* ------------------------------------------------------------------ option ROM */
 
-static const char *const rom_dirs[] = {"/usr/share/seabios", "/usr/share/qemu", NULL};
-
-static uint8_t *rom_load(const char *name, uint32_t *size)
-{
-    char path[4096];
-    for (int i = strchr(name, '/') ? -1 : 0; i < 0 || rom_dirs[i]; i++) {
-        if (i < 0)
-            snprintf(path, sizeof path, "%s", name);
-        else
-            snprintf(path, sizeof path, "%s/%s", rom_dirs[i], name);
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            if (i < 0)
-                break;
-            continue;
-        }
-        uint8_t *buf = wb_calloc(1, VGA_ROM_MAX + 1);
-        size_t n = fread(buf, 1, VGA_ROM_MAX + 1, f);
-        fclose(f);
-        if (n == 0 || n > VGA_ROM_MAX) {
-            free(buf);
-            return NULL;
-        }
-        *size = (uint32_t)n;
-        return buf;
-    }
-    return NULL;
-}
-
 /* The VGA BIOS carries the 8x16 font a BIOS loads for text modes: find it
  * by its 'A', and check the glyphs around it look like that font. */
 static const uint8_t *rom_find_font(const uint8_t *rom, uint32_t size)
@@ -677,37 +646,6 @@ static const uint8_t *rom_find_font(const uint8_t *rom, uint32_t size)
             return rom + base;
     }
     return NULL;
-}
-
-static uint32_t rom_read(void *opaque, uint32_t off, int size_log2)
-{
-    Vga *v = opaque;
-    uint32_t r = 0;
-    for (int i = 0; i < (1 << size_log2); i++)
-        r |= (uint32_t)(off + i < v->rom_size ? v->rom[off + i] : 0xFF) << (8 * i);
-    return r;
-}
-
-/* The expansion ROM BAR (config 0x30): mapped while its enable bit and
- * memory decoding are on. */
-static void rom_bar_update(Vga *v)
-{
-    PciDevice *d = v->pci;
-    uint32_t bar = ld32le(d->config + PCI_ROM_ADDRESS);
-    uint16_t cmd = ld16le(d->config + PCI_COMMAND);
-    uint32_t base = bar & ~0x7FFu;
-    bool en = (bar & 1) && (cmd & PCI_CMD_MEM) && base &&
-              (uint64_t)base + v->rom_bar_size <= 0x100000000ull;
-    IoRegion *r = v->rom_region;
-    if (en != r->enabled || (en && base != r->base))
-        region_map(v->m, r, en ? base : r->base, en);
-}
-
-static void vga_config_write(PciDevice *d, uint32_t addr, uint32_t val, int size_log2)
-{
-    Vga *v = d->opaque;
-    if (v->rom_region && addr < PCI_ROM_ADDRESS + 4 && addr + (1u << size_log2) > PCI_COMMAND)
-        rom_bar_update(v);
 }
 
 /* ------------------------------------------------------------------ the mode */
@@ -1255,18 +1193,23 @@ Vga *vga_new(Machine *m, PciBus *bus, int devfn, const char *romfile, bool romfi
              char *err, size_t errlen)
 {
     uint8_t *rom = NULL;
-    uint32_t rom_size = 0;
+    size_t rom_size = 0;
     if (romfile && *romfile) {
-        rom = rom_load(romfile, &rom_size);
-        if (!rom && romfile_given) {
-            wb_errf(err, errlen, "romfile '%s': not found or not readable (at most %u KiB)",
-                    romfile, VGA_ROM_MAX >> 10);
+        char *path = fw_find(romfile);
+        if (!path && romfile_given) {
+            wb_errf(err, errlen, "romfile '%s' not found in %s", romfile, fw_dirs_text());
             return NULL;
         }
-        if (!rom)
-            wb_log("warning: VGA BIOS '%s' not found (install Debian's seabios package); "
+        if (path) {
+            rom = bios_read_file("romfile", path, VGA_ROM_MAX, &rom_size, err, errlen);
+            free(path);
+            if (!rom)
+                return NULL;
+        } else {
+            wb_log("warning: VGA BIOS '%s' is not in %s (Debian's seabios package has it); "
                    "the VGA has no option ROM",
-                   romfile);
+                   romfile, fw_dirs_text());
+        }
     }
     Vga *v = machine_zalloc(m, sizeof *v);
     v->m = m;
@@ -1297,18 +1240,9 @@ Vga *vga_new(Machine *m, PciBus *bus, int devfn, const char *romfile, bool romfi
     pci_register_bar(d, 2, VGA_MMIO_SIZE, false, mmio_read, mmio_write, v);
 
     if (rom) {
-        v->rom = machine_zalloc(m, rom_size);
-        memcpy(v->rom, rom, rom_size);
+        if (pci_register_rom(d, rom, rom_size) == 0)
+            v->rom_font = rom_find_font(d->rom_data, d->rom_len);
         free(rom);
-        v->rom_size = rom_size;
-        v->rom_bar_size = 2048;
-        while (v->rom_bar_size < rom_size)
-            v->rom_bar_size <<= 1;
-        v->rom_region = mmio_register(m, "VGA-rom", 0, 0, v, rom_read, NULL);
-        v->rom_region->len = v->rom_bar_size;
-        st32le(d->wmask + PCI_ROM_ADDRESS, ~(v->rom_bar_size - 1) | 1);
-        d->config_write = vga_config_write;
-        v->rom_font = rom_find_font(v->rom, v->rom_size);
     }
 
     io_register(m, "vga", VGA_PORT_BASE, VGA_PORT_LEN, v, vga_port_read, vga_port_write);

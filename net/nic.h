@@ -11,7 +11,8 @@
 /* The properties every NIC has, for a model's property table. */
 #define NIC_PROPS                                                                                  \
     {"mac", PROP_MAC, NULL, "Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56"},         \
-    {"netdev", PROP_NETDEV, NULL, "ID of a netdev to use as a backend"}
+    {"netdev", PROP_NETDEV, NULL, "ID of a netdev to use as a backend"},                       \
+    {"romfile", PROP_STR, NULL, "boot ROM file (default: the model's iPXE ROM; empty: none)"}
 
 /* The PCI identity of a NIC model. */
 typedef struct NicPciId {
@@ -19,6 +20,7 @@ typedef struct NicPciId {
     uint16_t subsys_vendor, subsys; /* 0: the same as vendor/device */
     uint8_t revision;
     uint32_t class_code; /* 0x020000: Ethernet controller */
+    const char *romfile; /* its boot ROM as QEMU names it (Debian's ipxe-qemu), or NULL */
 } NicPciId;
 
 typedef struct Nic {
@@ -28,8 +30,10 @@ typedef struct Nic {
     uint8_t mac[6];
 } Nic;
 
-/* Registers the PCI function (ctx->devfn, or the first free slot), creates
- * the client (named ctx->name, with opaque, wired to ctx->peer), copies
+/* Registers the PCI function (ctx->devfn, or the first free slot) with its
+ * expansion ROM (romfile=, else id->romfile, found with fw_find; a missing
+ * default ROM is a warning, a missing romfile= an error), creates the
+ * client (named ctx->name, with opaque, wired to ctx->peer), copies
  * ctx->mac, and registers reset (called with opaque) with the machine.
  * Returns 0, or 1 with one line in err. The model calls its reset itself
  * once its state is set up. */

@@ -1,5 +1,6 @@
 /* wirebox: parse the command line, build the PC, boot it, run it. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,42 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN); /* a closed stdout pipe is a write error, not death */
 }
 
+/* SIGPWR presses the ACPI power button (as LXC asks a container's init to
+ * shut down cleanly with it). The handler only writes to a pipe; the event
+ * loop presses the button. */
+static int pwr_pipe[2] = {-1, -1};
+
+static void on_sigpwr(int sig)
+{
+    char c = 0;
+    ssize_t r = write(pwr_pipe[1], &c, 1);
+    (void)r;
+}
+
+static void on_power_pipe(void *opaque)
+{
+    char buf[16];
+    while (read(pwr_pipe[0], buf, sizeof buf) > 0)
+        ;
+    if (machine_press_power_button(opaque))
+        wb_log("power button pressed (SIGPWR)");
+    else
+        wb_log("SIGPWR: this machine has no power button");
+}
+
+static void watch_power_button(Machine *m)
+{
+    if (pipe2(pwr_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return;
+    loop_watch_fd(m, pwr_pipe[0], NULL, on_power_pipe, m);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigpwr;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGPWR, &sa, NULL);
+}
+
 /* A UART as a chardev frontend. */
 static size_t uart_fe_can_receive(void *opaque)
 {
@@ -69,15 +106,9 @@ static int claim_serial(const ConsoleConfig *con, CharDev *out[MAX_SERIAL], char
 static int boot(Machine *m, Options *o, char *err, size_t errlen)
 {
     MachineConfig *cfg = &o->cfg;
-    if (cfg->bios) {
-        char *path = options_find_firmware(o, cfg->bios);
-        if (!path)
-            return wb_errf(err, errlen, "-bios %s: cannot find it (looked as given and in the "
-                           "-L directories; -L help lists them)", cfg->bios);
-        /* The ROM runs from the reset vector: reset puts the CPU there. */
-        int rc = bios_load_rom(m, path, err, errlen);
-        free(path);
-        if (rc)
+    if (!cfg->kernel || cfg->bios) {
+        /* The firmware runs from the reset vector: reset puts the CPU there. */
+        if (firmware_boot_setup(m, cfg, err, errlen))
             return 1;
         machine_reset(m);
         return 0;
@@ -99,6 +130,7 @@ int main(int argc, char **argv)
         options_free(&o);
         return 1;
     }
+    fw_dirs_set(o.firmware_dirs, o.nfirmware_dirs);
     if (o.help || o.version || o.net.help || o.devices.help || o.objects.help || o.con.help ||
         o.firmware_dirs_help) {
         if (o.help)
@@ -114,16 +146,11 @@ int main(int argc, char **argv)
         else if (o.con.help)
             chardev_print_help(stdout);
         else
-            options_print_firmware_dirs(&o, stdout);
+            fw_dirs_print(stdout);
         options_free(&o);
         return 0;
     }
     MachineConfig *cfg = &o.cfg;
-    if (!cfg->kernel && !cfg->bios) {
-        fprintf(stderr, "wirebox: no -kernel or -bios given; nothing to boot\n");
-        options_free(&o);
-        return 1;
-    }
 
     CharDev *serial[MAX_SERIAL] = {NULL};
     Machine *m = NULL;
@@ -160,6 +187,7 @@ int main(int argc, char **argv)
         if (!monitor_open_chardev(m, c, err, sizeof err))
             goto fail;
     }
+    watch_power_button(m);
     /* Devices before the firmware, which sets up the PCI devices it finds. */
     if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
         objects_create(m, &o.objects, err, sizeof err) != 0)
@@ -186,8 +214,8 @@ int main(int argc, char **argv)
         goto fail;
     if (cfg->start_stopped) {
         machine_set_paused(m, true); /* -S: until gdb continues it */
-        if (cfg->kernel)
-            linux_boot_enter_via_handover(m);
+        if (cfg->kernel && !cfg->bios)
+            linux_boot_enter_via_handover(m); /* direct boot */
         wb_log(gdb ? "CPU stopped (-S): waiting for gdb to continue it"
                    : "CPU stopped (-S) without -gdb/-s: it stays stopped");
     }

@@ -1,6 +1,7 @@
 /* QEMU-compatible command line parsing. */
 #include "ui/options.h"
 
+#include "bios/bios.h"
 #include "hw/opts.h"
 
 #include <ctype.h>
@@ -45,6 +46,7 @@ enum {
     OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
     OPT_VGA,
     OPT_NAME,
+    OPT_BOOT,
     OPT_OBJECT,
     OPT_ACCEL,
 };
@@ -89,6 +91,7 @@ static const struct {
     {"snapshot", OPT_DRIVE, false},
     {"vga", OPT_VGA, true},
     {"name", OPT_NAME, true},
+    {"boot", OPT_BOOT, true},
     {"object", OPT_OBJECT, true},
     {"accel", OPT_ACCEL, true},
 };
@@ -100,7 +103,7 @@ static const struct {
     bool arg;
 } qemu_only[] = {
     {"acpitable", true},    {"action", true},    {"add-fd", true},
-    {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
+    {"audio", true},        {"audiodev", true},  {"blockdev", true},    
     {"compat", true},       {"cpu", true},       {"daemonize", false},   {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
     {"fw_cfg", true},       {"global", true},
@@ -297,37 +300,6 @@ static int finish_consoles(Options *o, char *err, size_t errlen)
     for (int i = 0; i < nspecs; i++)
         device_spec_free(specs[i]);
     return rc;
-}
-
-/* ------------------------------------------------------------------ firmware */
-
-/* Where wirebox looks for firmware after the -L directories. */
-static const char *const default_firmware_dirs[] = {"/usr/share/qemu", "/usr/share/seabios"};
-
-char *options_find_firmware(const Options *o, const char *name)
-{
-    if (access(name, R_OK) == 0)
-        return wb_strdup(name);
-    if (strchr(name, '/'))
-        return NULL;
-    size_t ndef = sizeof default_firmware_dirs / sizeof default_firmware_dirs[0];
-    for (size_t i = 0; i < (size_t)o->nfirmware_dirs + ndef; i++) {
-        const char *dir = i < (size_t)o->nfirmware_dirs ? o->firmware_dirs[i]
-                                                         : default_firmware_dirs[i - o->nfirmware_dirs];
-        char *path = wb_asprintf("%s/%s", dir, name);
-        if (access(path, R_OK) == 0)
-            return path;
-        free(path);
-    }
-    return NULL;
-}
-
-void options_print_firmware_dirs(const Options *o, FILE *f)
-{
-    for (int i = 0; i < o->nfirmware_dirs; i++)
-        fprintf(f, "%s\n", o->firmware_dirs[i]);
-    for (size_t i = 0; i < sizeof default_firmware_dirs / sizeof default_firmware_dirs[0]; i++)
-        fprintf(f, "%s\n", default_firmware_dirs[i]);
 }
 
 /* ------------------------------------------------------------------ -accel */
@@ -590,6 +562,10 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             if (drive_config_add(&o->drives, name, val ? val : "", err, errlen))
                 return 1;
             break;
+        case OPT_BOOT:
+            if (boot_parse(val, &o->cfg.boot, err, errlen))
+                return 1;
+            break;
         case OPT_OBJECT:
             if (object_list_add(&o->objects, val, err, errlen))
                 return 1;
@@ -608,8 +584,6 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         return wb_errf(err, errlen, "-append only allowed with -kernel option");
     if (o->cfg.initrd && !o->cfg.kernel)
         return wb_errf(err, errlen, "-initrd only allowed with -kernel option");
-    if (o->cfg.kernel && o->cfg.bios)
-        return wb_errf(err, errlen, "-kernel and -bios cannot be used together yet");
     NetPlan *plan;
     if (net_plan(&o->net, &o->devices, o->nodefaults, &plan, err, errlen))
         return 1;
@@ -663,15 +637,21 @@ void options_usage(FILE *f)
           "\n"
           "An i686 PC: i440FX/PIIX3, 8259 PICs, 8254 PIT, MC146818 RTC, 16550A UARTs.\n"
           "\n"
-          "Boot:\n"
+          "Boot (without -kernel: SeaBIOS, Debian's bios.bin):\n"
           "  -kernel bzImage   boot a Linux kernel directly (32-bit boot protocol), or a\n"
-          "                    Multiboot kernel (ELF32 or a.out kludge)\n"
+          "                    Multiboot kernel (ELF32 or a.out kludge); with -bios, the\n"
+          "                    firmware boots a Linux kernel (QEMU's linuxboot ROM)\n"
           "  -initrd file      initial ramdisk for -kernel; Multiboot: modules,\n"
           "                    \"file1 args,file2 args\"\n"
           "  -append cmdline   kernel command line for -kernel\n"
-          "  -bios file        raw ROM image (at most 256 KiB) run from the reset vector\n"
+          "  -bios file        firmware image (at most 256 KiB) run from the reset vector\n"
           "                    (found as given, else in the -L directories)\n"
-          "  -L dir            look for -bios files in dir (-L help: the directories)\n"
+          "  -L dir            look for firmware (BIOS, option ROMs) in dir first;\n"
+          "                    -L help lists where wirebox looks\n"
+          "  -boot [order=drives][,once=drives][,menu=on|off][,splash-time=ms]\n"
+          "        [,reboot-timeout=ms][,strict=on|off]\n"
+          "                    boot order for the firmware: c disk, d CD-ROM, n network,\n"
+          "                    a floppy (default cad); -boot d is order=d\n"
           "\n"
           "Machine:\n"
           "  -m [size=]N[K|M|G]  guest RAM (default unit MiB; default 128M, 2M to 3G)\n"

@@ -15,7 +15,7 @@
 #define OPT_RAM_MIN (2u << 20)
 #define OPT_RAM_MAX (3072u << 20)
 #define OPT_ICOUNT_MAX_SHIFT 10
-#define OPT_MAX_FIRMWARE_DIRS 8
+#define OPT_MAX_FIRMWARE_DIRS 16
 #define OPT_MAX_OWNED 16
 
 typedef struct Options {
@@ -33,7 +33,7 @@ typedef struct Options {
     ConsoleConfig con;   /* -chardev, -serial, -monitor, -mon, -debugcon (con.help: -chardev help) */
     const char *firmware_dirs[OPT_MAX_FIRMWARE_DIRS]; /* -L DIR, in order */
     int nfirmware_dirs;
-    bool firmware_dirs_help; /* -L help: print options_print_firmware_dirs, exit 0 */
+    bool firmware_dirs_help; /* -L help: print fw_dirs_print, exit 0 */
     char *owned[OPT_MAX_OWNED]; /* option texts made here (-debugcon's devices) */
     int nowned;
 } Options;
@@ -51,13 +51,6 @@ typedef struct Options {
 int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen);
 /* Frees what options_parse allocated (o stays valid to parse again). */
 void options_free(Options *o);
-
-/* Where -bios NAME is: NAME itself if it can be read, else the first
- * DIR/NAME of -L DIR..., then of wirebox's default firmware directories.
- * Returns a malloc'd path, or NULL if none can be read. */
-char *options_find_firmware(const Options *o, const char *name);
-/* -L help: the directories, one a line. */
-void options_print_firmware_dirs(const Options *o, FILE *f);
 
 void options_usage(FILE *f);
 void options_version(FILE *f);

@@ -100,7 +100,9 @@ START_TEST(test_model_help_lists_properties)
                         "06.0 or 06 (default: -1)\n"
                         "  mac=<str>              - Ethernet 6-byte MAC Address, example: "
                         "52:54:00:12:34:56\n"
-                        "  netdev=<str>           - ID of a netdev to use as a backend\n");
+                        "  netdev=<str>           - ID of a netdev to use as a backend\n"
+                        "  romfile=<str>          - boot ROM file (default: the model's iPXE ROM; "
+                        "empty: none)\n");
     free(t);
 }
 END_TEST

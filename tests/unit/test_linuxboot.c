@@ -116,7 +116,7 @@ START_TEST(test_boot_params)
     /* e820 */
     ck_assert_uint_eq(bp[0x1E8], 4);
     const uint64_t want[4][3] = {
-        {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2}, {0x100000, RAM - 0x100000, 1}};
+        {0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xE0000, 0x20000, 2}, {0x100000, RAM - 0x100000, 1}};
     for (int i = 0; i < 4; i++) {
         const uint8_t *e = bp + 0x2D0 + 20 * i;
         ck_assert_uint_eq(ld64le(e), want[i][0]);
@@ -366,12 +366,15 @@ START_TEST(test_pir)
     Machine *m = machine_new_pc(&cfg, NULL);
     ck_assert_ptr_nonnull(m);
     firmware_setup(m);
+    /* As the guest reads it: through the shadow RAM firmware_setup enabled. */
     const uint8_t *t = NULL;
-    for (uint32_t a = 0xF0000; a < 0x100000; a += 16)
-        if (!memcmp(m->ram + a, "$PIR", 4)) {
-            t = m->ram + a;
+    for (uint32_t a = 0xF0000; a < 0x100000; a += 16) {
+        const uint8_t *p = phys_host_ptr(m, a, false);
+        if (p && !memcmp(p, "$PIR", 4)) {
+            t = p;
             break;
         }
+    }
     ck_assert_ptr_nonnull(t);
     ck_assert_uint_eq(ld16le(t + 4), 0x0100);
     uint16_t size = ld16le(t + 6);
@@ -471,9 +474,12 @@ START_TEST(test_bios_rom)
     ck_assert_uint_eq(m->rom_size, 65536);
     ck_assert_mem_eq(m->rom + 65536 - sizeof rom, rom, sizeof rom);
     ck_assert_uint_eq(m->rom[0], 0xFF);
-    /* Low copy: the reset vector's bytes at 0xFFFF0 */
-    ck_assert_mem_eq(m->ram + 0x100000 - sizeof rom, rom, sizeof rom);
-    ck_assert_mem_eq(m->ram + 0xFFFF0, rom + sizeof rom - 16, 16);
+    /* Below 1 MiB, where the shadow RAM is not read (a chipset at power-on),
+     * the ROM's end: the reset vector's bytes at 0xFFFF0. */
+    machine_set_shadow(m, 0xC0000, 0x40000, SHADOW_BUS);
+    ck_assert_mem_eq(phys_host_ptr(m, 0x100000 - sizeof rom, false), rom, sizeof rom);
+    ck_assert_mem_eq(phys_host_ptr(m, 0xFFFF0, false), rom + sizeof rom - 16, 16);
+    ck_assert_uint_eq(phys_read(m, 0xF0000, 0), 0xFF); /* the padding in front */
     ck_assert_ptr_nonnull(phys_host_ptr(m, 0xFFFFFFF0u, false));
     ck_assert_uint_eq(*phys_host_ptr(m, 0xFFFFFFF0u, false), rom[sizeof rom - 16]);
     unlink(p);
@@ -484,7 +490,8 @@ START_TEST(test_bios_rom)
     p = write_tmp(big, sizeof big);
     ck_assert_int_eq(bios_load_rom(m, p, err, sizeof err), 0);
     ck_assert_uint_eq(m->rom_size, sizeof big);
-    ck_assert_mem_eq(m->ram + 0xE0000, big + sizeof big - 0x20000, 0x20000);
+    ck_assert_mem_eq(phys_host_ptr(m, 0xE0000, false), big + sizeof big - 0x20000, 0x20000);
+    ck_assert_uint_eq(phys_read(m, 0xDFFFF, 0), 0xFF); /* only the last 128 KiB show */
     unlink(p);
 
     p = write_tmp(big, sizeof big - 1);
@@ -507,6 +514,57 @@ START_TEST(test_bios_rom)
 }
 END_TEST
 
+/* -kernel booted by firmware: the items QEMU's linuxboot option ROM reads,
+ * with the setup header patched as QEMU's loader does. */
+START_TEST(test_fw_cfg_items)
+{
+    make_image();
+    char *kpath = write_tmp(image, sizeof image);
+    size_t rdlen = 50000;
+    uint8_t *rd = initrd_data(rdlen);
+    char *rpath = write_tmp(rd, rdlen);
+    MachineConfig mc = {.ram_size = RAM, .icount_shift = -1, .icount_sleep = true};
+    Machine *m = machine_new_pc(&mc, NULL);
+    ck_assert_ptr_nonnull(m);
+    FwCfg *fw = pc_board(m)->fw_cfg;
+    ck_assert_int_eq(linux_boot_fw_cfg(m, fw, kpath, rpath, "console=ttyS0", err, sizeof err), 0);
+    size_t len;
+    const uint8_t *p;
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_SETUP_ADDR, NULL)), 0x10000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_SETUP_SIZE, NULL)), SETUP_SIZE);
+    p = fw_cfg_item(fw, FW_CFG_SETUP_DATA, &len);
+    ck_assert_uint_eq(len, SETUP_SIZE);
+    ck_assert_mem_eq(p + 0x202, "HdrS", 4);
+    ck_assert_uint_eq(p[0x210], 0xB0);                       /* type_of_loader: QEMU */
+    ck_assert_uint_eq(p[0x211], 0x81);                       /* LOADED_HIGH | CAN_USE_HEAP */
+    ck_assert_uint_eq(ld16le(p + 0x224), 0x20000 - 0x10000 - 0x200); /* heap_end_ptr */
+    ck_assert_uint_eq(ld32le(p + 0x228), 0x20000);           /* cmd_line_ptr */
+    uint32_t ri = ld32le(p + 0x218);
+    ck_assert_uint_eq(ld32le(p + 0x21C), rdlen);
+    ck_assert_uint_eq(ri & 0xFFF, 0);
+    ck_assert_uint_le((uint64_t)ri + rdlen, RAM - 0x28000u); /* below the firmware's tables */
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_INITRD_ADDR, NULL)), ri);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_INITRD_SIZE, NULL)), rdlen);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_INITRD_DATA, &len), rd, rdlen);
+    ck_assert_uint_eq(len, rdlen);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_KERNEL_ADDR, NULL)), 0x100000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_KERNEL_SIZE, NULL)), PM_SIZE);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_KERNEL_DATA, &len), image + SETUP_SIZE, PM_SIZE);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_CMDLINE_ADDR, NULL)), 0x20000);
+    ck_assert_uint_eq(ld32le(fw_cfg_item(fw, FW_CFG_CMDLINE_SIZE, NULL)), 14);
+    ck_assert_mem_eq(fw_cfg_item(fw, FW_CFG_CMDLINE_DATA, &len), "console=ttyS0", 14);
+    /* The same checks as direct boot: not a bzImage. */
+    char *bad = write_tmp("junk", 4);
+    ck_assert_int_eq(linux_boot_fw_cfg(m, fw, bad, NULL, NULL, err, sizeof err), -1);
+    ck_assert(strstr(err, "not a Linux bzImage"));
+    machine_free(m);
+    unlink(kpath);
+    unlink(rpath);
+    unlink(bad);
+    free(rd);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("linuxboot");
@@ -520,6 +578,7 @@ int main(void)
     tcase_add_test(tc, test_pir);
     tcase_add_test(tc, test_pci_bars);
     tcase_add_test(tc, test_bios_rom);
+    tcase_add_test(tc, test_fw_cfg_items);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bios/bios.h"
 #include "testutil.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
@@ -272,13 +273,71 @@ START_TEST(test_qemu_options_not_yet)
     ck_assert_str_eq(err, "-blockdev is a QEMU option that wirebox does not support yet");
     ck_assert_int_eq(parse("-no-acpi", NULL), 1);
     ck_assert_str_eq(err, "-no-acpi is a QEMU option that wirebox does not support yet");
-    static const char *const more[] = {"-numa", "-qmp", "-boot", "-parallel", "-fda"};
+    static const char *const more[] = {"-numa", "-qmp", "-global", "-parallel", "-fda"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         ck_assert_int_eq(parse(more[i], "x", NULL), 1);
         ck_assert(strstr(err, "is a QEMU option that wirebox does not support yet"));
     }
     ck_assert_int_eq(parse("-frobnicate", NULL), 1);
     ck_assert_str_eq(err, "unknown option '-frobnicate'");
+}
+END_TEST
+
+/* -boot as QEMU takes it: the implied order, once, menu, timeouts, strict;
+ * QEMU's messages for letters a PC cannot boot from. */
+START_TEST(test_boot_option)
+{
+    ck_assert_int_eq(parse("-boot", "n", NULL), 0);
+    ck_assert_str_eq(o.cfg.boot.order, "n");
+    ck_assert_str_eq(boot_order(&o.cfg.boot), "n");
+    ck_assert_int_eq(parse(NULL), 0);
+    ck_assert_str_eq(boot_order(&o.cfg.boot), "cad");
+    ck_assert(!o.cfg.boot.menu && !o.cfg.boot.has_reboot_timeout && !o.cfg.boot.strict);
+    ck_assert_int_eq(parse("-boot", "order=cdn,once=d,menu=on,splash-time=2500,reboot-timeout=0,"
+                                    "strict=on",
+                           NULL),
+                     0);
+    ck_assert_str_eq(o.cfg.boot.order, "cdn");
+    ck_assert_str_eq(o.cfg.boot.once, "d");
+    ck_assert(o.cfg.boot.menu && o.cfg.boot.strict);
+    ck_assert(o.cfg.boot.has_splash_time && o.cfg.boot.splash_time == 2500);
+    ck_assert(o.cfg.boot.has_reboot_timeout && o.cfg.boot.reboot_timeout == 0);
+    /* Later -boot options override what they name. */
+    ck_assert_int_eq(parse("-boot", "d", "-boot", "menu=off", NULL), 0);
+    ck_assert_str_eq(o.cfg.boot.order, "d");
+    ck_assert(!o.cfg.boot.menu);
+    ck_assert_int_eq(parse("-boot", "reboot-timeout=-1", NULL), 0);
+    ck_assert_int_eq(o.cfg.boot.reboot_timeout, -1);
+
+    ck_assert_int_eq(parse("-boot", "cdnc", NULL), 1);
+    ck_assert_str_eq(err, "-boot: order: boot device 'c' was given twice");
+    ck_assert_int_eq(parse("-boot", "order=cdna", NULL), 1);
+    ck_assert_str_eq(err, "-boot: order: too many boot devices for PC (at most 3)");
+    ck_assert_int_eq(parse("-boot", "once=e", NULL), 1);
+    ck_assert_str_eq(err, "-boot: once: invalid boot device for PC: 'e'");
+    ck_assert_int_eq(parse("-boot", "order=X", NULL), 1);
+    ck_assert_str_eq(err, "-boot: order: invalid boot device 'X'");
+    ck_assert_int_eq(parse("-boot", "menu=maybe", NULL), 1);
+    ck_assert_str_eq(err, "-boot: menu must be on or off, not 'maybe'");
+    ck_assert_int_eq(parse("-boot", "reboot-timeout=70000", NULL), 1);
+    ck_assert(strstr(err, "reboot-timeout is invalid"));
+    ck_assert_int_eq(parse("-boot", "splash-time=-5", NULL), 1);
+    ck_assert(strstr(err, "splash-time is invalid"));
+    ck_assert_int_eq(parse("-boot", "frob=1", NULL), 1);
+    ck_assert_str_eq(err, "-boot: invalid parameter 'frob'");
+}
+END_TEST
+
+/* -L: directories in order, -L help stops parsing. */
+START_TEST(test_firmware_dirs)
+{
+    ck_assert_int_eq(parse("-L", "/a", "-L", "b", NULL), 0);
+    ck_assert_int_eq(o.nfirmware_dirs, 2);
+    ck_assert_str_eq(o.firmware_dirs[0], "/a");
+    ck_assert_str_eq(o.firmware_dirs[1], "b");
+    ck_assert(!o.firmware_dirs_help);
+    ck_assert_int_eq(parse("-L", "help", "-frob", NULL), 0);
+    ck_assert(o.firmware_dirs_help);
 }
 END_TEST
 
@@ -311,7 +370,10 @@ START_TEST(test_boot_and_misc)
 
     ck_assert_int_eq(parse("-bios", "rom.bin", NULL), 0);
     ck_assert_str_eq(o.cfg.bios, "rom.bin");
-    ck_assert_int_eq(parse("-bios", "rom.bin", "-kernel", "bz", NULL), 1);
+    /* Both: the firmware boots the kernel (QEMU's linuxboot ROM). */
+    ck_assert_int_eq(parse("-bios", "rom.bin", "-kernel", "bz", NULL), 0);
+    ck_assert_str_eq(o.cfg.bios, "rom.bin");
+    ck_assert_str_eq(o.cfg.kernel, "bz");
 
     ck_assert_int_eq(parse("-s", "-S", NULL), 0);
     ck_assert_str_eq(o.cfg.gdb, "tcp::1234");
@@ -386,6 +448,8 @@ int main(void)
     tcase_add_test(tc, test_error_messages_tidy);
     tcase_add_test(tc, test_qemu_options_not_yet);
     tcase_add_test(tc, test_boot_and_misc);
+    tcase_add_test(tc, test_boot_option);
+    tcase_add_test(tc, test_firmware_dirs);
     tcase_add_test(tc, test_nic);
     tcase_add_test(tc, test_usage);
     suite_add_tcase(s, tc);
