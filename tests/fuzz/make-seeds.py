@@ -433,8 +433,118 @@ def linuxboot_seeds():
                        initrd=initrd))
 
 
+# ------------------------------------------------------------- fuzz_rtl8139
+# Opcodes (fuzz_rtl8139.c); the first byte picks the chip (1: RTL8139C).
+(R_WR, R_RD, R_RAM, R_TXSLOT, R_CPTXDESC, R_CPRXDESC, R_SETUP, R_CAPR, R_FRAME, R_CLOCK,
+ R_LINK, R_PEER, R_PCICMD, R_RESET, R_EEBITS, R_TPPOLL) = range(16)
+R_RCR_ACCEPT = 0x02 | 0x04 | 0x08  # APM AM AB
+R_RCR_WRAP = 0x80
+R_CP_OWN, R_CP_EOR, R_CP_FS, R_CP_LS = 0x80, 0x40, 0x20, 0x10  # in the op's `how`
+
+
+def r_wr(off, val, size_log2=2, mmio=False):
+    return u8(R_WR) + u8(off) + u8(size_log2 | (4 if mmio else 0)) + u32(val)
+
+
+def r_setup(cplus, rcr, tcr=0, n=8, cpcr_how=0):
+    out = u8(R_SETUP) + u8((1 if cplus else 0) | cpcr_how) + u32(rcr) + u32(tcr)
+    return out + (u8(n - 1) if cplus else b"")
+
+
+def r_slot(slot, data, off=0):
+    out = b""
+    for i in range(0, len(data), 256):
+        chunk = data[i:i + 256]
+        out += u8(R_RAM) + u8(3) + u8(slot) + u16(off + i) + u8(len(chunk) - 1) + chunk
+    return out
+
+
+def r_txslot(i, slot, size, own=False):
+    return u8(R_TXSLOT) + u8(i | (8 if own else 0)) + u8(slot) + u16(0) + u16(size) + u8(0)
+
+
+def r_cptx(idx, slot, length, flags, csum=0, mss=None, tag=None, high=False):
+    how = flags | (1 if high else 0) | (4 if mss is not None else 0) | (8 if tag is not None else 0)
+    out = u8(R_CPTXDESC) + u8(how) + u8(idx) + u16(length) + u8(csum)
+    if mss is not None:
+        out += u16(mss)
+    if tag is not None:
+        out += u16(tag)
+    return out + u8(slot) + u16(0)
+
+
+def r_cprx(idx, slot, size, eor=False):
+    return u8(R_CPRXDESC) + u8(4 if eor else 0) + u8(idx) + u16(size) + u8(slot) + u16(0)
+
+
+def r_frame(length, dst, data=b""):
+    return u8(R_FRAME) + u16(length) + u8(dst) + u16(len(data)) + data
+
+
+def r_clock(ns):
+    return u8(R_CLOCK) + u16(min(ns >> 8, 0xFFFF))
+
+
+def r_capr():
+    return u8(R_CAPR) + u8(2)
+
+
+def rtl8139_seeds():
+    t = "fuzz_rtl8139"
+    udp = bytes([2, 0, 0, 0, 0, 1]) * 2 + b"\x08\x00" + bytes(range(46))
+    write(t, "c-rx", u8(1) + r_setup(False, R_RCR_ACCEPT) + r_frame(60, 0) + r_frame(1514, 1) +
+          r_frame(20, 0) + r_clock(200000) + r_capr() + r_frame(300, 2) + r_clock(100000))
+    write(t, "c-rx-wrap", u8(1) + r_setup(False, R_RCR_ACCEPT | R_RCR_WRAP) +
+          b"".join(r_frame(1514, 0) + r_clock(130000) + r_capr() for _ in range(8)))
+    write(t, "c-rx-full", u8(1) + r_setup(False, R_RCR_ACCEPT) +
+          b"".join(r_frame(1514, 1) for _ in range(10)) + r_clock(20000000) + r_capr() +
+          r_clock(3000000) + r_capr() + r_wr(0x44, R_RCR_ACCEPT | 3 << 11) + r_frame(4000, 0))
+    write(t, "c-tx", u8(1) + r_setup(False, R_RCR_ACCEPT) + r_slot(0, udp) + r_slot(1, udp) +
+          r_txslot(0, 0, 60) + r_txslot(1, 1, 1500) + r_clock(200000) + r_txslot(2, 0, 0) +
+          r_txslot(3, 0x85, 100) + r_clock(200000) + u8(R_RD) + u8(0x60) + u8(1))
+    write(t, "c-loopback", u8(1) + r_setup(False, R_RCR_ACCEPT | 0x01, tcr=0) +
+          r_wr(0x40, 0x00060000) + r_slot(0, MAC + udp[6:]) + r_txslot(0, 0, 64) +
+          r_clock(200000) + r_capr())
+    write(t, "cplus-c-mode", u8(0) + r_setup(False, R_RCR_ACCEPT) + r_frame(100, 0) +
+          r_slot(0, udp) + r_txslot(0, 0, 60) + r_clock(100000))
+    write(t, "cplus-rx", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + r_frame(60, 0) +
+          r_frame(1514, 1) + r_frame(3000, 0) + r_clock(500000) + r_cprx(0, 0, 1536) +
+          r_frame(100, 0) + r_clock(500000))
+    write(t, "cplus-rx-csum-vlan", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8, cpcr_how=0xC0) +
+          r_frame(len(ipv4_tcp(100)), 0, ipv4_tcp(100)) + r_frame(200, 8) + r_clock(300000))
+    write(t, "cplus-tx", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) + r_slot(0, udp) +
+          r_cptx(0, 0, 60, R_CP_OWN | R_CP_FS | R_CP_LS) + u8(R_TPPOLL) + u8(0x40) +
+          r_clock(100000) + r_cptx(0, 1, 100, R_CP_OWN | R_CP_FS | R_CP_LS, high=True) +
+          u8(R_TPPOLL) + u8(0x81) + r_clock(100000))
+    pkt = ipv4_tcp(1400)
+    write(t, "cplus-tx-csum-multi", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) +
+          r_slot(2, pkt[:700]) + r_slot(3, pkt[700:]) +
+          r_cptx(0, 2, 700, R_CP_OWN | R_CP_FS, csum=5) +
+          r_cptx(1, 3, len(pkt) - 700, R_CP_OWN | R_CP_LS, csum=5, tag=0x0500) +
+          u8(R_TPPOLL) + u8(0x40) + r_clock(300000))
+    big = ipv4_tcp(4000)
+    write(t, "cplus-tx-tso", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) + r_slot(4, big) +
+          r_cptx(0, 4, len(big), R_CP_OWN | R_CP_FS | R_CP_LS, mss=1000) + u8(R_TPPOLL) +
+          u8(0x40) + r_clock(1000000))
+    write(t, "cplus-tx-unended", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) +
+          b"".join(r_cptx(i, 0, 60, R_CP_OWN | (R_CP_FS if i == 0 else 0)) for i in range(4)) +
+          u8(R_TPPOLL) + u8(0x40) + r_clock(100000))
+    write(t, "cplus-tally", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + r_frame(60, 0) +
+          r_clock(10000) + r_wr(0x14, 0) + r_wr(0x10, 0x2C00 | 0x08) + u8(R_RD) + u8(0x10) +
+          u8(2))
+    # EEPROM: READ (110) of word 7, then 16 clocks to shift the data out
+    write(t, "eeprom", u8(1) + u8(R_EEBITS) + u8(0x80 | 9) + u32(0b110000111) +
+          u8(R_EEBITS) + u8(16) + u32(0) + u8(R_EEBITS) + u8(0x40) + u32(0) +
+          u8(R_RD) + u8(0) + u8(2))
+    write(t, "link-reset", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + u8(R_LINK) + u8(0) +
+          r_frame(60, 0) + u8(R_LINK) + u8(2) + r_clock(100000) + u8(R_PEER) + u8(0) +
+          u8(R_RESET) + u8(0) + r_setup(False, R_RCR_ACCEPT) + u8(R_RESET) + u8(1) +
+          u8(R_RD) + u8(0x74) + u8(1) + u8(R_PCICMD) + u16(0))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
 dns_seeds()
 linuxboot_seeds()
+rtl8139_seeds()
