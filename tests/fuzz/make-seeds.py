@@ -542,9 +542,109 @@ def rtl8139_seeds():
           u8(R_RD) + u8(0x74) + u8(1) + u8(R_PCICMD) + u16(0))
 
 
+# ----------------------------------------------------------------- fuzz_ide
+# Opcodes (fuzz_ide.c); the input starts with the drive setup byte and the
+# image size byte. Commands by their index in fuzz_ide.c's ata_cmds table.
+(I_OUTB, I_INB, I_TASKFILE, I_CMD, I_PACKET, I_PIO_IN, I_PIO_OUT, I_PRD, I_BM, I_RAM, I_CTL,
+ I_PCI, I_RESET) = range(13)
+I_READ, I_READ_EXT, I_READ_DMA, I_READ_DMA_EXT, I_WRITE, I_WRITE_EXT, I_WRITE_DMA = range(7)
+I_WRITE_DMA_EXT, I_READ_MULT, I_READ_MULT_EXT, I_WRITE_MULT, I_WRITE_MULT_EXT, I_SET_MULT = \
+    range(7, 13)
+I_VERIFY, I_IDENTIFY, I_ID_ATAPI, I_PACKET_CMD, I_SET_FEATURES = 13, 15, 16, 17, 18
+I_FLUSH, I_DIAGNOSE, I_READ_MAX_EXT = 20, 22, 25
+
+
+def i_tf(chan, lba, count, lba48=False, lba_mode=True, unit=0, feature=0):
+    how = chan | (2 if unit else 0) | (4 if lba_mode else 0) | (8 if lba48 else 0)
+    return u8(I_TASKFILE) + u8(how) + u8(lba >> 24 if not lba48 else 0) + u16(count) + \
+        u32(lba) + u8(feature)
+
+
+def i_cmd(chan, idx):
+    return u8(I_CMD) + u8(chan) + u8(idx)
+
+
+def i_pio(chan, words, out=False, val=0):
+    return u8(I_PIO_OUT if out else I_PIO_IN) + u8(chan | 2) + u8(words // 16 - 1) + u32(val)
+
+
+def i_prd(chan, entries, no_eot=False):
+    out = u8(I_PRD) + u8(chan | (2 if no_eot else 0)) + u8(len(entries) - 1)
+    for slot, cnt in entries:
+        out += u8(slot) + u16(cnt)
+    return out
+
+
+def i_bm(chan, start, to_mem):
+    return u8(I_BM) + u8(chan | ((1 if start else 0) | (8 if to_mem else 0)) << 3)
+
+
+def i_packet(chan, cdb, dma=False, limit=None):
+    sel = 0xFF  # the CDB as given
+    how = chan | (0x10 if dma else 0) | (4 if limit is not None else 0)
+    out = u8(I_PACKET) + u8(how) + cdb.ljust(12, b"\0") + u8(sel)
+    return out + (u16(limit) if limit is not None else b"")
+
+
+def ide_seeds():
+    t = "fuzz_ide"
+    write(t, "pio-read-write", u8(0) + u8(63) + i_tf(0, 5, 2) + i_cmd(0, I_READ) +
+          i_pio(0, 512) + i_tf(0, 9, 1) + i_cmd(0, I_WRITE) + i_pio(0, 256, True, 0x1234) +
+          u8(I_INB) + u8(7))
+    write(t, "pio-lba48-multiple", u8(2) + u8(63) + u8(I_TASKFILE) + u8(0) + u8(0) +
+          u16(16) + u32(0) + u8(0) + i_cmd(0, I_SET_MULT) + i_tf(0, 3, 8, lba48=True) +
+          i_cmd(0, I_READ_MULT_EXT) + i_pio(0, 2048) + i_tf(0, 3, 4, lba48=True) +
+          i_cmd(0, I_WRITE_MULT_EXT) + i_pio(0, 1024, True))
+    write(t, "pio-out-of-range", u8(0) + u8(0) + i_tf(0, 7, 4) + i_cmd(0, I_READ) +
+          i_tf(0, 0xFFFFFFF, 0) + i_cmd(0, I_WRITE) + i_tf(0, 1, 0, lba48=True) +
+          i_cmd(0, I_READ_EXT) + i_pio(0, 256) + i_tf(0, 0, 1, lba_mode=False) +
+          i_cmd(0, I_VERIFY))
+    write(t, "identify-features", u8(2 | 16) + u8(10) + i_cmd(0, I_IDENTIFY) +
+          i_pio(0, 256) + i_tf(0, 0, 0x45, feature=3) + i_cmd(0, I_SET_FEATURES) +
+          i_tf(1, 0, 0) + i_cmd(1, I_ID_ATAPI) + i_pio(1, 256) + i_cmd(1, I_IDENTIFY) +
+          i_cmd(0, I_DIAGNOSE) + i_cmd(0, I_READ_MAX_EXT) + i_cmd(0, I_FLUSH))
+    write(t, "dma-read", u8(0) + u8(63) + i_prd(0, [(0, 1024), (1, 0)]) + i_tf(0, 0, 66) +
+          i_cmd(0, I_READ_DMA) + i_bm(0, True, True) + u8(I_BM) + u8(0 | 1 << 1) + u8(0x06) +
+          i_bm(0, False, True))
+    write(t, "dma-write-short-table", u8(0) + u8(63) + i_prd(0, [(2, 512)], no_eot=True) +
+          i_tf(0, 4, 4, lba48=True) + i_cmd(0, I_WRITE_DMA_EXT) + i_bm(0, True, False) +
+          i_prd(0, [(3, 1536)]) + i_bm(0, True, False) + i_bm(0, False, False))
+    write(t, "dma-bad-prd", u8(0) + u8(20) + u8(I_PRD) + u8(0) + u8(1) + u8(0x81) + u16(512) +
+          u8(0x82) + u16(0) + i_tf(0, 0, 2) + i_cmd(0, I_READ_DMA) + i_bm(0, True, True))
+    write(t, "bad-sector", u8(4) + u8(5) + i_tf(0, 0, 16) + i_cmd(0, I_READ) + i_pio(0, 4096) +
+          i_tf(0, 4, 4) + i_cmd(0, I_WRITE) + i_pio(0, 1024, True) + i_prd(0, [(0, 0)]) +
+          i_tf(0, 0, 16) + i_cmd(0, I_READ_DMA) + i_bm(0, True, True))
+    write(t, "readonly", u8(1) + u8(5) + i_tf(0, 0, 1) + i_cmd(0, I_WRITE) +
+          i_pio(0, 256, True) + i_prd(0, [(0, 512)]) + i_cmd(0, I_WRITE_DMA) +
+          i_bm(0, True, False))
+    inquiry = bytes([0x12, 0, 0, 0, 96, 0])
+    read10 = bytes([0x28, 0, 0, 0, 0, 1, 0, 0, 4, 0])
+    write(t, "atapi-pio", u8(0) + u8(0x40) + i_packet(1, bytes(12)) + i_pio(1, 16) +
+          i_packet(1, bytes([0x03, 0, 0, 0, 18])) + i_pio(1, 16) + i_packet(1, inquiry) +
+          i_pio(1, 64) + i_packet(1, bytes([0x25])) + i_pio(1, 16) +
+          i_packet(1, read10, limit=2048) + i_pio(1, 4096) +
+          i_packet(1, bytes([0x43, 2, 0, 0, 0, 0, 0, 0x03, 0x24])) + i_pio(1, 512))
+    write(t, "atapi-dma", u8(0) + u8(0x40) + i_packet(1, bytes(12)) + i_pio(1, 16) +
+          u8(I_PRD) + u8(1) + u8(0) + u8(0) + u16(0) + i_packet(1, read10, dma=True) +
+          i_bm(1, True, True) + i_packet(1, bytes([0xBE, 0, 0, 0, 0, 2, 0, 0, 1, 0x10]), dma=True) +
+          u8(I_PRD) + u8(1) + u8(0) + u8(1) + u16(2048) + i_bm(1, False, True) +
+          i_bm(1, True, True))
+    write(t, "atapi-tray-nodisc", u8(16 | 8) + u8(0x80) + i_packet(1, bytes(12)) +
+          i_packet(1, bytes([0x1E, 0, 0, 0, 1])) + i_packet(1, bytes([0x1B, 0, 0, 0, 2])) +
+          i_packet(1, bytes([0x1E, 0, 0, 0, 0])) + i_packet(1, bytes([0x1B, 0, 0, 0, 2])) +
+          i_packet(1, bytes([0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8])) + i_pio(1, 16) +
+          u8(I_PACKET) + u8(1 | 2 | 8) + bytes(12) + u8(0) + i_pio(1, 16) +
+          i_packet(1, bytes([0x28, 0, 0, 0, 0, 0x10, 0, 0, 2])) + i_pio(1, 2048))
+    write(t, "srst-reset", u8(2 | 16) + u8(9) + i_tf(0, 0, 4) + i_cmd(0, I_READ) +
+          u8(I_CTL) + u8(4) + u8(I_INB) + u8(8) + u8(I_CTL) + u8(0) +
+          i_pio(0, 256) + u8(I_CTL) + u8(0x80) + u8(I_INB) + u8(2) + u8(I_RESET) +
+          u8(I_PCI) + u8(0) + u16(0) + u8(I_INB) + u8(7) + u8(I_PCI) + u8(0) + u16(0x8000))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
 dns_seeds()
 linuxboot_seeds()
 rtl8139_seeds()
+ide_seeds()
