@@ -641,6 +641,87 @@ def ide_seeds():
           u8(I_PCI) + u8(0) + u16(0) + u8(I_INB) + u8(7) + u8(I_PCI) + u8(0) + u16(0x8000))
 
 
+# --------------------------------------------------------------- fuzz_qcow2
+# The input is the image file. Built here from the format's specification
+# (QEMU's docs/interop/qcow2.txt): header, refcount table and block, L1, L2,
+# data; the backing names "raw" and "self" are files fuzz_qcow2.c provides.
+Q_COPIED, Q_COMPRESSED, Q_ZERO = 1 << 63, 1 << 62, 1
+
+
+def qcow2_image(version=3, cb=12, vsize=65536, backing=None, backing_fmt=None,
+                refcount_order=4, incompat=0, nb_snapshots=0, l2=None, extra=b""):
+    """Clusters: 0 header, 1 refcount table, 2 refcount block, 3 L1, 4 L2,
+    5 data, then compressed data and `extra`. l2: {index: entry}, where the
+    strings "data", "compressed" and "zero" name the usual entries."""
+    import zlib
+    cs = 1 << cb
+    data = bytes((i * 11 + 1) & 0xFF for i in range(cs))
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp = co.compress(bytes(range(256)) * (cs // 256)) + co.flush()
+    comp_off = 6 * cs + 100
+    nsec = (comp_off % 512 + len(comp) + 511) // 512
+    x = 62 - (cb - 8)
+    entries = {"data": 5 * cs | Q_COPIED,
+               "compressed": Q_COMPRESSED | (nsec - 1) << x | comp_off,
+               "zero": Q_ZERO if version == 3 else 0}
+    if l2 is None:
+        l2 = {0: "data", 1: "compressed", 2: "zero"}
+    l2t = bytearray(cs)
+    for i, e in l2.items():
+        struct.pack_into(">Q", l2t, 8 * i, entries[e] if isinstance(e, str) else e)
+    nclusters = 7 + (len(comp) + cs - 1) // cs + (len(extra) + cs - 1) // cs
+    bits = 1 << refcount_order
+    rb = bytearray(cs)
+    for c in range(nclusters):
+        if bits >= 8:
+            rb[c * bits // 8 + bits // 8 - 1] = 1
+        else:
+            rb[c * bits // 8] |= 1 << (c * bits % 8)
+    l2_span = cs * (cs // 8)
+    l1_size = max(1, (vsize + l2_span - 1) // l2_span)
+    l1 = bytearray(cs)
+    struct.pack_into(">Q", l1, 0, 4 * cs | Q_COPIED)
+    hlen = 104 if version == 3 else 72
+    hdr = bytearray(cs)
+    struct.pack_into(">4sIQIIQIIQQIIQ", hdr, 0, b"QFI\xfb", version, 0, 0, cb, vsize, 0,
+                     l1_size, 3 * cs, cs, 1, nb_snapshots, 0)
+    if version == 3:
+        struct.pack_into(">QQQII", hdr, 72, incompat, 0, 0, refcount_order, hlen)
+    pos = hlen
+    if backing_fmt:
+        f = backing_fmt.encode()
+        struct.pack_into(">II", hdr, pos, 0xE2792ACA, len(f))
+        hdr[pos + 8:pos + 8 + len(f)] = f
+        pos += 8 + (len(f) + 7) // 8 * 8
+    pos += 8  # end of extensions
+    if backing:
+        name = backing.encode()
+        struct.pack_into(">QI", hdr, 8, pos, len(name))
+        hdr[pos:pos + len(name)] = name
+    rt = bytearray(cs)
+    struct.pack_into(">Q", rt, 0, 2 * cs)
+    out = bytes(hdr) + bytes(rt) + bytes(rb) + bytes(l1) + bytes(l2t) + data + bytes(cs)
+    out = out[:comp_off] + comp
+    out += bytes(-len(out) % cs) + extra
+    return out
+
+
+def qcow2_seeds():
+    t = "fuzz_qcow2"
+    write(t, "v3-4k", qcow2_image())
+    write(t, "v2-512-backing-raw", qcow2_image(version=2, cb=9, vsize=32768, backing="raw",
+                                               l2={0: "data", 1: "compressed", 5: "data"}))
+    write(t, "v3-backing-fmt", qcow2_image(backing="raw", backing_fmt="raw", vsize=1 << 20))
+    write(t, "v3-backing-loop", qcow2_image(backing="self", vsize=8192))
+    write(t, "v3-refcount-1bit", qcow2_image(refcount_order=0))
+    write(t, "v3-refcount-64bit", qcow2_image(refcount_order=6, vsize=3 << 20))
+    write(t, "v3-64k-big", qcow2_image(cb=16, vsize=1 << 33, l2={0: "data", 7: "zero"}))
+    write(t, "v3-corrupt-flag", qcow2_image(incompat=2))
+    write(t, "v3-snapshots", qcow2_image(nb_snapshots=1))
+    write(t, "v3-l2-past-eof", qcow2_image(l2={0: 1000 * 4096 | Q_COPIED, 1: 4096 * 3 + 1}))
+    write(t, "v2-truncated", qcow2_image(version=2)[:4096 * 3 + 8])
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
@@ -648,3 +729,4 @@ dns_seeds()
 linuxboot_seeds()
 rtl8139_seeds()
 ide_seeds()
+qcow2_seeds()
