@@ -722,6 +722,42 @@ def qcow2_seeds():
     write(t, "v2-truncated", qcow2_image(version=2)[:4096 * 3 + 8])
 
 
+# -------------------------------------------------------------- fuzz_stream
+# Opcodes (fuzz_stream.c).
+S_BYTES, S_FRAME, S_HEADER, S_PUMP, S_NIC, S_GUEST = range(6)
+
+
+def s_frame(length, piece, pump=False, big=False, over=False):
+    how = (1 if length >= 65536 else 0) | (2 if over else 0) | (4 if pump else 0)
+    return u8(S_FRAME) + u8(how) + u16(length) + u16(piece - 1)
+
+
+def s_bytes(data):
+    out = b""
+    for i in range(0, len(data), 256):
+        chunk = data[i:i + 256]
+        out += u8(S_BYTES) + u8(len(chunk) - 1) + chunk
+    return out
+
+
+def stream_seeds():
+    t = "fuzz_stream"
+    frame = struct.pack(">I", 60) + bytes(range(60))
+    write(t, "frames-whole", s_frame(60, 64) + s_frame(1514, 1518) + u8(S_PUMP) + u8(0))
+    write(t, "frames-bytewise", s_frame(42, 1, pump=True) + s_frame(100, 3, pump=True))
+    write(t, "raw-pieces", s_bytes(frame[:2]) + u8(S_PUMP) + u8(1) + s_bytes(frame[2:30]) +
+          u8(S_PUMP) + u8(0) + s_bytes(frame[30:] + frame) + u8(S_PUMP) + u8(0))
+    write(t, "empty-frames", u8(S_HEADER) + u32(0) + u8(S_HEADER) + u32(0) + s_frame(60, 64))
+    write(t, "max-frame", s_frame(65536 + 4096 - 65536 + 65536, 4096))
+    write(t, "oversized", s_frame(60, 64) + u8(S_FRAME) + u8(3) + u16(0xFFFF) + u16(99) +
+          s_frame(60, 64))
+    write(t, "oversized-header", u8(S_HEADER) + struct.pack("<I", 0x01000000) + s_frame(60, 64))
+    write(t, "flow-control", u8(S_NIC) + u8(0) + b"".join(s_frame(1514, 700) for _ in range(40)) +
+          u8(S_PUMP) + u8(3) + u8(S_NIC) + u8(1) + u8(S_PUMP) + u8(3))
+    write(t, "guest-frames", u8(S_GUEST) + u8(7) + u8(S_PUMP) + u8(3) + s_frame(60, 64) +
+          u8(S_GUEST) + u8(3) + u8(S_PUMP) + u8(1))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
@@ -730,3 +766,4 @@ linuxboot_seeds()
 rtl8139_seeds()
 ide_seeds()
 qcow2_seeds()
+stream_seeds()
