@@ -24,7 +24,9 @@
 /* fuzz-ldflags: -Wl,--wrap=blk_pread_full -Wl,--wrap=blk_open_backing -Wl,--wrap=blk_runtime_error */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include "fuzz.h"
@@ -105,12 +107,45 @@ FZ_HARNESS static void write_file(const char *path, const uint8_t *data, size_t 
     close(fd);
 }
 
+static void remove_dir(const char *d)
+{
+    char p[320];
+    static const char *names[] = {"img", "raw", "self"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", d, names[i]);
+        unlink(p);
+    }
+    rmdir(d);
+}
+
+/* Directories of runs that ended in a crash (abort skips the destructor)
+ * whose process is gone. */
+static void remove_stale_dirs(const char *base)
+{
+    DIR *dp = opendir(base);
+    if (!dp)
+        return;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        int pid;
+        char d[300];
+        if (sscanf(e->d_name, "wb-fuzz-qcow2-%d", &pid) != 1 || pid <= 0)
+            continue;
+        if (kill(pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive (or not ours to ask about) */
+        snprintf(d, sizeof d, "%s/%s", base, e->d_name);
+        remove_dir(d);
+    }
+    closedir(dp);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     fz_quiet_logs();
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    remove_stale_dirs(base ? base : "/tmp");
     snprintf(dir, sizeof dir, "%s/wb-fuzz-qcow2-%d", base ? base : "/tmp", (int)getpid());
     mkdir(dir, 0700);
     snprintf(img, sizeof img, "%s/img", dir);
@@ -129,15 +164,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 /* Removes the directory when the fuzzer exits. */
 __attribute__((destructor)) static void cleanup(void)
 {
-    if (!dir[0])
-        return;
-    char p[320];
-    static const char *names[] = {"img", "raw", "self"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    rmdir(dir);
+    if (dir[0])
+        remove_dir(dir);
 }
 
 /* ---- The run */
