@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cpu/cpu.h"
 #include "hw/pc.h"
 
 /* ---- Guest physical layout used by direct kernel boot. */
@@ -58,7 +59,40 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
 int linux_boot_setup_mem(Machine *m, const char *kernel_name, const void *kernel,
                          size_t kernel_size, const char *initrd_name, const void *initrd,
                          size_t initrd_size, const char *cmdline, char *err, size_t errlen);
-/* For -S: start the CPU (state as linux_boot_setup left it) at a one-jump
+/* Multiboot v1 (bios/multiboot.h): -kernel FILE with a Multiboot header
+ * in its first 8 KiB and no Linux setup header. An ELF32 kernel is loaded
+ * through its program headers (PT_LOAD at p_paddr), otherwise the header's
+ * a.out kludge addresses are used. initrd is QEMU's module list "file1
+ * args,file2 args" (",," is a comma in a name); each module is loaded
+ * page-aligned above the kernel and gets its whole text as its string; the
+ * command line is "KERNEL-PATH CMDLINE". The information structure (memory
+ * map, modules, command line, boot loader name) is at MB_INFO_ADDR; the CPU
+ * enters in flat 32-bit protected mode with EAX = 0x2BADB002, EBX = its
+ * address. A reset loads it all again. Returns 0, MULTIBOOT_NOT if the file
+ * is not a Multiboot kernel (nothing done), or -1 with one line in err. */
+#define MULTIBOOT_NOT 1
+int multiboot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                    char *err, size_t errlen);
+/* The same with the contents in memory (copied): the seam a fuzz target
+ * drives. */
+typedef struct MultibootModule {
+    const uint8_t *data;
+    size_t size;
+    const char *string; /* the module's command line */
+} MultibootModule;
+int multiboot_setup_mem(Machine *m, const char *kernel_name, const uint8_t *kernel, size_t size,
+                        const MultibootModule *mods, int nmods, const char *cmdline, char *err,
+                        size_t errlen);
+/* Frees what multiboot_setup keeps for resets (bios_free calls it). */
+void multiboot_free(Machine *m);
+
+/* Both loaders hand over in flat 32-bit protected mode (GDT at
+ * LINUX_GDT_ADDR: 0x10 code, 0x18 data), paging and interrupts off, A20 on,
+ * with these registers (the others zero). */
+void bios_enter_flat32(Machine *m, uint32_t eip, uint32_t eax, uint32_t ebx, uint32_t esi,
+                       uint32_t esp);
+
+/* For -S: start the CPU (state as linux_boot_setup or multiboot_setup left it) at a one-jump
  * firmware hand-over at LINUX_HANDOVER_ADDR that enters the kernel, instead
  * of at the entry itself, so a debugger's breakpoint on the entry is hit by
  * "continue" (gdb steps over a breakpoint at the PC it resumes from). */

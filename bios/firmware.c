@@ -285,6 +285,8 @@ void firmware_setup(Machine *m)
         irq_routing_setup(m, pci);
     bda_write(m, board);
     pir_write(m, router);
+    if (board && board->vga)
+        vga_bios_text_mode(board->vga); /* what the VGA BIOS's mode 3 leaves */
 }
 
 /* ------------------------------------------------------------------ -bios */

@@ -41,6 +41,12 @@
 
 /* Other boot_params offsets */
 #define BP_EXT_MEM_K 0x002 /* screen_info.ext_mem_k */
+#define BP_VIDEO_MODE 0x006  /* screen_info.orig_video_mode */
+#define BP_VIDEO_COLS 0x007
+#define BP_VIDEO_EGA_BX 0x00A
+#define BP_VIDEO_LINES 0x00E
+#define BP_VIDEO_IS_VGA 0x00F
+#define BP_VIDEO_POINTS 0x010
 #define BP_ALT_MEM_K 0x1E0
 #define BP_E820_ENTRIES 0x1E8
 #define BP_E820_TABLE 0x2D0
@@ -139,37 +145,21 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     e820_add(bp, ONE_MIB, ram - ONE_MIB, E820_RAM);
     if (m->rom_size)
         e820_add(bp, (uint64_t)(0x100000000ull - m->rom_size), m->rom_size, E820_RESERVED);
-    /* screen_info stays zero: no VGA text console; the kernel uses dummycon. */
+    /* screen_info: the 80x25 colour text mode firmware_setup left on the VGA
+     * (vgacon); without a VGA it stays zero and the kernel uses dummycon. */
+    PcBoard *board = pc_board(m);
+    if (board && board->vga) {
+        bp[BP_VIDEO_MODE] = 3;
+        bp[BP_VIDEO_COLS] = 80;
+        bp[BP_VIDEO_LINES] = 25;
+        bp[BP_VIDEO_IS_VGA] = 1;
+        st16le(bp + BP_VIDEO_EGA_BX, 0x0003); /* colour, 256 KiB (INT 10h AH=12h BL=10h) */
+        st16le(bp + BP_VIDEO_POINTS, 16);
+    }
     write_rng_seed(m, bp);
     bios_ram_write(m, LINUX_BOOT_PARAMS_ADDR, bp, sizeof bp);
 
-    /* GDT: null, null, 0x10 flat 4 GiB code, 0x18 flat 4 GiB data (accessed set). */
-    uint8_t gdt[32];
-    memset(gdt, 0, sizeof gdt);
-    st64le(gdt + 0x10, 0x00CF9B000000FFFFull);
-    st64le(gdt + 0x18, 0x00CF93000000FFFFull);
-    bios_ram_write(m, LINUX_GDT_ADDR, gdt, sizeof gdt);
-
-    machine_set_a20(m, true);
-    CPU *c = m->cpu;
-    c->gdt_base = LINUX_GDT_ADDR;
-    c->gdt_limit = sizeof gdt - 1;
-    c->idt_base = 0;
-    c->idt_limit = 0;
-    c->cr0 = CR0_PE | CR0_ET;
-    c->cr2 = c->cr3 = c->cr4 = 0;
-    cpu_set_seg_raw(c, S_CS, 0x10, 0, 0xFFFFFFFFu, 0xC09B);
-    for (int s = 0; s < 6; s++)
-        if (s != S_CS)
-            cpu_set_seg_raw(c, s, 0x18, 0, 0xFFFFFFFFu, 0xC093);
-    cpu_set_eflags(c, 0x2);
-    memset(c->regs, 0, sizeof c->regs);
-    c->regs[R_ESI] = LINUX_BOOT_PARAMS_ADDR;
-    c->regs[R_ESP] = LINUX_STACK_TOP;
-    c->eip = LINUX_KERNEL_ADDR;
-    c->halted = false;
-    cpu_update_mode(c);
-    cpu_tlb_flush(c, true);
+    bios_enter_flat32(m, LINUX_KERNEL_ADDR, 0, 0, LINUX_BOOT_PARAMS_ADDR, LINUX_STACK_TOP);
 }
 
 static void linux_on_reset(Machine *m, void *opaque)
@@ -373,6 +363,7 @@ fail:
 
 void bios_free(Machine *m)
 {
+    multiboot_free(m);
     if (m->on_reset == linux_on_reset) {
         linux_boot_release(m->on_reset_opaque);
         m->on_reset = NULL;
@@ -382,8 +373,8 @@ void bios_free(Machine *m)
 
 void linux_boot_enter_via_handover(Machine *m)
 {
-    uint8_t jmp[5] = {0xE9}; /* jmp rel32 */
-    st32le(jmp + 1, LINUX_KERNEL_ADDR - (LINUX_HANDOVER_ADDR + sizeof jmp));
+    uint8_t jmp[5] = {0xE9}; /* jmp rel32 to the entry the loader set */
+    st32le(jmp + 1, m->cpu->eip - (LINUX_HANDOVER_ADDR + sizeof jmp));
     bios_ram_write(m, LINUX_HANDOVER_ADDR, jmp, sizeof jmp);
     m->cpu->eip = LINUX_HANDOVER_ADDR;
 }

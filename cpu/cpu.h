@@ -197,6 +197,9 @@ void cpu_set_eflags(CPU *c, uint32_t val);
 void cpu_invalidate_phys(CPU *c, uint32_t paddr, uint32_t len);
 /* Flush the software TLB (loaders that change CR3 etc. directly). */
 void cpu_tlb_flush(CPU *c, bool global_too);
+/* Writes to physical [base, base+len) leave the fast path until the TLB is
+ * refilled (a device's dirty-page tracking, hw/machine.h mmio_register_ram). */
+void cpu_tlb_drop_writes(CPU *c, uint32_t base, uint32_t len);
 
 /* Load a segment register's hidden part directly (loaders, reset, tests). */
 void cpu_set_seg_raw(CPU *c, int seg, uint16_t sel, uint32_t base, uint32_t limit,

@@ -41,6 +41,14 @@ void cpu_tlb_flush(CPU *c, bool global_too)
         }
 }
 
+void cpu_tlb_drop_writes(CPU *c, uint32_t base, uint32_t len)
+{
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < TLB_SIZE; i++)
+            if ((c->tlb[k][i].paddr & ~0xFFFu) - base < len)
+                c->tlb[k][i].tag_write = 0xFFFFFFFFu;
+}
+
 static bool tag_in(uint32_t tag, uint32_t base, uint32_t mask)
 {
     return tag != 0xFFFFFFFFu && (tag & mask) == base;

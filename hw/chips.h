@@ -54,8 +54,10 @@ void uart_reset(Uart *u);
 size_t uart_can_receive(Uart *u);
 void uart_receive(Uart *u, const uint8_t *buf, size_t len);
 
-/* ---- i8042 keyboard controller (hw/i8042.c): ports 0x60, 0x64. Enough for
- * Linux's probe, self test, A20 via the output port, and reset (0xFE). */
+/* ---- i8042 keyboard controller (hw/i8042.c): ports 0x60, 0x64, IRQ 1 and
+ * 12: Linux's probe, self test, A20 via the output port, reset (0xFE), and
+ * the PS/2 keyboard and mouse the front ends type and move through
+ * (hw/display.h: input_key, input_mouse). */
 typedef struct I8042 I8042;
 I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12);
 void i8042_reset(I8042 *k);

@@ -269,6 +269,9 @@ DeviceContext device_context(Machine *m, const DeviceSpec *spec, const char *nam
         .name = name ? name : spec->id ? spec->id : spec->model->name,
         .devfn = spec->devfn,
     };
+    for (int i = 0; spec->model->props && spec->model->props[i].name; i++)
+        if (spec->model->props[i].type == PROP_CHARDEV && spec->val[i].set)
+            ctx.chr = machine_chardev(m, spec->val[i].str);
     return ctx;
 }
 

@@ -57,6 +57,10 @@ typedef struct DeviceContext {
     /* Network models: what net/ resolved. */
     struct NetClient *peer; /* the netdev or hub port it is wired to; NULL: none */
     uint8_t mac[6];         /* mac=, or the next free 52:54:00:12:34:xx */
+    /* A model with a PROP_CHARDEV property that is set: the chardev's
+     * output side (hw/machine.h CharDev), from the machine's chardev lookup;
+     * NULL if it was not set or not found. */
+    CharDev *chr;
 } DeviceContext;
 
 typedef struct DeviceSpec DeviceSpec;

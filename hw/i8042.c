@@ -1,5 +1,13 @@
 /* Intel 8042 keyboard controller (data 0x60, status/command 0x64) with a PS/2
- * keyboard and a PS/2 mouse that answer the commands drivers probe with.
+ * keyboard and a PS/2 mouse.
+ *
+ * The keyboard answers the commands Linux's atkbd and BIOSes send and types
+ * the keys the front ends give it (hw/display.h: input_key) in scancode set
+ * 2, translated to set 1 by the controller when the command byte says so (as
+ * every PC BIOS leaves it), or in set 1 when the guest selects it. The mouse
+ * answers psmouse's commands, reports relative motion and buttons in stream
+ * mode (or on request in remote mode) and becomes an IntelliMouse (ID 3,
+ * wheel) or IntelliMouse Explorer (ID 4) after the sample-rate knocks.
  *
  * The controller has one output buffer. Bytes wait in three queues -
  * controller replies, keyboard, mouse - and move into the output buffer one
@@ -10,9 +18,11 @@
 #include <string.h>
 
 #include "hw/chips.h"
+#include "hw/display.h"
+#include "hw/keys.h"
 #include "hw/machine.h"
 
-#define QSIZE 32
+#define QSIZE 256
 
 enum {
     ST_OBF = 0x01,
@@ -44,6 +54,11 @@ typedef struct Ps2Dev {
     uint8_t scanset;
     uint8_t rate, resolution; /* mouse */
     bool stream_scaling;
+    bool remote;          /* mouse: remote (polled) mode */
+    uint8_t id;           /* mouse: 0 PS/2, 3 IntelliMouse, 4 Explorer */
+    uint8_t rates[3];     /* mouse: the last three sample rates set */
+    int dx, dy, dz;       /* mouse: motion not yet reported */
+    unsigned buttons;     /* mouse: MOUSE_BUTTON_* held */
 } Ps2Dev;
 
 struct I8042 {
@@ -122,6 +137,61 @@ static void kbc_service(I8042 *k)
 static void kbd_reply(I8042 *k, uint8_t b)
 {
     q_push(&k->kbd.q, b, false);
+}
+
+static size_t q_room(const ByteQ *q)
+{
+    return QSIZE - q->count;
+}
+
+/* A key went down or up: its scancodes in the set the guest uses. */
+static void kbd_key(void *opaque, int key, bool down)
+{
+    I8042 *k = opaque;
+    Ps2Dev *d = &k->kbd;
+    if (!d->scanning || key < 0 || key >= key_count)
+        return;
+    uint8_t set2[8];
+    int n = 0;
+    uint16_t code = key_table[key].set2;
+    if (code == KEY_SET2_PAUSE) { /* make only: E1 14 77 E1 F0 14 F0 77 */
+        if (!down)
+            return;
+        static const uint8_t pause[8] = {0xE1, 0x14, 0x77, 0xE1, 0xF0, 0x14, 0xF0, 0x77};
+        memcpy(set2, pause, 8);
+        n = 8;
+    } else if (key == K_PRINT) { /* with its fake left shift, as keyboards send it */
+        static const uint8_t mk[4] = {0xE0, 0x12, 0xE0, 0x7C};
+        static const uint8_t brk[6] = {0xE0, 0xF0, 0x7C, 0xE0, 0xF0, 0x12};
+        memcpy(set2, down ? mk : brk, down ? 4 : 6);
+        n = down ? 4 : 6;
+    } else {
+        if (code >> 8)
+            set2[n++] = (uint8_t)(code >> 8);
+        if (!down)
+            set2[n++] = 0xF0;
+        set2[n++] = (uint8_t)code;
+    }
+    if (q_room(&d->q) < (size_t)n)
+        return; /* the keyboard's buffer is full: the key is lost, as on hardware */
+    bool xlate = k->ram[0] & CCB_XLATE;
+    if (d->scanset == 1 && !xlate) {
+        /* set 1 straight from the keyboard: the translation of the set-2 sequence */
+        xlate = true;
+    }
+    bool brk = false;
+    for (int i = 0; i < n; i++) {
+        uint8_t b = set2[i];
+        if (!xlate) {
+            q_push(&d->q, b, false);
+        } else if (b == 0xF0) {
+            brk = true;
+        } else {
+            q_push(&d->q, (uint8_t)(key_translate_set2(b) | (brk ? 0x80 : 0)), false);
+            brk = false;
+        }
+    }
+    kbc_service(k);
 }
 
 static void kbd_reset_state(Ps2Dev *d)
@@ -212,6 +282,66 @@ static void aux_reset_state(Ps2Dev *d)
     d->rate = 100;
     d->resolution = 2;
     d->stream_scaling = false;
+    d->remote = false;
+    d->id = 0;
+    memset(d->rates, 0, sizeof d->rates);
+    d->dx = d->dy = d->dz = 0;
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* One movement packet from what has accumulated (3 bytes, 4 with a wheel). */
+static void aux_packet(I8042 *k)
+{
+    Ps2Dev *d = &k->aux;
+    int dx = clampi(d->dx, -255, 255), dy = clampi(d->dy, -255, 255);
+    int dz = d->id == 3 ? clampi(d->dz, -8, 7) : d->id == 4 ? clampi(d->dz, -8, 7) : 0;
+    d->dx -= dx;
+    d->dy -= dy;
+    d->dz -= dz;
+    /* PS/2 counts y upwards and the wheel towards the user */
+    int py = -dy, pz = -dz;
+    aux_reply(k, (uint8_t)(0x08 | (d->buttons & 7) | (dx < 0 ? 0x10 : 0) | (py < 0 ? 0x20 : 0)));
+    aux_reply(k, (uint8_t)dx);
+    aux_reply(k, (uint8_t)py);
+    if (d->id == 3)
+        aux_reply(k, (uint8_t)pz);
+    else if (d->id == 4)
+        aux_reply(k, (uint8_t)(pz & 0x0F));
+}
+
+static bool aux_moved(const Ps2Dev *d)
+{
+    return d->dx || d->dy || d->dz;
+}
+
+static void aux_flush(I8042 *k)
+{
+    Ps2Dev *d = &k->aux;
+    while (aux_moved(d) && q_room(&d->q) >= 4)
+        aux_packet(k);
+    kbc_service(k);
+}
+
+static void aux_input(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    I8042 *k = opaque;
+    Ps2Dev *d = &k->aux;
+    if (!d->scanning)
+        return;
+    bool changed = buttons != d->buttons;
+    d->buttons = buttons & 7;
+    d->dx = clampi(d->dx + dx, -4096, 4096);
+    d->dy = clampi(d->dy + dy, -4096, 4096);
+    d->dz = clampi(d->dz + dz, -64, 64);
+    if (d->remote)
+        return;
+    if (changed && !aux_moved(d) && q_room(&d->q) >= 4)
+        aux_packet(k); /* a button alone is a packet too */
+    aux_flush(k);
 }
 
 static void aux_write(I8042 *k, uint8_t val)
@@ -220,9 +350,17 @@ static void aux_write(I8042 *k, uint8_t val)
     if (d->pending_cmd) {
         uint8_t cmd = d->pending_cmd;
         d->pending_cmd = 0;
-        if (cmd == 0xF3)
+        if (cmd == 0xF3) {
             d->rate = val;
-        else if (cmd == 0xE8)
+            /* the knocks: 200,100,80 makes an IntelliMouse, then 200,200,80 an Explorer */
+            d->rates[0] = d->rates[1];
+            d->rates[1] = d->rates[2];
+            d->rates[2] = val;
+            if (d->rates[0] == 200 && d->rates[1] == 100 && d->rates[2] == 80)
+                d->id = 3;
+            else if (d->id == 3 && d->rates[0] == 200 && d->rates[1] == 200 && d->rates[2] == 80)
+                d->id = 4;
+        } else if (cmd == 0xE8)
             d->resolution = val & 3;
         aux_reply(k, 0xFA);
         return;
@@ -234,21 +372,29 @@ static void aux_write(I8042 *k, uint8_t val)
         aux_reply(k, 0xAA);
         aux_reply(k, 0x00);
         break;
-    case 0xF2: /* get ID: standard PS/2 mouse */
+    case 0xF2: /* get ID */
         aux_reply(k, 0xFA);
-        aux_reply(k, 0x00);
+        aux_reply(k, d->id);
         break;
     case 0xE9: /* status request */
         aux_reply(k, 0xFA);
-        aux_reply(k, (uint8_t)((d->scanning ? 0x20 : 0) | (d->stream_scaling ? 0x10 : 0)));
+        aux_reply(k, (uint8_t)((d->remote ? 0x40 : 0) | (d->scanning ? 0x20 : 0) |
+                               (d->stream_scaling ? 0x10 : 0) | (d->buttons & 1 ? 4 : 0) |
+                               (d->buttons & 4 ? 2 : 0) | (d->buttons & 2 ? 1 : 0)));
         aux_reply(k, d->resolution);
         aux_reply(k, d->rate);
         break;
-    case 0xEB: /* read data: an empty packet */
+    case 0xEB: /* read data: one packet, moved or not */
         aux_reply(k, 0xFA);
-        aux_reply(k, 0x08);
-        aux_reply(k, 0x00);
-        aux_reply(k, 0x00);
+        aux_packet(k);
+        break;
+    case 0xEA: /* stream mode */
+        d->remote = false;
+        aux_reply(k, 0xFA);
+        break;
+    case 0xF0: /* remote mode */
+        d->remote = true;
+        aux_reply(k, 0xFA);
         break;
     case 0xF3: /* sample rate */
     case 0xE8: /* resolution */
@@ -265,6 +411,7 @@ static void aux_write(I8042 *k, uint8_t val)
         break;
     case 0xF6:
         d->scanning = false;
+        d->remote = false;
         d->rate = 100;
         d->resolution = 2;
         d->stream_scaling = false;
@@ -465,5 +612,7 @@ I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12)
     io_register(m, "i8042-cmd", 0x64, 1, k, kbc_cmd_read, kbc_cmd_write);
     i8042_reset(k);
     machine_add_reset(m, i8042_reset_cb, k);
+    input_register_keyboard(m, kbd_key, k);
+    input_register_mouse(m, aux_input, k);
     return k;
 }

@@ -83,6 +83,27 @@ static void mmio_index(Machine *m)
     m->mmio_lowest = n ? m->mmio[0]->base : UINT32_MAX;
 }
 
+IoRegion *mmio_register_ram(Machine *m, const char *name, uint32_t base, uint32_t len,
+                            uint8_t *host, uint8_t *dirty)
+{
+    if (len & 0xFFF) {
+        wb_log("%s: RAM-like region of %u bytes is not a multiple of 4 KiB", name, len);
+        exit(1);
+    }
+    IoRegion *r = region_add(m, name, 0, 0, NULL, NULL, NULL, true);
+    r->ram = host;
+    r->dirty = dirty;
+    r->len = len;
+    region_map(m, r, base, base != 0);
+    return r;
+}
+
+void region_ram_rearm(Machine *m, IoRegion *r)
+{
+    if (m->cpu && r->enabled)
+        cpu_tlb_drop_writes(m->cpu, r->base, r->len);
+}
+
 void region_map(Machine *m, IoRegion *r, uint32_t base, bool enabled)
 {
     if (!r->mmio && r->enabled)
@@ -165,6 +186,15 @@ static IoRegion *mmio_region(Machine *m, uint32_t paddr)
 
 /* ------------------------------------------------------------------ physical memory */
 
+/* A RAM-like region's byte at paddr; a write marks its page dirty. */
+static uint8_t *region_ram_ptr(IoRegion *r, uint32_t paddr, bool write)
+{
+    uint32_t off = paddr - r->base;
+    if (write && r->dirty)
+        r->dirty[off >> 12] = 1;
+    return r->ram + off;
+}
+
 uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
 {
     if (paddr < m->ram_size) {
@@ -172,9 +202,17 @@ uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
             return NULL;
         if (paddr >= LOW_ROM_START && paddr < ONE_MIB && write)
             return NULL;
-        if (paddr >= ONE_MIB && mmio_region(m, paddr))
-            return NULL;
+        if (paddr >= ONE_MIB) {
+            IoRegion *r = mmio_region(m, paddr);
+            if (r)
+                return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
+        }
         return m->ram + paddr;
+    }
+    if (paddr >= m->mmio_lowest) {
+        IoRegion *r = mmio_region(m, paddr);
+        if (r)
+            return r->ram ? region_ram_ptr(r, paddr, write) : NULL;
     }
     if (m->rom && !write && paddr >= (uint32_t)(0 - m->rom_size))
         return m->rom + (paddr - (uint32_t)(0 - m->rom_size));
@@ -184,7 +222,7 @@ uint8_t *phys_host_ptr(Machine *m, uint32_t paddr, bool write)
 uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r) {
+    if (r && !r->ram) {
         if (!r->read)
             return 0xFFFFFFFFu >> (32 - (8 << size_log2));
         return r->read(r->opaque, paddr - r->base, size_log2);
@@ -200,7 +238,7 @@ uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 void phys_write(Machine *m, uint32_t paddr, uint32_t val, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r) {
+    if (r && !r->ram) {
         if (r->write)
             r->write(r->opaque, paddr - r->base, val, size_log2);
         return;
@@ -389,6 +427,21 @@ void loop_kick(Machine *m)
     }
 }
 
+void loop_host_pending(Machine *m)
+{
+    m->host_pending = true;
+}
+
+void loop_host_may_call(Machine *m)
+{
+    m->host_may_call = true;
+}
+
+bool loop_host_pending_wanted(const Machine *m)
+{
+    return m->probe_pending;
+}
+
 void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque)
 {
     if (m->npoll_hooks >= MAX_POLL_HOOKS) {
@@ -455,16 +508,20 @@ static void loop_poll(Machine *m, uint64_t timeout_ns)
 void machine_request_reset(Machine *m)
 {
     m->reset_requested = true;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_request_shutdown(Machine *m, int exit_code)
 {
     m->shutdown_requested = true;
     m->exit_code = exit_code;
-    if (m->cpu)
+    if (m->cpu) {
         m->cpu->exit_request = true;
+        m->cpu->need_check = true; /* stop after this instruction, not this block */
+    }
 }
 
 void machine_set_a20(Machine *m, bool enabled)
@@ -504,6 +561,17 @@ void machine_set_ferr_line(Machine *m, IrqLine line)
 void machine_ferr(Machine *m, int level)
 {
     irq_set(&m->ferr_line, level);
+}
+
+void machine_set_chardev_lookup(Machine *m, ChardevLookup lookup, void *opaque)
+{
+    m->chardev_lookup = lookup;
+    m->chardev_lookup_opaque = opaque;
+}
+
+CharDev *machine_chardev(Machine *m, const char *id)
+{
+    return m->chardev_lookup ? m->chardev_lookup(m->chardev_lookup_opaque, id) : NULL;
 }
 
 /* ------------------------------------------------------------------ the debugger's hold */
@@ -624,6 +692,36 @@ void machine_reset(Machine *m)
         m->on_reset(m, m->on_reset_opaque);
 }
 
+/* -icount sleep=off, the CPU idle: how fast virtual time may pass while
+ * waiting for the host, in virtual ns per host ns; 0 if it jumped to the
+ * next deadline (or the poll woke the CPU) and there is nothing to wait for.
+ * A source that expects a reply from the host (loop_host_pending) gets
+ * real time (1); one the host may call at any moment (loop_host_may_call)
+ * gets at most LOOP_PACE times host time; otherwise the clock jumps. A CPU
+ * with no deadline at all and nothing pending waits for the host with the
+ * clock standing still (IDLE_FROZEN), which keeps such runs deterministic. */
+#define IDLE_FROZEN UINT64_MAX
+
+static uint64_t idle_rate(Machine *m)
+{
+    m->host_pending = m->host_may_call = false;
+    m->probe_pending = true;
+    loop_poll(m, 0);
+    m->probe_pending = false;
+    if (!cpu_is_idle(m->cpu))
+        return 0; /* the poll brought work: run it now */
+    uint64_t now = clock_ns(m), deadline = timer_next_deadline(m);
+    if (m->host_pending)
+        return 1;
+    if (deadline == UINT64_MAX)
+        return IDLE_FROZEN;
+    if (m->host_may_call)
+        return LOOP_PACE;
+    if (deadline > now)
+        m->skipped_ns += deadline - now;
+    return 0;
+}
+
 void machine_step(Machine *m)
 {
     CPU *c = m->cpu;
@@ -655,23 +753,27 @@ void machine_step(Machine *m)
     uint64_t delta = deadline > now ? deadline - now : 0;
 
     if (cpu_is_idle(c)) {
+        uint64_t rate = 1; /* virtual ns per host ns while waiting */
         if (m->icount_shift >= 0 && !m->icount_sleep) {
-            /* Nothing can happen before the next deadline: jump to it. */
-            if (deadline != UINT64_MAX)
-                m->skipped_ns += delta;
-            loop_poll(m, 0);
-        } else {
-            uint64_t wait = deadline == UINT64_MAX ? 100000000ull : delta;
-            uint64_t t0 = host_now_ns();
-            loop_poll(m, wait);
-            uint64_t slept = host_now_ns() - t0;
-            m->idle_host_ns += slept;
-            if (m->icount_shift >= 0)
-                m->skipped_ns += slept < wait ? slept : wait;
-            else
-                m->v_base += slept; /* no instructions ran: time is host time */
-            clock_resync(m, false);
+            if (!(rate = idle_rate(m)))
+                return;
+            now = clock_ns(m);
+            deadline = timer_next_deadline(m);
+            delta = deadline > now ? deadline - now : 0;
         }
+        uint64_t wait = deadline == UINT64_MAX || rate == IDLE_FROZEN ? 100000000ull
+                                                                       : (delta + rate - 1) / rate;
+        uint64_t t0 = host_now_ns();
+        loop_poll(m, wait);
+        uint64_t slept = host_now_ns() - t0;
+        m->idle_host_ns += slept;
+        if (m->icount_shift >= 0 && rate != IDLE_FROZEN) {
+            uint64_t cap = deadline == UINT64_MAX ? wait * rate : delta;
+            m->skipped_ns += slept * rate < cap ? slept * rate : cap;
+        }
+        else
+            m->v_base += slept; /* no instructions ran: time is host time */
+        clock_resync(m, false);
         return;
     }
 

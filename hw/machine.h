@@ -26,6 +26,11 @@ typedef struct IoRegion {
     DevWrite write;
     bool mmio;
     bool enabled;
+    /* RAM-like MMIO (mmio_register_ram): the bytes live at ram, the CPU
+     * reads and writes them through its TLB, and a write marks its 4 KiB
+     * page in dirty (one byte per page). NULL for ordinary regions. */
+    uint8_t *ram;
+    uint8_t *dirty;
 } IoRegion;
 
 /* Register a port range (base..base+len-1) or an MMIO range. A region made
@@ -36,6 +41,15 @@ IoRegion *mmio_register(Machine *m, const char *name, uint32_t base, uint32_t le
                         void *opaque, DevRead rd, DevWrite wr);
 /* Move/enable/disable a region (PCI BARs). */
 void region_map(Machine *m, IoRegion *r, uint32_t base, bool enabled);
+/* A device's memory the guest maps like RAM (a framebuffer): len bytes
+ * (a multiple of 4 KiB) at host, placed like any MMIO region. Guest writes
+ * go at full speed through the CPU's TLB; each page written since the device
+ * last looked is marked in dirty[offset >> 12] (len / 4096 bytes, the
+ * device's). The device clears the marks it has handled and then calls
+ * region_ram_rearm, so the next write to those pages marks them again. */
+IoRegion *mmio_register_ram(Machine *m, const char *name, uint32_t base, uint32_t len,
+                            uint8_t *host, uint8_t *dirty);
+void region_ram_rearm(Machine *m, IoRegion *r);
 
 /* Port I/O as the CPU sees it. Unclaimed reads return all ones. */
 uint32_t port_read(Machine *m, uint16_t port, int size_log2);
@@ -110,6 +124,28 @@ typedef int (*LoopPollFill)(void *opaque, struct pollfd *pfd, int max, uint64_t 
 typedef void (*LoopPollDispatch)(void *opaque, struct pollfd *pfd, int n, bool error);
 void loop_add_poll_hook(Machine *m, LoopPollFill fill, LoopPollDispatch dispatch, void *opaque);
 void loop_remove_poll_hook(Machine *m, void *opaque);
+/* Virtual time while the guest waits for the host. With -icount
+ * shift=N,sleep=off an idle CPU jumps the virtual clock to its next
+ * deadline at once: a halted guest costs no wall time, and a run with no
+ * outside events is deterministic. A guest waiting for the host would see
+ * its timeouts expire long before the host could act, so sources say what
+ * they expect from their poll fill (loop_host_pending_wanted(m) is true
+ * while the idle loop asks; checking is needed only then):
+ *   loop_host_pending(m): a reply from the host may come (an open TCP
+ *     connection to a host peer, a DNS query in flight): the idle period
+ *     waits for host events in real time and the virtual clock follows host
+ *     time, as with sleep=on;
+ *   loop_host_may_call(m): a host peer may start talking at any moment (a
+ *     hostfwd listener): the virtual clock runs at most LOOP_PACE times host
+ *     time while idle, so a host client has 1/LOOP_PACE of any guest timeout
+ *     to arrive.
+ * When no source says either the jumps resume. A CPU with no deadline at all
+ * waits for the host with the clock standing still (nothing in the guest can
+ * tell, and the run stays deterministic). */
+#define LOOP_PACE 20
+bool loop_host_pending_wanted(const Machine *m);
+void loop_host_pending(Machine *m);
+void loop_host_may_call(Machine *m);
 
 /* ---- Device state is allocated from the machine, zeroed, and freed with it
  * (machine_free). Exits with a message if memory runs out. */
@@ -145,6 +181,19 @@ bool machine_paused(const Machine *m);
 void machine_set_debug_hook(Machine *m, void (*hook)(Machine *m, void *opaque), void *opaque);
 /* Removes the hook if it is the one registered with opaque. */
 void machine_clear_debug_hook(Machine *m, void *opaque);
+
+/* ---- Character devices: what a UART writes goes to a CharDev. */
+typedef struct CharDev {
+    void (*write)(void *opaque, const uint8_t *buf, size_t len);
+    void *opaque;
+} CharDev;
+
+/* The front end's chardevs (ui/chardev.h) as devices get them: a device
+ * with chardev=ID is handed machine_chardev(m, ID) in its DeviceContext
+ * (NULL: no lookup registered, or no such chardev). */
+typedef CharDev *(*ChardevLookup)(void *opaque, const char *id);
+void machine_set_chardev_lookup(Machine *m, ChardevLookup lookup, void *opaque);
+CharDev *machine_chardev(Machine *m, const char *id);
 
 /* ---- The machine itself. */
 
@@ -208,9 +257,14 @@ struct Machine {
     int wake_pipe[2];
     PollHook poll_hooks[MAX_POLL_HOOKS];
     int npoll_hooks;
+    bool probe_pending; /* the idle loop asks: is a host reply pending? */
+    bool host_pending;  /* a source said yes (loop_host_pending) */
+    bool host_may_call; /* a host peer may call (loop_host_may_call) */
 
     /* Network clients (net/net.c), in creation order */
     struct NetClient *net_clients;
+    /* The display, keyboard and mouse the front ends reach (hw/display.h) */
+    struct DisplayHub *display_hub;
 
     /* Interrupt wiring (set by the board) */
     int (*intack)(void *opaque);
@@ -236,6 +290,9 @@ struct Machine {
     /* Reset hook (reloads the kernel for direct boot) */
     void (*on_reset)(Machine *m, void *opaque);
     void *on_reset_opaque;
+    /* Chardevs for devices (machine_chardev) */
+    ChardevLookup chardev_lookup;
+    void *chardev_lookup_opaque;
     /* Hook run between CPU slices (the debugger) */
     void (*on_debug)(Machine *m, void *opaque);
     void *on_debug_opaque;
@@ -255,11 +312,3 @@ int machine_run(Machine *m);
  * poll fds (blocking if the CPU is halted). For tests. */
 void machine_step(Machine *m);
 uint64_t host_now_ns(void);
-
-/* ---- Character devices: what a UART writes goes to a CharDev. */
-typedef struct CharDev {
-    void (*write)(void *opaque, const uint8_t *buf, size_t len);
-    void *opaque;
-} CharDev;
-
-

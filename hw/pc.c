@@ -49,6 +49,13 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
                                   serial_out[i]);
     b->kbd = i8042_new(m, isa_irq(&b->isa, 1), isa_irq(&b->isa, 12));
     sysctl_init(m);
+    if (!cfg->vga_none) {
+        char err[256];
+        /* 00:02.0, as on QEMU's PC: before any card the user adds */
+        b->vga = vga_new(m, b->pci, -1, VGA_ROMFILE_DEFAULT, false, err, sizeof err);
+        if (!b->vga)
+            wb_log("VGA: %s", err);
+    }
     b->ide = piix_ide_new(m, b->pci, isa_irq(&b->isa, 14), isa_irq(&b->isa, 15), cfg->ide);
     rtc_set_cmos(b->rtc, 0x39, piix_ide_cmos_translation(b->ide)); /* BIOS disk translation */
     return m;

@@ -7,6 +7,7 @@
 #include "hw/chips.h"
 #include "hw/ide.h"
 #include "hw/machine.h"
+#include "hw/vga.h"
 
 #define MAX_SERIAL 4
 
@@ -22,6 +23,9 @@ typedef struct MachineConfig {
     bool no_reboot;            /* -no-reboot */
     bool nographic;            /* -nographic */
     bool display_none;         /* -display none */
+    bool display_sdl;          /* -display sdl, or the default when a display and SDL2 exist */
+    bool vga_none;             /* -vga none: no VGA card */
+    char name[128];            /* -name: the machine's name (window title) */
     const char *serial[MAX_SERIAL]; /* -serial specs: "stdio", "file:PATH", "null", "mon:stdio" */
     int nserial;
     bool nic_none;             /* -nic none */
@@ -40,6 +44,7 @@ typedef struct PcBoard {
     PciBus *pci;
     IsaBus isa;
     PiixIde *ide;
+    Vga *vga; /* the default VGA (NULL with -vga none) */
 } PcBoard;
 
 static inline PcBoard *pc_board(Machine *m)

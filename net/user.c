@@ -519,6 +519,21 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
     return NULL;
 }
 
+int net_user_hostfwd_add(NetClient *nc, const char *spec, char *err, size_t errlen)
+{
+    return wb_errf(err, errlen, "%s", user_missing());
+}
+
+int net_user_hostfwd_remove(NetClient *nc, const char *spec)
+{
+    return -1;
+}
+
+char *net_user_connection_info(NetClient *nc)
+{
+    return NULL;
+}
+
 #else
 #include <slirp/libslirp.h>
 
@@ -554,6 +569,7 @@ struct UserNet {
     uint8_t dns_ip[4];
     uint8_t host_ip[4];
     int dns_tcp_port; /* the DNS proxy's TCP listener on host loopback, or 0 */
+    struct in_addr dhcp; /* the first DHCP address: hostfwd's default guest address */
     uint16_t ip_id;
     FwdConn *fwds;
     int nfwds;
@@ -564,6 +580,10 @@ struct UserNet {
     struct pollfd *pfd;
     int npfd, max, nslirp, ndns;
     bool can_rx;
+    bool probe, exchange; /* the idle loop asks whether a host reply is pending; one is */
+    /* hostfwd rules (count the ones added at run time too): the host may
+     * connect at any moment (hw/machine.h loop_host_may_call) */
+    int nlisteners;
 };
 
 /* ------------------------------------------------------------------ libslirp callbacks */
@@ -688,9 +708,23 @@ static const SlirpCb slirp_callbacks = {
 
 /* ------------------------------------------------------------------ the poll hook */
 
+/* A TCP connection to a host peer (not a hostfwd listener): the guest
+ * may be waiting for that peer (hw/machine.h loop_host_pending). */
+static bool is_host_connection(int fd)
+{
+    int type = 0, listening = 0;
+    socklen_t l = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &l) != 0 || type != SOCK_STREAM)
+        return false;
+    l = sizeof listening;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &l) == 0 && !listening;
+}
+
 static int cb_add_poll(int fd, int events, void *opaque)
 {
     UserNet *u = opaque;
+    if (u->probe && !u->exchange && is_host_connection(fd))
+        u->exchange = true;
     short ev = 0;
     /* While the guest side cannot take frames, host sockets are not read:
      * their data waits in the host kernel, nothing is dropped. */
@@ -733,6 +767,8 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
     u->npfd = 0;
     u->max = max;
     u->can_rx = net_peer_can_receive(u->nc);
+    u->probe = loop_host_pending_wanted(u->m);
+    u->exchange = false;
     uint64_t ms = *timeout_ns / 1000000ull;
     uint32_t tmo = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
     slirp_pollfds_fill(u->slirp, &tmo, cb_add_poll, u);
@@ -754,7 +790,14 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
         if (f->nout)
             ev |= POLLOUT;
         u->pfd[u->npfd++] = (struct pollfd){.fd = f->fd, .events = ev};
+        u->exchange |= f->nout > 0;
     }
+    /* Open TCP connections, DNS queries in flight: the guest may be waiting
+     * for the host, so virtual time must not jump ahead of it. */
+    if (u->probe && (u->exchange || u->ndns > 0))
+        loop_host_pending(u->m);
+    else if (u->probe && u->nlisteners)
+        loop_host_may_call(u->m);
     return u->npfd;
 }
 
@@ -1005,6 +1048,7 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
         return NULL;
     }
     u->m = m;
+    u->dhcp = c->dhcp;
     u->nc = net_client_new(m, &user_info, name, u);
     char netbuf[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &c->net, netbuf, sizeof netbuf);
@@ -1044,6 +1088,7 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
                      "in use?)", h->spec, h->udp ? "UDP" : "TCP", h->host_port);
             goto fail;
         }
+        u->nlisteners++;
     }
     if (c->nguestfwd)
         u->fwds = calloc((size_t)c->nguestfwd, sizeof *u->fwds);
@@ -1091,5 +1136,53 @@ static NetClient *user_create(Machine *m, const char *name, const void *conf, ch
 fail:
     net_client_free(u->nc);
     return NULL;
+}
+
+/* ------------------------------------------------------------------ the monitor's commands */
+
+int net_user_hostfwd_add(NetClient *nc, const char *spec, char *err, size_t errlen)
+{
+    UserNet *u = nc->opaque;
+    UserConf c = {.dhcp = u->dhcp};
+    UserHostFwd h;
+    if (net_user_parse_hostfwd(spec, &c, &h))
+        return wb_errf(err, errlen, "Invalid host forwarding rule '%s' (expected "
+                       "[tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)", spec);
+    if (slirp_add_hostfwd(u->slirp, h.udp, h.host_addr, h.host_port, h.guest_addr,
+                          h.guest_port) < 0)
+        return wb_errf(err, errlen, "Could not set up host forwarding rule '%s'", spec);
+    u->nlisteners++;
+    loop_kick(u->m); /* poll the new listener */
+    return 0;
+}
+
+int net_user_hostfwd_remove(NetClient *nc, const char *spec)
+{
+    UserNet *u = nc->opaque;
+    char buf[256];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    strcpy(buf, spec);
+    char *c1 = strchr(buf, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2)
+        return -1;
+    *c1 = *c2 = '\0';
+    bool udp = !strcmp(buf, "udp");
+    if (!udp && *buf && strcmp(buf, "tcp"))
+        return -1;
+    struct in_addr host = {htonl(INADDR_ANY)};
+    long port;
+    if ((c1[1] && parse_ip4(c1 + 1, &host)) || parse_num(c2 + 1, 0, 65535, &port))
+        return -1;
+    if (slirp_remove_hostfwd(u->slirp, udp, host, (int)port) < 0)
+        return 0;
+    u->nlisteners--;
+    return 1;
+}
+
+char *net_user_connection_info(NetClient *nc)
+{
+    UserNet *u = nc->opaque;
+    return slirp_connection_info(u->slirp);
 }
 #endif

@@ -42,3 +42,16 @@ typedef struct UserConf {
 /* Parses one hostfwd= rule ([tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport)
  * for the network u describes; 0 or -1. */
 int net_user_parse_hostfwd(const char *spec, const UserConf *u, UserHostFwd *f);
+
+typedef struct NetClient NetClient;
+
+/* The monitor's user-networking commands (ui/monitor_net.c); nc is a client
+ * of type "user". hostfwd_add: spec as hostfwd= takes it; 0, or 1 with err
+ * ("Invalid host forwarding rule ...", "Could not set up ..."). */
+int net_user_hostfwd_add(NetClient *nc, const char *spec, char *err, size_t errlen);
+/* hostfwd_remove: spec is [tcp|udp]:[hostaddr]:hostport; 1 removed, 0 no
+ * such rule, -1 not in that syntax. */
+int net_user_hostfwd_remove(NetClient *nc, const char *spec);
+/* libslirp's connection table, as `info usernet` shows it (malloc'd; NULL
+ * without libslirp). */
+char *net_user_connection_info(NetClient *nc);

@@ -4,11 +4,13 @@
 #include "hw/opts.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef WIREBOX_VERSION
 #define WIREBOX_VERSION "0.1.0"
@@ -35,7 +37,14 @@ enum {
     OPT_S_LOWER,
     OPT_GDB,
     OPT_NODEFAULTS,
+    OPT_CHARDEV,
+    OPT_MONITOR,
+    OPT_MON,
+    OPT_DEBUGCON,
+    OPT_L,
     OPT_DRIVE, /* -hda..-hdd, -cdrom, -drive, -snapshot: block/drive.c */
+    OPT_VGA,
+    OPT_NAME,
     OPT_OBJECT,
 };
 
@@ -65,6 +74,11 @@ static const struct {
     {"s", OPT_S_LOWER, false},
     {"gdb", OPT_GDB, true},
     {"nodefaults", OPT_NODEFAULTS, false},
+    {"chardev", OPT_CHARDEV, true},
+    {"monitor", OPT_MONITOR, true},
+    {"mon", OPT_MON, true},
+    {"debugcon", OPT_DEBUGCON, true},
+    {"L", OPT_L, true},
     {"hda", OPT_DRIVE, true},
     {"hdb", OPT_DRIVE, true},
     {"hdc", OPT_DRIVE, true},
@@ -72,6 +86,8 @@ static const struct {
     {"cdrom", OPT_DRIVE, true},
     {"drive", OPT_DRIVE, true},
     {"snapshot", OPT_DRIVE, false},
+    {"vga", OPT_VGA, true},
+    {"name", OPT_NAME, true},
     {"object", OPT_OBJECT, true},
 };
 
@@ -83,21 +99,20 @@ static const struct {
 } qemu_only[] = {
     {"accel", true},        {"acpitable", true}, {"action", true},       {"add-fd", true},
     {"audio", true},        {"audiodev", true},  {"blockdev", true},     {"boot", true},
-    {"chardev", true},   {"compat", true},       {"cpu", true},
-    {"daemonize", false},   {"debugcon", true},  {"dtb", true},
+    {"compat", true},       {"cpu", true},       {"daemonize", false},   {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
     {"fw_cfg", true},       {"global", true},
     {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
-    {"L", true},            {"loadvm", true},    {"machine", true},      {"mem-path", true},
-    {"mem-prealloc", false}, {"mon", true},      {"monitor", true},      {"mtdblock", true},
-    {"name", true},         {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
+    {"loadvm", true},       {"machine", true},   {"mem-path", true},
+    {"mem-prealloc", false}, {"mtdblock", true},
+    {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
     {"no-user-config", false}, {"nodefconfig", false}, {"numa", true},
     {"option-rom", true},   {"overcommit", true}, {"parallel", true},    {"pflash", true},
     {"pidfile", true},      {"plugin", true},    {"qmp", true},          {"qmp-pretty", true},
     {"readconfig", true},   {"rtc", true},       {"run-with", true},     {"sandbox", true},
     {"sd", true},           {"semihosting", false}, {"smbios", true},    {"smp", true},
     {"spice", true},     {"tpmdev", true},       {"trace", true},
-    {"usb", false},         {"usbdevice", true}, {"uuid", true},         {"vga", true},
+    {"usb", false},         {"usbdevice", true}, {"uuid", true},
     {"virtfs", true},       {"vnc", true},       {"watchdog-action", true}, {"win2k-hack", false},
     {"writeconfig", true},  {"xen-domid", true},
 };
@@ -218,36 +233,182 @@ static int parse_icount(const char *val, Options *o, char *err, size_t errlen)
     return 0;
 }
 
-/* ------------------------------------------------------------------ -serial */
+/* ------------------------------------------------------------------ consoles */
 
-static bool serial_is_stdio(const char *s)
+/* -debugcon SPEC: an isa-debugcon device on the chardev it names. */
+static int add_debugcon(Options *o, const char *val, char *err, size_t errlen)
 {
-    return !strcmp(s, "stdio") || !strcmp(s, "mon:stdio");
+    int before = o->con.ndebugcon;
+    if (console_add_debugcon(&o->con, val, err, errlen))
+        return 1;
+    if (o->con.ndebugcon == before)
+        return 0; /* -debugcon none */
+    if (o->nowned >= OPT_MAX_OWNED)
+        return wb_errf(err, errlen, "-debugcon: too many options");
+    char *text = wb_asprintf("isa-debugcon,chardev=%s", o->con.debugcon[before]);
+    o->owned[o->nowned++] = text;
+    return device_list_add(&o->devices, text, err, errlen);
 }
 
-static int check_serial(const char *val, char *err, size_t errlen)
+/* QEMU's default consoles (vl.c's rules), then the chardev cross-checks. */
+static int finish_consoles(Options *o, char *err, size_t errlen)
 {
-    if (serial_is_stdio(val) || !strcmp(val, "null") || !strcmp(val, "none") ||
-        !strcmp(val, "vc") || !strncmp(val, "vc:", 3))
-        return 0;
-    if (!strncmp(val, "file:", 5)) {
-        if (!val[5])
-            return wb_errf(err, errlen, "-serial: file: needs a path (file:PATH)");
-        return 0;
+    bool default_serial = o->cfg.nserial == 0 && !o->nodefaults;
+    bool default_monitor = o->con.default_monitor && !o->nodefaults;
+    const char *serial = NULL, *monitor = NULL;
+    if (o->cfg.nographic) {
+        if (default_serial && default_monitor) {
+            serial = "mon:stdio";
+        } else {
+            if (default_serial)
+                serial = "stdio";
+            if (default_monitor)
+                monitor = "stdio";
+        }
+    } else if (default_serial) {
+        serial = "null"; /* QEMU's graphical console: wirebox has none */
     }
-    return wb_errf(err, errlen,
-                "-serial: unsupported backend '%s' (use stdio, mon:stdio, file:PATH, null or none)",
-                val);
+    if (serial) {
+        o->cfg.serial[0] = serial;
+        o->cfg.nserial = 1;
+        o->serial_default = true;
+        if (console_add_serial(&o->con, serial, err, errlen))
+            return 1;
+    }
+    if (monitor && console_add_monitor(&o->con, monitor, err, errlen))
+        return 1;
+    /* The chardev= of every -device. */
+    const char *ids[MAX_DEVICE_OPTS];
+    int nids = 0;
+    DeviceSpec *specs[MAX_DEVICE_OPTS];
+    int nspecs = 0;
+    for (int i = 0; i < o->devices.n; i++) {
+        DeviceSpec *sp = device_list_spec(&o->devices, i);
+        if (!sp)
+            continue;
+        specs[nspecs++] = sp;
+        for (int k = 0; sp->model->props && sp->model->props[k].name; k++)
+            if (sp->model->props[k].type == PROP_CHARDEV && sp->val[k].set && nids < MAX_DEVICE_OPTS)
+                ids[nids++] = sp->val[k].str;
+    }
+    int rc = console_finish(&o->con, ids, nids, err, errlen);
+    for (int i = 0; i < nspecs; i++)
+        device_spec_free(specs[i]);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ firmware */
+
+/* Where wirebox looks for firmware after the -L directories. */
+static const char *const default_firmware_dirs[] = {"/usr/share/qemu", "/usr/share/seabios"};
+
+char *options_find_firmware(const Options *o, const char *name)
+{
+    if (access(name, R_OK) == 0)
+        return wb_strdup(name);
+    if (strchr(name, '/'))
+        return NULL;
+    size_t ndef = sizeof default_firmware_dirs / sizeof default_firmware_dirs[0];
+    for (size_t i = 0; i < (size_t)o->nfirmware_dirs + ndef; i++) {
+        const char *dir = i < (size_t)o->nfirmware_dirs ? o->firmware_dirs[i]
+                                                         : default_firmware_dirs[i - o->nfirmware_dirs];
+        char *path = wb_asprintf("%s/%s", dir, name);
+        if (access(path, R_OK) == 0)
+            return path;
+        free(path);
+    }
+    return NULL;
+}
+
+void options_print_firmware_dirs(const Options *o, FILE *f)
+{
+    for (int i = 0; i < o->nfirmware_dirs; i++)
+        fprintf(f, "%s\n", o->firmware_dirs[i]);
+    for (size_t i = 0; i < sizeof default_firmware_dirs / sizeof default_firmware_dirs[0]; i++)
+        fprintf(f, "%s\n", default_firmware_dirs[i]);
+}
+
+/* ------------------------------------------------------------------ -display, -name */
+
+static int parse_display(const char *val, Options *o, char *err, size_t errlen)
+{
+    Opts *op = opts_parse(val, "type");
+    const char *type = opts_get(op, "type");
+    int rc = 0;
+    if (!type) {
+        rc = wb_errf(err, errlen, "-display %s: which display? (sdl or none)", val);
+    } else if (!strcmp(type, "none")) {
+        o->cfg.display_none = true;
+        o->cfg.display_sdl = false;
+        o->display_given = true;
+    } else if (!strcmp(type, "sdl")) {
+#ifdef WIREBOX_HAVE_SDL
+        const char *wc = opts_get(op, "window-close");
+        bool b;
+        if (wc && opt_parse_bool(wc, &b))
+            rc = wb_errf(err, errlen, "-display %s: window-close must be on or off", val);
+        else if (wc)
+            o->window_close_quits = b;
+        /* accepted and without effect: there is no OpenGL path and the grab keys are fixed */
+        opts_get(op, "gl");
+        opts_get(op, "show-cursor");
+        const char *bad = opts_unused(op);
+        if (!rc && bad)
+            rc = wb_errf(err, errlen, "-display %s: invalid parameter '%s'", val, bad);
+        o->cfg.display_sdl = true;
+        o->cfg.display_none = false;
+        o->display_given = true;
+#else
+        rc = wb_errf(err, errlen, "-display sdl: this wirebox was built without SDL2 "
+                                  "(install libsdl2-dev and build again)");
+#endif
+    } else {
+        rc = wb_errf(err, errlen,
+                     "-display %s: not supported by wirebox yet (supported: sdl, none)", type);
+    }
+    opts_free(op);
+    return rc;
+}
+
+/* -name NAME or -name guest=NAME[,process=...][,debug-threads=on|off] */
+static int parse_name(const char *val, Options *o, char *err, size_t errlen)
+{
+    Opts *op = opts_parse(val, "guest");
+    const char *name = opts_get(op, "guest");
+    opts_get(op, "process");
+    opts_get(op, "debug-threads");
+    const char *bad = opts_unused(op);
+    int rc = 0;
+    if (bad)
+        rc = wb_errf(err, errlen, "-name %s: invalid parameter '%s'", val, bad);
+    else if (name && strlen(name) >= sizeof o->cfg.name)
+        rc = wb_errf(err, errlen, "-name: the name is too long (at most %zu characters)",
+                     sizeof o->cfg.name - 1);
+    else
+        snprintf(o->cfg.name, sizeof o->cfg.name, "%s", name ? name : "");
+    opts_free(op);
+    return rc;
 }
 
 /* ------------------------------------------------------------------ the parser */
 
+void options_free(Options *o)
+{
+    console_free(&o->con);
+    object_list_free(&o->objects);
+    for (int i = 0; i < o->nowned; i++)
+        free(o->owned[i]);
+    o->nowned = 0;
+}
+
 int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
+    o->con.default_monitor = true;
     o->cfg.ram_size = OPT_RAM_DEFAULT;
     o->cfg.icount_shift = -1;
     o->cfg.icount_sleep = true;
+    o->window_close_quits = true;
     if (errlen)
         err[0] = '\0';
 
@@ -311,18 +472,56 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
             o->cfg.nographic = true;
             break;
         case OPT_DISPLAY:
+            if (parse_display(val, o, err, errlen))
+                return 1;
+            break;
+        case OPT_VGA:
             if (!strcmp(val, "none"))
-                o->cfg.display_none = true;
+                o->cfg.vga_none = true;
+            else if (!strcmp(val, "std"))
+                o->cfg.vga_none = false;
+            else if (opt_is_help(val))
+                return wb_errf(err, errlen, "-vga: std (QEMU's standard VGA, the default) or none");
             else
-                return wb_errf(err, errlen, "-display %s: not supported yet (only -display none)",
-                            val);
+                return wb_errf(err, errlen,
+                               "-vga %s: not supported by wirebox yet (supported: std, none)", val);
+            break;
+        case OPT_NAME:
+            if (parse_name(val, o, err, errlen))
+                return 1;
             break;
         case OPT_SERIAL:
-            if (check_serial(val, err, errlen))
+            if (console_add_serial(&o->con, val, err, errlen))
                 return 1;
-            if (o->cfg.nserial >= MAX_SERIAL)
-                return wb_errf(err, errlen, "-serial: too many serial ports (at most %d)", MAX_SERIAL);
             o->cfg.serial[o->cfg.nserial++] = val;
+            break;
+        case OPT_CHARDEV:
+            if (console_add_chardev(&o->con, val, err, errlen))
+                return 1;
+            if (o->con.help)
+                return 0;
+            break;
+        case OPT_MONITOR:
+            if (console_add_monitor(&o->con, val, err, errlen))
+                return 1;
+            break;
+        case OPT_MON:
+            if (console_add_mon(&o->con, val, err, errlen))
+                return 1;
+            break;
+        case OPT_DEBUGCON:
+            if (add_debugcon(o, val, err, errlen))
+                return 1;
+            break;
+        case OPT_L:
+            if (opt_is_help(val)) {
+                o->firmware_dirs_help = true;
+                return 0;
+            }
+            if (o->nfirmware_dirs >= OPT_MAX_FIRMWARE_DIRS)
+                return wb_errf(err, errlen, "-L: too many directories (at most %d)",
+                               OPT_MAX_FIRMWARE_DIRS);
+            o->firmware_dirs[o->nfirmware_dirs++] = val;
             break;
         case OPT_NO_REBOOT:
             o->cfg.no_reboot = true;
@@ -380,11 +579,6 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
         return wb_errf(err, errlen, "-initrd only allowed with -kernel option");
     if (o->cfg.kernel && o->cfg.bios)
         return wb_errf(err, errlen, "-kernel and -bios cannot be used together yet");
-    int nstdio = 0;
-    for (int i = 0; i < o->cfg.nserial; i++)
-        nstdio += serial_is_stdio(o->cfg.serial[i]);
-    if (nstdio > 1)
-        return wb_errf(err, errlen, "-serial: stdio can be used by only one serial port");
     NetPlan *plan;
     if (net_plan(&o->net, &o->devices, o->nodefaults, &plan, err, errlen))
         return 1;
@@ -402,13 +596,25 @@ int options_parse(int argc, char **argv, Options *o, char *err, size_t errlen)
     }
     net_plan_free(plan);
 
-    /* Default serial port: the console with -nographic; otherwise QEMU puts it
-     * on a graphical console, which we do not have: it goes nowhere. */
-    if (o->cfg.nserial == 0 && !o->nodefaults) {
-        o->cfg.serial[0] = o->cfg.nographic ? "mon:stdio" : "null";
-        o->cfg.nserial = 1;
-        o->serial_default = true;
-    }
+    /* A VGA given with -device replaces the default one, as in QEMU. */
+    for (int i = 0; i < o->devices.n; i++)
+        if (!strncmp(o->devices.text[i], "VGA", 3) &&
+            (o->devices.text[i][3] == ',' || !o->devices.text[i][3]))
+            o->cfg.vga_none = true;
+
+    /* The window by default, as QEMU opens one: when a display is there to
+     * show it and SDL2 is built in. */
+#ifdef WIREBOX_HAVE_SDL
+    if (!o->display_given && !o->cfg.nographic &&
+        ((getenv("DISPLAY") && *getenv("DISPLAY")) ||
+         (getenv("WAYLAND_DISPLAY") && *getenv("WAYLAND_DISPLAY"))))
+        o->cfg.display_sdl = true;
+#endif
+    if (o->cfg.nographic)
+        o->cfg.display_sdl = false;
+
+    if (finish_consoles(o, err, errlen))
+        return 1;
     return 0;
 }
 
@@ -427,10 +633,14 @@ void options_usage(FILE *f)
           "An i686 PC: i440FX/PIIX3, 8259 PICs, 8254 PIT, MC146818 RTC, 16550A UARTs.\n"
           "\n"
           "Boot:\n"
-          "  -kernel bzImage   boot a Linux kernel directly (32-bit boot protocol)\n"
-          "  -initrd file      initial ramdisk for -kernel\n"
+          "  -kernel bzImage   boot a Linux kernel directly (32-bit boot protocol), or a\n"
+          "                    Multiboot kernel (ELF32 or a.out kludge)\n"
+          "  -initrd file      initial ramdisk for -kernel; Multiboot: modules,\n"
+          "                    \"file1 args,file2 args\"\n"
           "  -append cmdline   kernel command line for -kernel\n"
           "  -bios file        raw ROM image (at most 256 KiB) run from the reset vector\n"
+          "                    (found as given, else in the -L directories)\n"
+          "  -L dir            look for -bios files in dir (-L help: the directories)\n"
           "\n"
           "Machine:\n"
           "  -m [size=]N[K|M|G]  guest RAM (default unit MiB; default 128M, 2M to 3G)\n"
@@ -440,12 +650,29 @@ void options_usage(FILE *f)
           "  -no-reboot        exit instead of rebooting when the guest resets\n"
           "\n"
           "Console:\n"
-          "  -nographic        no display; serial port 0 on this terminal (mon:stdio)\n"
+          "  -nographic        no display; serial port 0 and the monitor on this terminal\n"
+          "                    (mon:stdio: Ctrl-A c switches, Ctrl-A x quits, Ctrl-A h helps)\n"
+          "  -display sdl[,window-close=on|off]\n"
+          "                    a window (the default when there is a display)\n"
           "  -display none     no display\n"
-          "  -serial dev       next serial port (up to 4): stdio, mon:stdio, file:PATH,\n"
-          "                    null, none\n"
-          "  -nodefaults       no default serial port or network card\n"
-          "  In mon:stdio (and -nographic) Ctrl-A x quits, Ctrl-A h lists the keys.\n"
+          "  -vga std|none     the VGA card (default std: PCI 1234:1111 with Bochs VBE)\n"
+          "  -name NAME        the machine's name (the window's title)\n"
+          "  -serial dev       next serial port (up to 4); dev is a chardev short form:\n"
+          "                    stdio, mon:stdio, null, none, pty, file:PATH, pipe:PATH,\n"
+          "                    tcp:[HOST]:PORT[,server=on[,wait=off]], telnet:[HOST]:PORT,...,\n"
+          "                    unix:PATH[,server=on[,wait=off]], /dev/ttyS0, chardev:ID\n"
+          "  -chardev TYPE,id=ID[,mux=on][,logfile=FILE][,OPTIONS]\n"
+          "                    a character device; TYPE: null, stdio[,signal=off], file,path=,\n"
+          "                    pipe,path=, pty, socket,host=,port=|path=[,server=on][,wait=off]\n"
+          "                    [,telnet=on][,reconnect=SECONDS], ringbuf[,size=], serial,path=;\n"
+          "                    -chardev help lists them\n"
+          "  -monitor dev      the monitor (\"(qemu) \" prompt) on dev (a short form as for\n"
+          "                    -serial, or none)\n"
+          "  -mon [chardev=]ID[,mode=readline]\n"
+          "                    the monitor on chardev ID\n"
+          "  -debugcon dev     the debug console (port 0xE9) on dev (stdio, file:PATH,\n"
+          "                    chardev:ID, ...)\n"
+          "  -nodefaults       no default serial port, monitor or network card\n"
           "\n"
           "Network (default: -nic user,model=e1000):\n"
           "  -netdev user,id=ID[,net=ADDR[/MASK]][,host=ADDR][,dhcpstart=ADDR][,dns=ADDR]\n"
@@ -495,7 +722,10 @@ void options_usage(FILE *f)
           "\n"
           "Devices:\n"
           "  -device MODEL[,id=ID][,addr=SLOT[.FN]][,PROP=VALUE...]\n"
-          "                    add a device, e.g. -device e1000,netdev=ID[,mac=MAC]\n"
+          "                    add a device, e.g. -device e1000,netdev=ID[,mac=MAC],\n"
+          "                    -device isa-debug-exit,iobase=0xf4,iosize=0x04 (a guest's\n"
+          "                    write of V exits with status (V<<1)|1),\n"
+          "                    -device isa-debugcon,iobase=0xe9,chardev=ID\n"
           "  -device help, -device MODEL,help\n"
           "                    the device models, a model's properties\n"
           "\n"

@@ -187,6 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_options: %d arguments: %s\n", argc - 1, rc ? err : "accepted");
     if (rc) {
         check_message("options_parse", err, sizeof err);
+        options_free(&o);
         /* The same with a small buffer: still one line, cut, terminated. */
         char small[24];
         memset(small, 0x55, sizeof small);
@@ -218,6 +219,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Any argument as a -gdb address, too (gdbstub_listen parses it at start). */
     if (argc > 1)
         check_gdb_addr(argv[argc - 1]);
+    options_free(&o); /* what options_parse allocated (chardev texts, -object specs) */
 
     for (int i = 0; i < argc; i++)
         free(argv[i]);

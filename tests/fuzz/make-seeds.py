@@ -433,6 +433,55 @@ def linuxboot_seeds():
                        initrd=initrd))
 
 
+# ---------------------------------------------------------------- fuzz_multiboot
+
+MB_MAGIC = 0x1BADB002
+
+
+def mb_header(flags, fields=b""):
+    return u32(MB_MAGIC) + u32(flags) + u32(-(MB_MAGIC + flags)) + fields
+
+
+def mb_aout(load=0x100000, code=b"\xf4\xeb\xfd", bss=0x2000, flags=0x10003):
+    """A flat kernel loaded by its header's a.out kludge: header at 0, code after."""
+    size = 32 + len(code)
+    fields = u32(load) + u32(load) + u32(load + size) + u32(load + size + bss) + u32(load + 32)
+    return mb_header(flags, fields) + code
+
+
+def mb_elf(paddr=0x100000, flags=0x3, code=b"\xf4\xeb\xfd", memsz_extra=0x1000):
+    """An ELF32 i386 executable with one PT_LOAD and the Multiboot header in it."""
+    body = mb_header(flags) + code
+    off = 52 + 32
+    ehdr = (b"\x7fELF" + bytes([1, 1, 1]) + bytes(9) + u16(2) + u16(3) + u32(1) +
+            u32(paddr + 12) + u32(52) + u32(0) + u32(0) + u16(52) + u16(32) + u16(1) +
+            u16(0) + u16(0) + u16(0))
+    phdr = (u32(1) + u32(off) + u32(paddr) + u32(paddr) + u32(len(body)) +
+            u32(len(body) + memsz_extra) + u32(7) + u32(0x1000))
+    return ehdr + phdr + body
+
+
+def multiboot_input(kernel, ram=3, flags=0, cmdline=b"", mods=b"", split=None):
+    """loader.h's header; bytes 8-9: bit 15 splits the modules in two at the rest."""
+    extra = 0 if split is None else 0x8000 | split
+    return (u8(ram) + u8(flags) + u16(len(cmdline)) + u32(len(mods)) + u16(extra) + cmdline +
+            mods + kernel)
+
+
+def multiboot_seeds():
+    mods = b"first module line\nmore\n" + b"the second module"
+    write("fuzz_multiboot", "aout", multiboot_input(mb_aout(), flags=2, cmdline=b"hello exit=21"))
+    write("fuzz_multiboot", "aout-two-modules-reset",
+          multiboot_input(mb_aout(), flags=1 | 2 | 4, cmdline=b"x", mods=mods, split=23))
+    write("fuzz_multiboot", "elf", multiboot_input(mb_elf(), flags=2, cmdline=b"hello"))
+    write("fuzz_multiboot", "elf-module", multiboot_input(mb_elf(), flags=1, mods=mods))
+    write("fuzz_multiboot", "elf-below-1m", multiboot_input(mb_elf(paddr=0x1000)))
+    write("fuzz_multiboot", "aout-truncated",
+          multiboot_input(mb_aout()[:40] + u32(0), ram=0))
+    write("fuzz_multiboot", "unknown-flags", multiboot_input(mb_aout(flags=0x10003 | 0x80)))
+    write("fuzz_multiboot", "not-multiboot", multiboot_input(bytes(range(256)) * 4))
+
+
 # ------------------------------------------------------------- fuzz_rtl8139
 # Opcodes (fuzz_rtl8139.c); the first byte picks the chip (1: RTL8139C).
 (R_WR, R_RD, R_RAM, R_TXSLOT, R_CPTXDESC, R_CPRXDESC, R_SETUP, R_CAPR, R_FRAME, R_CLOCK,
@@ -763,6 +812,7 @@ options_seeds()
 gdbstub_seeds()
 dns_seeds()
 linuxboot_seeds()
+multiboot_seeds()
 rtl8139_seeds()
 ide_seeds()
 qcow2_seeds()

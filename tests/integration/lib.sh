@@ -2,15 +2,19 @@
 # Helpers for the integration tests (sourced). CTest sets WIREBOX (the binary),
 # SRC (source dir) and BUILD (build dir); run by hand, they default to the
 # usual places, e.g.  bash tests/integration/test-boot.sh
-# WB_TIMEOUT (seconds, default 300) bounds each boot. WB_NIC (default none) is
-# what boot() passes to -nic, e.g. WB_NIC=user,model=e1000.
+# WB_TIMEOUT (host seconds, default 1800) bounds each boot() as a guard
+# against a hung emulator, not as a performance budget: a slow machine must
+# not fail a test. WB_NIC (default none) is what boot() passes to -nic, e.g.
+# WB_NIC=user,model=e1000. Most tests are scripts for tools/wirebox-run
+# (tests/integration/scripts/*.wbt, run_script below), whose steps are timed
+# in guest time.
 set -euo pipefail
 export LC_ALL=C
 
 : "${SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${BUILD:=$SRC/build}"
 : "${WIREBOX:=$BUILD/wirebox}"
-: "${WB_TIMEOUT:=300}"
+: "${WB_TIMEOUT:=1800}"
 : "${WB_NIC:=none}"
 GUEST=$BUILD/guest
 TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
@@ -84,4 +88,40 @@ expect_clean_exit() {
     124 | 137) fail "the emulator did not exit within ${WB_TIMEOUT}s" ;;
     *) fail "the emulator exited with status $WB_RC" ;;
     esac
+}
+
+# run_script NAME.wbt [RUNNER-ARGS...]: runs tests/integration/scripts/NAME.wbt
+# with tools/wirebox-run (variables GUEST, GUEST_VERSION, SRC, GUESTS: the
+# directory of tests/integration/guests); its console is kept as
+# $LOGDIR/NAME.log (WB_LAST_LOG). Sets WB_RC, the runner's exit status. The
+# runner prints the failing step and the console's tail itself.
+run_script() {
+    local script=$SRC/tests/integration/scripts/$1
+    shift
+    WB_LAST_LOG=$LOGDIR/$(basename "$script" .wbt).log
+    WB_RC=0
+    python3 "$SRC/tools/wirebox-run" --wirebox "$WIREBOX" --log-dir "$LOGDIR" \
+        --set GUEST="$GUEST" --set GUEST_VERSION="${GUEST_VERSION:-}" --set SRC="$SRC" \
+        --set GUESTS="$SRC/tests/integration/guests" "$@" "$script" || WB_RC=$?
+}
+
+# expect_script_ok: the last run_script passed every step.
+expect_script_ok() {
+    [ "$WB_RC" = 0 ] || { WB_LAST_LOG=; fail "the script failed (the runner's report is above)"; }
+}
+
+# build_mbtest [aout]: assembles the Multiboot test kernel
+# (guests/mbtest.S) with GNU as and ld into $LOGDIR, as ELF32 or (aout) a flat
+# binary with the a.out kludge. Sets MBTEST to its path.
+build_mbtest() {
+    local kind=${1:-elf} defs=() out=()
+    command -v as >/dev/null 2>&1 && command -v ld >/dev/null 2>&1 ||
+        fail "GNU as and ld not found (tools/setup installs binutils)"
+    mkdir -p "$LOGDIR"
+    MBTEST=$LOGDIR/mbtest.$kind
+    [ "$kind" = aout ] && defs=(--defsym AOUT=1) && out=(--oformat binary)
+    as --32 "${defs[@]}" -o "$MBTEST.o" "$SRC/tests/integration/guests/mbtest.S" ||
+        fail "as failed on guests/mbtest.S"
+    ld -m elf_i386 -N -Ttext=0x100000 -e _start --no-warn-rwx-segments "${out[@]}" \
+        -o "$MBTEST" "$MBTEST.o" || fail "ld failed on guests/mbtest.S"
 }

@@ -17,7 +17,13 @@ static int parse(const char *first, ...)
     va_start(ap, first);
     int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
+    options_free(&o); /* the previous parse's */
     return options_parse(argc, argv, &o, err, sizeof err);
+}
+
+static void free_options(void)
+{
+    options_free(&o);
 }
 
 static DriveSpec *slot(int i)
@@ -142,6 +148,7 @@ static Suite *drive_suite(void)
 {
     Suite *s = suite_create("drive");
     TCase *t = tcase_create("options");
+    tcase_add_checked_fixture(t, NULL, free_options);
     tcase_add_test(t, positions);
     tcase_add_test(t, mistakes);
     tcase_add_test(t, opening);

@@ -1,6 +1,9 @@
 /* i8042 keyboard controller (hw/i8042.c) through ports 0x60/0x64, following
  * the probe sequence of Linux's i8042 driver. */
+#include "hw/display.h"
+#include "hw/keys.h"
 #include "testutil.h"
+#include "ui/console.h"
 
 static Machine *m;
 static I8042 *kbc;
@@ -263,6 +266,148 @@ START_TEST(test_reset_and_hostile)
 }
 END_TEST
 
+
+/* Bytes waiting in the output buffer, in order (at most max). */
+static int drain(uint8_t *out, int max, bool aux)
+{
+    int n = 0;
+    while (!empty() && n < max)
+        out[n++] = next(aux);
+    return n;
+}
+
+/* Keys typed by the front end: set 2 translated to set 1 by the controller
+ * (as a BIOS leaves it, and as Linux's atkbd uses it), set 2 as it is, set
+ * 1 when selected; Pause and PrintScreen sequences; the IRQ per byte. */
+START_TEST(test_typing)
+{
+    uint8_t b[16];
+    cmd(0x60);
+    data(0x45); /* translation on, keyboard interrupt */
+    ck_assert(input_key(m, K_A, true));
+    ck_assert_int_eq(lvl[1], 1);
+    ck_assert_int_eq(drain(b, 16, false), 1);
+    ck_assert_uint_eq(b[0], 0x1E);
+    input_key(m, K_A, false);
+    ck_assert_int_eq(drain(b, 16, false), 1);
+    ck_assert_uint_eq(b[0], 0x9E);
+    input_key(m, K_ALT_R, true); /* AltGr */
+    input_key(m, K_ALT_R, false);
+    ck_assert_int_eq(drain(b, 16, false), 4);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xE0, 0x38, 0xE0, 0xB8}), 4);
+    input_key(m, K_PAUSE, true);
+    input_key(m, K_PAUSE, false); /* no break code */
+    ck_assert_int_eq(drain(b, 16, false), 6);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xE1, 0x1D, 0x45, 0xE1, 0x9D, 0xC5}), 6);
+    input_key(m, K_KP_ENTER, true);
+    ck_assert_int_eq(drain(b, 16, false), 2);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xE0, 0x1C}), 2);
+    input_key(m, K_F7, true); /* set-2 0x83 translates to 0x41 */
+    ck_assert_int_eq(drain(b, 16, false), 1);
+    ck_assert_uint_eq(b[0], 0x41);
+    /* without translation: set 2 */
+    cmd(0x60);
+    data(0x05);
+    input_key(m, K_LESS, true); /* the ISO key of a German keyboard */
+    input_key(m, K_LESS, false);
+    ck_assert_int_eq(drain(b, 16, false), 3);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x61, 0xF0, 0x61}), 3);
+    input_key(m, K_PRINT, true);
+    ck_assert_int_eq(drain(b, 16, false), 4);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xE0, 0x12, 0xE0, 0x7C}), 4);
+    input_key(m, K_PRINT, false);
+    ck_assert_int_eq(drain(b, 16, false), 6);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xE0, 0xF0, 0x7C, 0xE0, 0xF0, 0x12}), 6);
+    /* set 1 selected on the keyboard */
+    data(0xF0);
+    data(0x01);
+    ck_assert_int_eq(drain(b, 16, false), 2);
+    input_key(m, K_KP_1, false);
+    ck_assert_int_eq(drain(b, 16, false), 1);
+    ck_assert_uint_eq(b[0], 0xCF);
+    /* a disabled keyboard (F5) types nothing */
+    data(0xF5);
+    drain(b, 16, false);
+    input_key(m, K_B, true);
+    ck_assert(empty());
+}
+END_TEST
+
+/* sendkey: QEMU's names joined by '-', pressed in order, released in
+ * reverse after the hold time on the virtual clock. */
+START_TEST(test_sendkey)
+{
+    uint8_t b[32];
+    char err[256];
+    ck_assert_int_eq(console_sendkey(m, "ctrl-alt-f1", 100, err, sizeof err), 0);
+    ck_assert_int_eq(drain(b, 32, false), 3);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x1D, 0x38, 0x3B}), 3);
+    wb_run_until(m, clock_ns(m) + 99000000ull);
+    ck_assert(empty());
+    wb_run_until(m, clock_ns(m) + 2000000ull);
+    ck_assert_int_eq(drain(b, 32, false), 3);
+    ck_assert_mem_eq(b, ((uint8_t[]){0xBB, 0xB8, 0x9D}), 3);
+    ck_assert_int_eq(console_sendkey(m, "shift-0x1e", 10, err, sizeof err), 0);
+    ck_assert_int_eq(drain(b, 32, false), 2);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x2A, 0x1E}), 2);
+    ck_assert_int_eq(console_sendkey(m, "ctrl-frob", 10, err, sizeof err), 1);
+    ck_assert_str_eq(err, "sendkey: unknown key 'frob'");
+    ck_assert_int_eq(console_sendkey(m, "a--b", 10, err, sizeof err), 1);
+}
+END_TEST
+
+/* The mouse: stream packets after F4, y up, buttons, the IntelliMouse knock
+ * and its wheel byte, remote mode. */
+START_TEST(test_mouse_input)
+{
+    uint8_t b[32];
+    cmd(0x60);
+    data(0x47); /* aux interrupt on */
+    ck_assert(input_mouse(m, 5, 5, 0, 0));
+    ck_assert(empty()); /* not streaming yet */
+    cmd(0xD4);
+    data(0xF4);
+    ck_assert_uint_eq(next(true), 0xFA);
+    input_mouse(m, 3, -2, 0, MOUSE_BUTTON_LEFT);
+    ck_assert_int_eq(lvl[12], 1);
+    ck_assert_int_eq(drain(b, 32, true), 3);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x09, 0x03, 0x02}), 3);
+    input_mouse(m, -300, 0, 0, MOUSE_BUTTON_LEFT); /* two packets: -255, -45 */
+    ck_assert_int_eq(drain(b, 32, true), 6);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x19, 0x01, 0x00, 0x19, 0xD3, 0x00}), 6);
+    input_mouse(m, 0, 0, 0, 0); /* a button alone */
+    ck_assert_int_eq(drain(b, 32, true), 3);
+    ck_assert_mem_eq(b, ((uint8_t[]){0x08, 0x00, 0x00}), 3);
+    /* 200, 100, 80: an IntelliMouse with a wheel byte */
+    static const uint8_t knock[3] = {200, 100, 80};
+    for (int i = 0; i < 3; i++) {
+        cmd(0xD4);
+        data(0xF3);
+        cmd(0xD4);
+        data(knock[i]);
+    }
+    drain(b, 32, true);
+    cmd(0xD4);
+    data(0xF2);
+    ck_assert_int_eq(drain(b, 32, true), 2);
+    ck_assert_uint_eq(b[1], 3);
+    input_mouse(m, 0, 0, 1, 0); /* wheel away from the user */
+    ck_assert_int_eq(drain(b, 32, true), 4);
+    ck_assert_uint_eq(b[3], 0xFF);
+    /* remote mode: nothing until read data */
+    cmd(0xD4);
+    data(0xF0);
+    drain(b, 32, true);
+    input_mouse(m, 7, 0, 0, 0);
+    ck_assert(empty());
+    cmd(0xD4);
+    data(0xEB);
+    ck_assert_int_eq(drain(b, 32, true), 5);
+    ck_assert_uint_eq(b[0], 0xFA);
+    ck_assert_uint_eq(b[2], 7);
+}
+END_TEST
+
 static Suite *i8042_suite(void)
 {
     Suite *s = suite_create("i8042");
@@ -273,6 +418,9 @@ static Suite *i8042_suite(void)
     tcase_add_test(tc, test_mouse_device);
     tcase_add_test(tc, test_a20_and_reset);
     tcase_add_test(tc, test_reset_and_hostile);
+    tcase_add_test(tc, test_typing);
+    tcase_add_test(tc, test_sendkey);
+    tcase_add_test(tc, test_mouse_input);
     suite_add_tcase(s, tc);
     return s;
 }

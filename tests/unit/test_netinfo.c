@@ -37,7 +37,7 @@ static void info_of(const char *first, ...)
     text[0] = '\0';
     net_info_network(m, collect, NULL);
     net_cleanup(m);
-    object_list_free(&o.objects);
+    options_free(&o);
     machine_free(m);
 }
 

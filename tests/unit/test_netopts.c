@@ -38,6 +38,7 @@ static int parse(const char *first, ...)
     int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
     err[0] = '\0';
+    options_free(&o);
     return options_parse(argc, argv, &o, err, sizeof err);
 }
 
@@ -49,6 +50,7 @@ static void planned(const char *first, ...)
     va_start(ap, first);
     int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
+    options_free(&o);
     ck_assert_msg(options_parse(argc, argv, &o, err, sizeof err) == 0, "parse failed: %s", err);
     net_plan_free(plan);
     plan = NULL;
@@ -63,6 +65,7 @@ static void fails_with(const char *msg, const char *first, ...)
     int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
     err[0] = '\0';
+    options_free(&o);
     ck_assert_int_eq(options_parse(argc, argv, &o, err, sizeof err), 1);
     ck_assert_msg(strstr(err, msg), "error '%s' lacks '%s'", err, msg);
     ck_assert_msg(!strchr(err, '\n'), "error is not one line: '%s'", err);
@@ -72,6 +75,7 @@ static void teardown(void)
 {
     net_plan_free(plan);
     plan = NULL;
+    options_free(&o); /* the chardevs options_parse made */
 }
 
 static const char *mac_str(const uint8_t *m)
@@ -715,6 +719,7 @@ static Suite *netopts_suite(void)
     tcase_add_test(tc, test_help);
     suite_add_tcase(s, tc);
     TCase *tb = tcase_create("build");
+    tcase_add_checked_fixture(tb, NULL, teardown);
     tcase_add_test(tb, test_build_default);
     tcase_add_test(tb, test_build_two_nics_and_errors);
     suite_add_tcase(s, tb);

@@ -4,10 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <fcntl.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
-
 #include "testutil.h"
 #include "ui/chardev.h"
 #include "ui/options.h"
@@ -23,7 +19,13 @@ static int parse(const char *first, ...)
     va_start(ap, first);
     int argc = wb_argv(argv, 64, first, ap);
     va_end(ap);
+    options_free(&o);
     return options_parse(argc, argv, &o, err, sizeof err);
+}
+
+static void free_options(void)
+{
+    options_free(&o);
 }
 
 static uint32_t mem_of(const char *arg)
@@ -160,8 +162,14 @@ START_TEST(test_serial)
                      1);
     ck_assert_str_eq(err, "-serial: too many serial ports (at most 4)");
     ck_assert_int_eq(parse("-serial", "stdio", "-serial", "mon:stdio", NULL), 1);
-    ck_assert_int_eq(parse("-serial", "tcp::4444", NULL), 1);
+    ck_assert_str_eq(err, "cannot use stdio by multiple character devices");
     ck_assert_int_eq(parse("-serial", "file:", NULL), 1);
+    ck_assert_str_eq(err, "-serial file:: file: needs a path");
+    ck_assert_int_eq(parse("-serial", "frob", NULL), 1);
+    ck_assert(!strncmp(err, "-serial frob: unknown chardev (use stdio, mon:stdio,", 52));
+    /* The other short forms: tests/unit/test_chardev.c */
+    ck_assert_int_eq(parse("-serial", "tcp::4444,server=on,wait=off", NULL), 0);
+    ck_assert_int_eq(o.cfg.nserial, 1);
 }
 END_TEST
 
@@ -181,8 +189,54 @@ START_TEST(test_errors)
     ck_assert_str_eq(err, "-append only allowed with -kernel option");
     ck_assert_int_eq(parse("-initrd", "x", NULL), 1);
     ck_assert_str_eq(err, "-initrd only allowed with -kernel option");
+    ck_assert_int_eq(parse("-display", "gtk", NULL), 1);
+    ck_assert_str_eq(err, "-display gtk: not supported by wirebox yet (supported: sdl, none)");
+    ck_assert_int_eq(parse("-vga", "cirrus", NULL), 1);
+    ck_assert_str_eq(err, "-vga cirrus: not supported by wirebox yet (supported: std, none)");
+    ck_assert_int_eq(parse("-name", "guest=a,colour=red", NULL), 1);
+    ck_assert_str_eq(err, "-name guest=a,colour=red: invalid parameter 'colour'");
+#ifdef WIREBOX_HAVE_SDL
+    ck_assert_int_eq(parse("-display", "sdl,frames=3", NULL), 1);
+    ck_assert_str_eq(err, "-display sdl,frames=3: invalid parameter 'frames'");
+#else
     ck_assert_int_eq(parse("-display", "sdl", NULL), 1);
-    ck_assert_str_eq(err, "-display sdl: not supported yet (only -display none)");
+    ck_assert_str_eq(err, "-display sdl: this wirebox was built without SDL2 (install "
+                          "libsdl2-dev and build again)");
+#endif
+}
+END_TEST
+
+/* The display options: the VGA card, the window, the machine's name. */
+START_TEST(test_display)
+{
+    unsetenv("DISPLAY");
+    unsetenv("WAYLAND_DISPLAY");
+    ck_assert_int_eq(parse("-kernel", "k", NULL), 0);
+    ck_assert(!o.cfg.vga_none);
+    ck_assert(!o.cfg.display_sdl); /* nowhere to show a window */
+    ck_assert_int_eq(parse("-kernel", "k", "-vga", "none", "-name", "guest=web1,process=wb", NULL),
+                     0);
+    ck_assert(o.cfg.vga_none);
+    ck_assert_str_eq(o.cfg.name, "web1");
+    ck_assert_int_eq(parse("-kernel", "k", "-device", "VGA,addr=5", NULL), 0);
+    ck_assert(o.cfg.vga_none); /* the -device VGA replaces the default one */
+    ck_assert_int_eq(parse("-kernel", "k", "-vga", "none", "-vga", "std", "-name", "db", NULL), 0);
+    ck_assert(!o.cfg.vga_none);
+    ck_assert_str_eq(o.cfg.name, "db");
+#ifdef WIREBOX_HAVE_SDL
+    setenv("DISPLAY", ":99", 1);
+    ck_assert_int_eq(parse("-kernel", "k", NULL), 0);
+    ck_assert(o.cfg.display_sdl); /* the default when there is a display */
+    ck_assert_int_eq(parse("-kernel", "k", "-nographic", NULL), 0);
+    ck_assert(!o.cfg.display_sdl);
+    ck_assert_int_eq(parse("-kernel", "k", "-display", "none", NULL), 0);
+    ck_assert(!o.cfg.display_sdl);
+    ck_assert(o.cfg.display_none);
+    unsetenv("DISPLAY");
+    ck_assert_int_eq(parse("-kernel", "k", "-display", "sdl,window-close=off", NULL), 0);
+    ck_assert(o.cfg.display_sdl);
+    ck_assert(!o.window_close_quits);
+#endif
 }
 END_TEST
 
@@ -195,7 +249,7 @@ START_TEST(test_qemu_options_not_yet)
     ck_assert_str_eq(err, "-blockdev is a QEMU option that wirebox does not support yet");
     ck_assert_int_eq(parse("-no-acpi", NULL), 1);
     ck_assert_str_eq(err, "-no-acpi is a QEMU option that wirebox does not support yet");
-    static const char *const more[] = {"-numa", "-monitor", "-boot", "-chardev", "-vga"};
+    static const char *const more[] = {"-numa", "-qmp", "-boot", "-parallel", "-fda"};
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         ck_assert_int_eq(parse(more[i], "x", NULL), 1);
         ck_assert(strstr(err, "is a QEMU option that wirebox does not support yet"));
@@ -294,152 +348,13 @@ START_TEST(test_usage)
 }
 END_TEST
 
-/* ---- ui/chardev.c */
-
-START_TEST(test_chardev_open)
-{
-    CharDev *cd = (CharDev *)1;
-    ck_assert_int_eq(chardev_open("none", &cd, err, sizeof err), 0);
-    ck_assert_ptr_null(cd);
-    ck_assert_int_eq(chardev_open("null", &cd, err, sizeof err), 0);
-    ck_assert_ptr_nonnull(cd);
-    cd->write(cd->opaque, (const uint8_t *)"x", 1);
-    chardev_close(cd);
-    ck_assert_int_eq(chardev_open("file:/nonexistent/dir/x", &cd, err, sizeof err), -1);
-    ck_assert_str_eq(err,
-                     "-serial file:/nonexistent/dir/x: cannot open: No such file or directory");
-    ck_assert_int_eq(chardev_open("tcp::1", &cd, err, sizeof err), -1);
-
-    char path[] = "/tmp/wb_chardev_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, "old contents", 12), 12);
-    close(fd);
-    char spec[64];
-    snprintf(spec, sizeof spec, "file:%s", path);
-    ck_assert_int_eq(chardev_open(spec, &cd, err, sizeof err), 0);
-    cd->write(cd->opaque, (const uint8_t *)"hello ", 6);
-    cd->write(cd->opaque, (const uint8_t *)"world", 5);
-    chardev_close(cd);
-    char buf[64] = {0};
-    fd = open(path, O_RDONLY);
-    ck_assert_int_eq(read(fd, buf, sizeof buf), 11); /* truncated, then written */
-    close(fd);
-    ck_assert_str_eq(buf, "hello world");
-    unlink(path);
-}
-END_TEST
-
-/* A PC whose CPU sleeps, with serial port 0 on the given stdio backend and
- * stdin replaced by a pipe (*wr: its write end). */
-static int saved_fd0 = -1, saved_fd1 = -1;
-
-static Machine *stdio_machine(const char *spec, int *wr, CharDev **cd)
-{
-    saved_fd0 = dup(0);
-    saved_fd1 = dup(1);
-    int p[2];
-    ck_assert_int_eq(pipe(p), 0);
-    ck_assert_int_ge(dup2(p[0], 0), 0);
-    close(p[0]);
-    int null = open("/dev/null", O_WRONLY);
-    dup2(null, 1); /* escape messages */
-    close(null);
-    *wr = p[1];
-    ck_assert_int_eq(chardev_open(spec, cd, err, sizeof err), 0);
-    MachineConfig cfg = {.ram_size = 16u << 20, .icount_shift = -1, .icount_sleep = true};
-    CharDev *serial[MAX_SERIAL] = {*cd};
-    Machine *m = machine_new_pc(&cfg, serial);
-    ck_assert_ptr_nonnull(m);
-    chardev_attach(*cd, m, pc_board(m)->uart[0]);
-    m->cpu->halted = true;         /* IF=0 after reset: it stays asleep */
-    port_write(m, 0x3FA, 0x01, 0); /* FCR: 16-byte FIFOs on */
-    return m;
-}
-
-static void restore_stdio(void)
-{
-    dup2(saved_fd0, 0);
-    dup2(saved_fd1, 1);
-    close(saved_fd0);
-    close(saved_fd1);
-}
-
-static void steps(Machine *m, int n)
-{
-    for (int i = 0; i < n && !m->shutdown_requested; i++)
-        machine_step(m);
-}
-
-static void expect_rx(Machine *m, const char *want)
-{
-    for (const char *p = want; *p; p++) {
-        ck_assert_msg(port_read(m, 0x3FD, 0) & 1, "no byte for '%c'", *p);
-        ck_assert_uint_eq(port_read(m, 0x3F8, 0), (uint8_t)*p);
-    }
-    ck_assert_uint_eq(port_read(m, 0x3FD, 0) & 1, 0);
-}
-
-static int pipe_pending(void)
-{
-    int n = 0;
-    ioctl(0, FIONREAD, &n);
-    return n;
-}
-
-/* Plain stdio: only as many bytes are read as the UART can take. */
-START_TEST(test_chardev_stdio_flow)
-{
-    int wr;
-    CharDev *cd;
-    Machine *m = stdio_machine("stdio", &wr, &cd);
-    ck_assert_int_eq(write(wr, "0123456789ABCDEFGHIJ\x01x", 22), 22);
-    steps(m, 5);
-    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 0);
-    ck_assert_int_eq(pipe_pending(), 6);
-    expect_rx(m, "0123456789ABCDEF");
-    close(wr); /* EOF after the rest */
-    steps(m, 5);
-    expect_rx(m, "GHIJ\x01x"); /* no escapes in plain stdio */
-    ck_assert(!m->shutdown_requested);
-    steps(m, 3); /* EOF seen: nothing more, no busy loop */
-    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 16);
-    chardev_close(cd);
-    machine_free(m);
-    restore_stdio();
-}
-END_TEST
-
-/* mon:stdio: Ctrl-A escapes; Ctrl-A x works even when the guest's FIFO is full. */
-START_TEST(test_chardev_mux)
-{
-    int wr;
-    CharDev *cd;
-    Machine *m = stdio_machine("mon:stdio", &wr, &cd);
-    ck_assert_int_eq(write(wr, "0123456789ABCDEFGH\x01\x01I\x01zJ", 24), 24);
-    steps(m, 5);
-    ck_assert_uint_eq(uart_can_receive(pc_board(m)->uart[0]), 0);
-    ck_assert_int_eq(pipe_pending(), 0); /* read ahead into the backend */
-    ck_assert(!m->shutdown_requested);
-    expect_rx(m, "0123456789ABCDEF");
-    steps(m, 2);
-    expect_rx(m, "GH\x01IJ"); /* Ctrl-A Ctrl-A sends one Ctrl-A; Ctrl-A z is swallowed */
-    ck_assert_int_eq(write(wr, "0123456789abcdefXYZ\x01x", 21), 21);
-    steps(m, 5);
-    ck_assert(m->shutdown_requested);
-    ck_assert_int_eq(m->exit_code, 0);
-    close(wr);
-    chardev_close(cd);
-    machine_free(m);
-    restore_stdio();
-}
-END_TEST
-
 int main(void)
 {
     Suite *s = suite_create("options");
     TCase *tc = tcase_create("parse");
+    tcase_add_checked_fixture(tc, NULL, free_options);
     tcase_add_test(tc, test_defaults);
+    tcase_add_test(tc, test_display);
     tcase_add_test(tc, test_mem);
     tcase_add_test(tc, test_icount);
     tcase_add_test(tc, test_serial);
@@ -450,11 +365,6 @@ int main(void)
     tcase_add_test(tc, test_nic);
     tcase_add_test(tc, test_usage);
     suite_add_tcase(s, tc);
-    TCase *tc2 = tcase_create("chardev");
-    tcase_add_test(tc2, test_chardev_open);
-    tcase_add_test(tc2, test_chardev_stdio_flow);
-    tcase_add_test(tc2, test_chardev_mux);
-    suite_add_tcase(s, tc2);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
