@@ -266,6 +266,7 @@ static int write_rt_entry(Qcow2 *q, uint64_t rti)
 }
 
 static int grow_refcount_table(Qcow2 *q, uint64_t need);
+static bool is_metadata(const Qcow2 *q, uint64_t ci);
 
 /* A new refcount block for range rti, placed inside the range it describes
  * (all of whose clusters are free, or it would have a block), avoiding
@@ -273,7 +274,8 @@ static int grow_refcount_table(Qcow2 *q, uint64_t need);
 static int new_refcount_block(Qcow2 *q, uint64_t rti, uint64_t avoid)
 {
     uint64_t first = rti * q->rpb, ci = first;
-    while (ci < first + q->rpb && (ci == avoid || (ci >= q->resv_lo && ci < q->resv_hi)))
+    while (ci < first + q->rpb &&
+           (ci == avoid || (ci >= q->resv_lo && ci < q->resv_hi) || is_metadata(q, ci)))
         ci++;
     if (ci >= first + q->rpb || ci * q->cs >= MAX_HOST_OFFSET)
         return blk_runtime_error(q->b, -ENOSPC, "no room for a refcount block");
@@ -336,6 +338,29 @@ static int refcount_add(Qcow2 *q, uint64_t ci, int delta)
     return refcount_set(q, ci, delta < 0 ? rc - 1 : rc + 1);
 }
 
+/* Whether host cluster ci holds metadata the image uses: the header, the
+ * L1 table, the refcount table, a refcount block or an L2 table. A corrupt
+ * image's refcounts may call such a cluster free; data or a new refcount
+ * block written there would destroy the image (QEMU checks for overlaps
+ * with metadata before writing, too). */
+static bool is_metadata(const Qcow2 *q, uint64_t ci)
+{
+    uint64_t off = ci * q->cs;
+    if (ci == 0)
+        return true;
+    if (q->l1_size && off >= q->l1_offset && off - q->l1_offset < (uint64_t)q->l1_size * 8)
+        return true;
+    if (off >= q->rt_offset && off - q->rt_offset < q->rt_entries * 8)
+        return true;
+    for (uint64_t i = 0; i < q->rt_entries; i++)
+        if ((q->rt[i] & RT_OFFSET_MASK) == off)
+            return true;
+    for (uint32_t i = 0; i < q->l1_size; i++)
+        if ((q->l1[i] & L1E_OFFSET_MASK) == off)
+            return true;
+    return false;
+}
+
 /* A free host cluster, its refcount set to 1: *off. */
 static int alloc_cluster(Qcow2 *q, uint64_t *off)
 {
@@ -348,6 +373,9 @@ static int alloc_cluster(Qcow2 *q, uint64_t *off)
             return r;
         if (rc)
             continue;
+        if (is_metadata(q, ci))
+            return CORRUPT(q, "cluster %llu holds metadata but its refcount is 0",
+                           (unsigned long long)ci);
         if ((r = refcount_set(q, ci, 1)))
             return r;
         /* placing a refcount block may have taken ci itself: look again */
@@ -660,6 +688,9 @@ static int write_cluster(Qcow2 *q, uint64_t vci, uint64_t o, size_t n, const uin
     int rc = map_cluster(q, vci, &m);
     if (rc)
         return rc;
+    if ((m.type == C_NORMAL || (m.type == C_ZERO && m.host)) && is_metadata(q, m.host / q->cs))
+        return CORRUPT(q, "the data cluster at %llu is the image's metadata",
+                       (unsigned long long)m.host);
     if (m.type == C_NORMAL) {
         if (!(m.entry & OFLAG_COPIED)) {
             uint64_t r;
@@ -977,7 +1008,9 @@ int qcow2_open(BlockDev *b, int depth, char *err, size_t errlen)
                             err, errlen);
     }
     if (!rc) {
-        q->cbuf = wb_calloc(1, cs + 1024);
+        /* A compressed cluster's extent is up to 2^(cluster_bits - 8)
+         * sectors from the one it starts in: two clusters. */
+        q->cbuf = wb_calloc(1, 2 * cs);
         q->dbuf = wb_calloc(1, cs);
         q->free_hint = 1;
         rc = open_backing(q, hdr, hdr_len, fsize, depth, err, errlen);

@@ -482,9 +482,338 @@ def multiboot_seeds():
     write("fuzz_multiboot", "not-multiboot", multiboot_input(bytes(range(256)) * 4))
 
 
+# ------------------------------------------------------------- fuzz_rtl8139
+# Opcodes (fuzz_rtl8139.c); the first byte picks the chip (1: RTL8139C).
+(R_WR, R_RD, R_RAM, R_TXSLOT, R_CPTXDESC, R_CPRXDESC, R_SETUP, R_CAPR, R_FRAME, R_CLOCK,
+ R_LINK, R_PEER, R_PCICMD, R_RESET, R_EEBITS, R_TPPOLL) = range(16)
+R_RCR_ACCEPT = 0x02 | 0x04 | 0x08  # APM AM AB
+R_RCR_WRAP = 0x80
+R_CP_OWN, R_CP_EOR, R_CP_FS, R_CP_LS = 0x80, 0x40, 0x20, 0x10  # in the op's `how`
+
+
+def r_wr(off, val, size_log2=2, mmio=False):
+    return u8(R_WR) + u8(off) + u8(size_log2 | (4 if mmio else 0)) + u32(val)
+
+
+def r_setup(cplus, rcr, tcr=0, n=8, cpcr_how=0):
+    out = u8(R_SETUP) + u8((1 if cplus else 0) | cpcr_how) + u32(rcr) + u32(tcr)
+    return out + (u8(n - 1) if cplus else b"")
+
+
+def r_slot(slot, data, off=0):
+    out = b""
+    for i in range(0, len(data), 256):
+        chunk = data[i:i + 256]
+        out += u8(R_RAM) + u8(3) + u8(slot) + u16(off + i) + u8(len(chunk) - 1) + chunk
+    return out
+
+
+def r_txslot(i, slot, size, own=False):
+    return u8(R_TXSLOT) + u8(i | (8 if own else 0)) + u8(slot) + u16(0) + u16(size) + u8(0)
+
+
+def r_cptx(idx, slot, length, flags, csum=0, mss=None, tag=None, high=False):
+    how = flags | (1 if high else 0) | (4 if mss is not None else 0) | (8 if tag is not None else 0)
+    out = u8(R_CPTXDESC) + u8(how) + u8(idx) + u16(length) + u8(csum)
+    if mss is not None:
+        out += u16(mss)
+    if tag is not None:
+        out += u16(tag)
+    return out + u8(slot) + u16(0)
+
+
+def r_cprx(idx, slot, size, eor=False):
+    return u8(R_CPRXDESC) + u8(4 if eor else 0) + u8(idx) + u16(size) + u8(slot) + u16(0)
+
+
+def r_frame(length, dst, data=b""):
+    return u8(R_FRAME) + u16(length) + u8(dst) + u16(len(data)) + data
+
+
+def r_clock(ns):
+    return u8(R_CLOCK) + u16(min(ns >> 8, 0xFFFF))
+
+
+def r_capr():
+    return u8(R_CAPR) + u8(2)
+
+
+def rtl8139_seeds():
+    t = "fuzz_rtl8139"
+    udp = bytes([2, 0, 0, 0, 0, 1]) * 2 + b"\x08\x00" + bytes(range(46))
+    write(t, "c-rx", u8(1) + r_setup(False, R_RCR_ACCEPT) + r_frame(60, 0) + r_frame(1514, 1) +
+          r_frame(20, 0) + r_clock(200000) + r_capr() + r_frame(300, 2) + r_clock(100000))
+    write(t, "c-rx-wrap", u8(1) + r_setup(False, R_RCR_ACCEPT | R_RCR_WRAP) +
+          b"".join(r_frame(1514, 0) + r_clock(130000) + r_capr() for _ in range(8)))
+    write(t, "c-rx-full", u8(1) + r_setup(False, R_RCR_ACCEPT) +
+          b"".join(r_frame(1514, 1) for _ in range(10)) + r_clock(20000000) + r_capr() +
+          r_clock(3000000) + r_capr() + r_wr(0x44, R_RCR_ACCEPT | 3 << 11) + r_frame(4000, 0))
+    write(t, "c-tx", u8(1) + r_setup(False, R_RCR_ACCEPT) + r_slot(0, udp) + r_slot(1, udp) +
+          r_txslot(0, 0, 60) + r_txslot(1, 1, 1500) + r_clock(200000) + r_txslot(2, 0, 0) +
+          r_txslot(3, 0x85, 100) + r_clock(200000) + u8(R_RD) + u8(0x60) + u8(1))
+    write(t, "c-loopback", u8(1) + r_setup(False, R_RCR_ACCEPT | 0x01, tcr=0) +
+          r_wr(0x40, 0x00060000) + r_slot(0, MAC + udp[6:]) + r_txslot(0, 0, 64) +
+          r_clock(200000) + r_capr())
+    write(t, "cplus-c-mode", u8(0) + r_setup(False, R_RCR_ACCEPT) + r_frame(100, 0) +
+          r_slot(0, udp) + r_txslot(0, 0, 60) + r_clock(100000))
+    write(t, "cplus-rx", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + r_frame(60, 0) +
+          r_frame(1514, 1) + r_frame(3000, 0) + r_clock(500000) + r_cprx(0, 0, 1536) +
+          r_frame(100, 0) + r_clock(500000))
+    write(t, "cplus-rx-csum-vlan", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8, cpcr_how=0xC0) +
+          r_frame(len(ipv4_tcp(100)), 0, ipv4_tcp(100)) + r_frame(200, 8) + r_clock(300000))
+    write(t, "cplus-tx", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) + r_slot(0, udp) +
+          r_cptx(0, 0, 60, R_CP_OWN | R_CP_FS | R_CP_LS) + u8(R_TPPOLL) + u8(0x40) +
+          r_clock(100000) + r_cptx(0, 1, 100, R_CP_OWN | R_CP_FS | R_CP_LS, high=True) +
+          u8(R_TPPOLL) + u8(0x81) + r_clock(100000))
+    pkt = ipv4_tcp(1400)
+    write(t, "cplus-tx-csum-multi", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) +
+          r_slot(2, pkt[:700]) + r_slot(3, pkt[700:]) +
+          r_cptx(0, 2, 700, R_CP_OWN | R_CP_FS, csum=5) +
+          r_cptx(1, 3, len(pkt) - 700, R_CP_OWN | R_CP_LS, csum=5, tag=0x0500) +
+          u8(R_TPPOLL) + u8(0x40) + r_clock(300000))
+    big = ipv4_tcp(4000)
+    write(t, "cplus-tx-tso", u8(0) + r_setup(True, R_RCR_ACCEPT, n=8) + r_slot(4, big) +
+          r_cptx(0, 4, len(big), R_CP_OWN | R_CP_FS | R_CP_LS, mss=1000) + u8(R_TPPOLL) +
+          u8(0x40) + r_clock(1000000))
+    write(t, "cplus-tx-unended", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) +
+          b"".join(r_cptx(i, 0, 60, R_CP_OWN | (R_CP_FS if i == 0 else 0)) for i in range(4)) +
+          u8(R_TPPOLL) + u8(0x40) + r_clock(100000))
+    write(t, "cplus-tally", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + r_frame(60, 0) +
+          r_clock(10000) + r_wr(0x14, 0) + r_wr(0x10, 0x2C00 | 0x08) + u8(R_RD) + u8(0x10) +
+          u8(2))
+    # EEPROM: READ (110) of word 7, then 16 clocks to shift the data out
+    write(t, "eeprom", u8(1) + u8(R_EEBITS) + u8(0x80 | 9) + u32(0b110000111) +
+          u8(R_EEBITS) + u8(16) + u32(0) + u8(R_EEBITS) + u8(0x40) + u32(0) +
+          u8(R_RD) + u8(0) + u8(2))
+    write(t, "link-reset", u8(0) + r_setup(True, R_RCR_ACCEPT, n=4) + u8(R_LINK) + u8(0) +
+          r_frame(60, 0) + u8(R_LINK) + u8(2) + r_clock(100000) + u8(R_PEER) + u8(0) +
+          u8(R_RESET) + u8(0) + r_setup(False, R_RCR_ACCEPT) + u8(R_RESET) + u8(1) +
+          u8(R_RD) + u8(0x74) + u8(1) + u8(R_PCICMD) + u16(0))
+
+
+# ----------------------------------------------------------------- fuzz_ide
+# Opcodes (fuzz_ide.c); the input starts with the drive setup byte and the
+# image size byte. Commands by their index in fuzz_ide.c's ata_cmds table.
+(I_OUTB, I_INB, I_TASKFILE, I_CMD, I_PACKET, I_PIO_IN, I_PIO_OUT, I_PRD, I_BM, I_RAM, I_CTL,
+ I_PCI, I_RESET) = range(13)
+I_READ, I_READ_EXT, I_READ_DMA, I_READ_DMA_EXT, I_WRITE, I_WRITE_EXT, I_WRITE_DMA = range(7)
+I_WRITE_DMA_EXT, I_READ_MULT, I_READ_MULT_EXT, I_WRITE_MULT, I_WRITE_MULT_EXT, I_SET_MULT = \
+    range(7, 13)
+I_VERIFY, I_IDENTIFY, I_ID_ATAPI, I_PACKET_CMD, I_SET_FEATURES = 13, 15, 16, 17, 18
+I_FLUSH, I_DIAGNOSE, I_READ_MAX_EXT = 20, 22, 25
+
+
+def i_tf(chan, lba, count, lba48=False, lba_mode=True, unit=0, feature=0):
+    how = chan | (2 if unit else 0) | (4 if lba_mode else 0) | (8 if lba48 else 0)
+    return u8(I_TASKFILE) + u8(how) + u8(lba >> 24 if not lba48 else 0) + u16(count) + \
+        u32(lba) + u8(feature)
+
+
+def i_cmd(chan, idx):
+    return u8(I_CMD) + u8(chan) + u8(idx)
+
+
+def i_pio(chan, words, out=False, val=0):
+    return u8(I_PIO_OUT if out else I_PIO_IN) + u8(chan | 2) + u8(words // 16 - 1) + u32(val)
+
+
+def i_prd(chan, entries, no_eot=False):
+    out = u8(I_PRD) + u8(chan | (2 if no_eot else 0)) + u8(len(entries) - 1)
+    for slot, cnt in entries:
+        out += u8(slot) + u16(cnt)
+    return out
+
+
+def i_bm(chan, start, to_mem):
+    return u8(I_BM) + u8(chan | ((1 if start else 0) | (8 if to_mem else 0)) << 3)
+
+
+def i_packet(chan, cdb, dma=False, limit=None):
+    sel = 0xFF  # the CDB as given
+    how = chan | (0x10 if dma else 0) | (4 if limit is not None else 0)
+    out = u8(I_PACKET) + u8(how) + cdb.ljust(12, b"\0") + u8(sel)
+    return out + (u16(limit) if limit is not None else b"")
+
+
+def ide_seeds():
+    t = "fuzz_ide"
+    write(t, "pio-read-write", u8(0) + u8(63) + i_tf(0, 5, 2) + i_cmd(0, I_READ) +
+          i_pio(0, 512) + i_tf(0, 9, 1) + i_cmd(0, I_WRITE) + i_pio(0, 256, True, 0x1234) +
+          u8(I_INB) + u8(7))
+    write(t, "pio-lba48-multiple", u8(2) + u8(63) + u8(I_TASKFILE) + u8(0) + u8(0) +
+          u16(16) + u32(0) + u8(0) + i_cmd(0, I_SET_MULT) + i_tf(0, 3, 8, lba48=True) +
+          i_cmd(0, I_READ_MULT_EXT) + i_pio(0, 2048) + i_tf(0, 3, 4, lba48=True) +
+          i_cmd(0, I_WRITE_MULT_EXT) + i_pio(0, 1024, True))
+    write(t, "pio-out-of-range", u8(0) + u8(0) + i_tf(0, 7, 4) + i_cmd(0, I_READ) +
+          i_tf(0, 0xFFFFFFF, 0) + i_cmd(0, I_WRITE) + i_tf(0, 1, 0, lba48=True) +
+          i_cmd(0, I_READ_EXT) + i_pio(0, 256) + i_tf(0, 0, 1, lba_mode=False) +
+          i_cmd(0, I_VERIFY))
+    write(t, "identify-features", u8(2 | 16) + u8(10) + i_cmd(0, I_IDENTIFY) +
+          i_pio(0, 256) + i_tf(0, 0, 0x45, feature=3) + i_cmd(0, I_SET_FEATURES) +
+          i_tf(1, 0, 0) + i_cmd(1, I_ID_ATAPI) + i_pio(1, 256) + i_cmd(1, I_IDENTIFY) +
+          i_cmd(0, I_DIAGNOSE) + i_cmd(0, I_READ_MAX_EXT) + i_cmd(0, I_FLUSH))
+    write(t, "dma-read", u8(0) + u8(63) + i_prd(0, [(0, 1024), (1, 0)]) + i_tf(0, 0, 66) +
+          i_cmd(0, I_READ_DMA) + i_bm(0, True, True) + u8(I_BM) + u8(0 | 1 << 1) + u8(0x06) +
+          i_bm(0, False, True))
+    write(t, "dma-write-short-table", u8(0) + u8(63) + i_prd(0, [(2, 512)], no_eot=True) +
+          i_tf(0, 4, 4, lba48=True) + i_cmd(0, I_WRITE_DMA_EXT) + i_bm(0, True, False) +
+          i_prd(0, [(3, 1536)]) + i_bm(0, True, False) + i_bm(0, False, False))
+    write(t, "dma-bad-prd", u8(0) + u8(20) + u8(I_PRD) + u8(0) + u8(1) + u8(0x81) + u16(512) +
+          u8(0x82) + u16(0) + i_tf(0, 0, 2) + i_cmd(0, I_READ_DMA) + i_bm(0, True, True))
+    write(t, "bad-sector", u8(4) + u8(5) + i_tf(0, 0, 16) + i_cmd(0, I_READ) + i_pio(0, 4096) +
+          i_tf(0, 4, 4) + i_cmd(0, I_WRITE) + i_pio(0, 1024, True) + i_prd(0, [(0, 0)]) +
+          i_tf(0, 0, 16) + i_cmd(0, I_READ_DMA) + i_bm(0, True, True))
+    write(t, "readonly", u8(1) + u8(5) + i_tf(0, 0, 1) + i_cmd(0, I_WRITE) +
+          i_pio(0, 256, True) + i_prd(0, [(0, 512)]) + i_cmd(0, I_WRITE_DMA) +
+          i_bm(0, True, False))
+    inquiry = bytes([0x12, 0, 0, 0, 96, 0])
+    read10 = bytes([0x28, 0, 0, 0, 0, 1, 0, 0, 4, 0])
+    write(t, "atapi-pio", u8(0) + u8(0x40) + i_packet(1, bytes(12)) + i_pio(1, 16) +
+          i_packet(1, bytes([0x03, 0, 0, 0, 18])) + i_pio(1, 16) + i_packet(1, inquiry) +
+          i_pio(1, 64) + i_packet(1, bytes([0x25])) + i_pio(1, 16) +
+          i_packet(1, read10, limit=2048) + i_pio(1, 4096) +
+          i_packet(1, bytes([0x43, 2, 0, 0, 0, 0, 0, 0x03, 0x24])) + i_pio(1, 512))
+    write(t, "atapi-dma", u8(0) + u8(0x40) + i_packet(1, bytes(12)) + i_pio(1, 16) +
+          u8(I_PRD) + u8(1) + u8(0) + u8(0) + u16(0) + i_packet(1, read10, dma=True) +
+          i_bm(1, True, True) + i_packet(1, bytes([0xBE, 0, 0, 0, 0, 2, 0, 0, 1, 0x10]), dma=True) +
+          u8(I_PRD) + u8(1) + u8(0) + u8(1) + u16(2048) + i_bm(1, False, True) +
+          i_bm(1, True, True))
+    write(t, "atapi-tray-nodisc", u8(16 | 8) + u8(0x80) + i_packet(1, bytes(12)) +
+          i_packet(1, bytes([0x1E, 0, 0, 0, 1])) + i_packet(1, bytes([0x1B, 0, 0, 0, 2])) +
+          i_packet(1, bytes([0x1E, 0, 0, 0, 0])) + i_packet(1, bytes([0x1B, 0, 0, 0, 2])) +
+          i_packet(1, bytes([0x4A, 1, 0, 0, 0x10, 0, 0, 0, 8])) + i_pio(1, 16) +
+          u8(I_PACKET) + u8(1 | 2 | 8) + bytes(12) + u8(0) + i_pio(1, 16) +
+          i_packet(1, bytes([0x28, 0, 0, 0, 0, 0x10, 0, 0, 2])) + i_pio(1, 2048))
+    write(t, "srst-reset", u8(2 | 16) + u8(9) + i_tf(0, 0, 4) + i_cmd(0, I_READ) +
+          u8(I_CTL) + u8(4) + u8(I_INB) + u8(8) + u8(I_CTL) + u8(0) +
+          i_pio(0, 256) + u8(I_CTL) + u8(0x80) + u8(I_INB) + u8(2) + u8(I_RESET) +
+          u8(I_PCI) + u8(0) + u16(0) + u8(I_INB) + u8(7) + u8(I_PCI) + u8(0) + u16(0x8000))
+
+
+# --------------------------------------------------------------- fuzz_qcow2
+# The input is the image file. Built here from the format's specification
+# (QEMU's docs/interop/qcow2.txt): header, refcount table and block, L1, L2,
+# data; the backing names "raw" and "self" are files fuzz_qcow2.c provides.
+Q_COPIED, Q_COMPRESSED, Q_ZERO = 1 << 63, 1 << 62, 1
+
+
+def qcow2_image(version=3, cb=12, vsize=65536, backing=None, backing_fmt=None,
+                refcount_order=4, incompat=0, nb_snapshots=0, l2=None, extra=b""):
+    """Clusters: 0 header, 1 refcount table, 2 refcount block, 3 L1, 4 L2,
+    5 data, then compressed data and `extra`. l2: {index: entry}, where the
+    strings "data", "compressed" and "zero" name the usual entries."""
+    import zlib
+    cs = 1 << cb
+    data = bytes((i * 11 + 1) & 0xFF for i in range(cs))
+    co = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp = co.compress(bytes(range(256)) * (cs // 256)) + co.flush()
+    comp_off = 6 * cs + 100
+    nsec = (comp_off % 512 + len(comp) + 511) // 512
+    x = 62 - (cb - 8)
+    entries = {"data": 5 * cs | Q_COPIED,
+               "compressed": Q_COMPRESSED | (nsec - 1) << x | comp_off,
+               "zero": Q_ZERO if version == 3 else 0}
+    if l2 is None:
+        l2 = {0: "data", 1: "compressed", 2: "zero"}
+    l2t = bytearray(cs)
+    for i, e in l2.items():
+        struct.pack_into(">Q", l2t, 8 * i, entries[e] if isinstance(e, str) else e)
+    nclusters = 7 + (len(comp) + cs - 1) // cs + (len(extra) + cs - 1) // cs
+    bits = 1 << refcount_order
+    rb = bytearray(cs)
+    for c in range(nclusters):
+        if bits >= 8:
+            rb[c * bits // 8 + bits // 8 - 1] = 1
+        else:
+            rb[c * bits // 8] |= 1 << (c * bits % 8)
+    l2_span = cs * (cs // 8)
+    l1_size = max(1, (vsize + l2_span - 1) // l2_span)
+    l1 = bytearray(cs)
+    struct.pack_into(">Q", l1, 0, 4 * cs | Q_COPIED)
+    hlen = 104 if version == 3 else 72
+    hdr = bytearray(cs)
+    struct.pack_into(">4sIQIIQIIQQIIQ", hdr, 0, b"QFI\xfb", version, 0, 0, cb, vsize, 0,
+                     l1_size, 3 * cs, cs, 1, nb_snapshots, 0)
+    if version == 3:
+        struct.pack_into(">QQQII", hdr, 72, incompat, 0, 0, refcount_order, hlen)
+    pos = hlen
+    if backing_fmt:
+        f = backing_fmt.encode()
+        struct.pack_into(">II", hdr, pos, 0xE2792ACA, len(f))
+        hdr[pos + 8:pos + 8 + len(f)] = f
+        pos += 8 + (len(f) + 7) // 8 * 8
+    pos += 8  # end of extensions
+    if backing:
+        name = backing.encode()
+        struct.pack_into(">QI", hdr, 8, pos, len(name))
+        hdr[pos:pos + len(name)] = name
+    rt = bytearray(cs)
+    struct.pack_into(">Q", rt, 0, 2 * cs)
+    out = bytes(hdr) + bytes(rt) + bytes(rb) + bytes(l1) + bytes(l2t) + data + bytes(cs)
+    out = out[:comp_off] + comp
+    out += bytes(-len(out) % cs) + extra
+    return out
+
+
+def qcow2_seeds():
+    t = "fuzz_qcow2"
+    write(t, "v3-4k", qcow2_image())
+    write(t, "v2-512-backing-raw", qcow2_image(version=2, cb=9, vsize=32768, backing="raw",
+                                               l2={0: "data", 1: "compressed", 5: "data"}))
+    write(t, "v3-backing-fmt", qcow2_image(backing="raw", backing_fmt="raw", vsize=1 << 20))
+    write(t, "v3-backing-loop", qcow2_image(backing="self", vsize=8192))
+    write(t, "v3-refcount-1bit", qcow2_image(refcount_order=0))
+    write(t, "v3-refcount-64bit", qcow2_image(refcount_order=6, vsize=3 << 20))
+    write(t, "v3-64k-big", qcow2_image(cb=16, vsize=1 << 33, l2={0: "data", 7: "zero"}))
+    write(t, "v3-corrupt-flag", qcow2_image(incompat=2))
+    write(t, "v3-snapshots", qcow2_image(nb_snapshots=1))
+    write(t, "v3-l2-past-eof", qcow2_image(l2={0: 1000 * 4096 | Q_COPIED, 1: 4096 * 3 + 1}))
+    write(t, "v2-truncated", qcow2_image(version=2)[:4096 * 3 + 8])
+
+
+# -------------------------------------------------------------- fuzz_stream
+# Opcodes (fuzz_stream.c).
+S_BYTES, S_FRAME, S_HEADER, S_PUMP, S_NIC, S_GUEST = range(6)
+
+
+def s_frame(length, piece, pump=False, big=False, over=False):
+    how = (1 if length >= 65536 else 0) | (2 if over else 0) | (4 if pump else 0)
+    return u8(S_FRAME) + u8(how) + u16(length) + u16(piece - 1)
+
+
+def s_bytes(data):
+    out = b""
+    for i in range(0, len(data), 256):
+        chunk = data[i:i + 256]
+        out += u8(S_BYTES) + u8(len(chunk) - 1) + chunk
+    return out
+
+
+def stream_seeds():
+    t = "fuzz_stream"
+    frame = struct.pack(">I", 60) + bytes(range(60))
+    write(t, "frames-whole", s_frame(60, 64) + s_frame(1514, 1518) + u8(S_PUMP) + u8(0))
+    write(t, "frames-bytewise", s_frame(42, 1, pump=True) + s_frame(100, 3, pump=True))
+    write(t, "raw-pieces", s_bytes(frame[:2]) + u8(S_PUMP) + u8(1) + s_bytes(frame[2:30]) +
+          u8(S_PUMP) + u8(0) + s_bytes(frame[30:] + frame) + u8(S_PUMP) + u8(0))
+    write(t, "empty-frames", u8(S_HEADER) + u32(0) + u8(S_HEADER) + u32(0) + s_frame(60, 64))
+    write(t, "max-frame", s_frame(65536 + 4096 - 65536 + 65536, 4096))
+    write(t, "oversized", s_frame(60, 64) + u8(S_FRAME) + u8(3) + u16(0xFFFF) + u16(99) +
+          s_frame(60, 64))
+    write(t, "oversized-header", u8(S_HEADER) + struct.pack("<I", 0x01000000) + s_frame(60, 64))
+    write(t, "flow-control", u8(S_NIC) + u8(0) + b"".join(s_frame(1514, 700) for _ in range(40)) +
+          u8(S_PUMP) + u8(3) + u8(S_NIC) + u8(1) + u8(S_PUMP) + u8(3))
+    write(t, "guest-frames", u8(S_GUEST) + u8(7) + u8(S_PUMP) + u8(3) + s_frame(60, 64) +
+          u8(S_GUEST) + u8(3) + u8(S_PUMP) + u8(1))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
 dns_seeds()
 linuxboot_seeds()
 multiboot_seeds()
+rtl8139_seeds()
+ide_seeds()
+qcow2_seeds()
+stream_seeds()

@@ -419,6 +419,68 @@ START_TEST(corrupt_tables_fail_reads)
 }
 END_TEST
 
+/* A compressed cluster's descriptor may claim up to 2^(cluster_bits - 8)
+ * sectors: the driver reads all of them (two clusters' worth) into its
+ * buffer, which must hold them (found by tests/fuzz/fuzz_qcow2; the
+ * overflow shows under tools/run-tests --sanitize). */
+START_TEST(compressed_extent_of_two_clusters)
+{
+    sh("qemu-img convert -c -O qcow2 -o cluster_size=4096 ref.raw c.qcow2");
+    uint64_t l1 = read64("c.qcow2", 40);
+    uint64_t l2 = read64("c.qcow2", l1) & 0x00fffffffffffe00ull;
+    uint64_t e = read64("c.qcow2", l2 + 8 * 20);
+    ck_assert(e & (1ull << 62));
+    /* cluster_bits 12: the sector count is bits 58-61; all ones = 16 sectors */
+    patch64("c.qcow2", l2 + 8 * 20, e | (0xFull << 58));
+    BlockDev *b = open_img("c.qcow2", NULL, true);
+    uint8_t buf[4096];
+    ck_assert_int_eq(blk_read(b, 20 * 4096, buf, 4096), 0);
+    ck_assert_mem_eq(buf, raw + 20 * 4096, 4096);
+    blk_close(b);
+}
+END_TEST
+
+/* Metadata a corrupt image lets a write reach: refcounts that call it free
+ * (all zero here), or an L2 entry naming it as data. The write fails with
+ * an I/O error instead of putting guest data over the refcount table or
+ * block, the L1 or an L2 table; what the image held still reads back
+ * (found by tests/fuzz/fuzz_qcow2). */
+START_TEST(corrupt_refcounts_never_overwrite_metadata)
+{
+    sh("qemu-img convert -O qcow2 -o cluster_size=4096 ref.raw r.qcow2");
+    uint64_t rt = read64("r.qcow2", 48);
+    uint64_t rb = read64("r.qcow2", rt);
+    ck_assert(rb);
+    static const uint8_t zero[4096];
+    patch("r.qcow2", rb, zero, sizeof zero);
+    BlockDev *b = open_img("r.qcow2", "qcow2", false);
+    uint8_t buf[4096];
+    memset(buf, 0xAB, sizeof buf);
+    /* guest block 0 (64 KiB of zeros) is not allocated in the image */
+    ck_assert_int_eq(blk_write(b, 4096, buf, sizeof buf), -EIO);
+    blk_close(b);
+    b = open_img("r.qcow2", "qcow2", true);
+    compare(b, raw, IMG_SIZE);
+    blk_close(b);
+    /* An L2 entry naming the refcount block as a guest cluster's data:
+     * writing the guest cluster fails rather than overwrite refcounts. */
+    sh("qemu-img convert -O qcow2 -o cluster_size=4096 ref.raw d.qcow2");
+    uint64_t l1 = read64("d.qcow2", 40);
+    uint64_t l2 = read64("d.qcow2", l1) & 0x00fffffffffffe00ull;
+    rb = read64("d.qcow2", read64("d.qcow2", 48));
+    patch64("d.qcow2", l2 + 8 * 20, (1ull << 63) | rb);
+    b = open_img("d.qcow2", "qcow2", false);
+    ck_assert_int_eq(blk_write(b, 20 * 4096, buf, sizeof buf), -EIO);
+    ck_assert_int_eq(blk_write(b, 21 * 4096, buf, sizeof buf), 0);
+    uint8_t back[4096];
+    ck_assert_int_eq(blk_read(b, 21 * 4096, back, sizeof back), 0);
+    ck_assert_mem_eq(back, buf, sizeof buf);
+    ck_assert_int_eq(blk_read(b, 22 * 4096, back, sizeof back), 0);
+    ck_assert_mem_eq(back, raw + 22 * 4096, sizeof back);
+    blk_close(b);
+}
+END_TEST
+
 START_TEST(snapshot_on_never_writes_the_image)
 {
     static const char *const imgs[] = {"s.raw", "s.qcow2"};
@@ -534,6 +596,8 @@ static Suite *qcow2_suite(void)
     tcase_add_test(t, truncated_images);
     tcase_add_test(t, corrupt_headers);
     tcase_add_test(t, corrupt_tables_fail_reads);
+    tcase_add_test(t, compressed_extent_of_two_clusters);
+    tcase_add_test(t, corrupt_refcounts_never_overwrite_metadata);
     tcase_add_test(t, snapshot_on_never_writes_the_image);
     tcase_add_test(t, raw_probing_and_readonly);
     tcase_add_test(t, random_damage_never_crashes);
