@@ -402,11 +402,17 @@ START_TEST(test_pty)
                 usleep(50000);
             }
         guest_send(0, round ? "again" : "on the pty");
+        const char *want = round ? "again" : "on the pty";
         char buf[64] = {0};
-        struct pollfd pf = {s, POLLIN, 0};
-        ck_assert_int_eq(poll(&pf, 1, 2000), 1);
-        ck_assert_int_gt(read(s, buf, sizeof buf), 0);
-        ck_assert_str_eq(buf, round ? "again" : "on the pty");
+        size_t got = 0; /* a read may return part of it: read until it is all there */
+        while (got < strlen(want)) {
+            struct pollfd pf = {s, POLLIN, 0};
+            ck_assert_int_eq(poll(&pf, 1, 30000), 1);
+            ssize_t r = read(s, buf + got, sizeof buf - 1 - got);
+            ck_assert_int_gt(r, 0);
+            got += (size_t)r;
+        }
+        ck_assert_str_eq(buf, want);
         ck_assert_int_eq(write(s, "typed", 5), 5);
         for (int i = 0; i < 3000 && !(port_read(m, 0x3FD, 0) & 1); i++) {
             usleep(10000);
