@@ -701,6 +701,7 @@ static ssize_t rx_cplus(Rtl8139 *s, size_t flen, size_t in_len, uint32_t status,
     } d[CP_RING_MAX];
     int n = 0;
     uint32_t start = s->cp_rx_idx % CP_RING_MAX, idx = start;
+    uint64_t seen = 0; /* each descriptor once: the driver may have moved EOR before start */
     size_t left = total;
     while (left && n < CP_RING_MAX) {
         uint8_t raw[16];
@@ -724,9 +725,10 @@ static ssize_t rx_cplus(Rtl8139 *s, size_t flen, size_t in_len, uint32_t status,
         d[n].opts1 = o1;
         d[n].idx = idx;
         n++;
+        seen |= 1ull << idx;
         left -= size < left ? size : left;
         idx = (o1 & CP_EOR) || idx == CP_RING_MAX - 1 ? 0 : idx + 1;
-        if (idx == start)
+        if (seen >> idx & 1)
             break; /* the whole ring */
     }
     if (left) { /* more than the whole ring holds: it never fits */
@@ -1018,6 +1020,7 @@ static bool cp_tx_packet(Rtl8139 *s, int ring)
     uint64_t base = ring == TX_HIGH ? s->thpds : s->tnpds;
     uint32_t start = s->cp_tx_idx[ring] % CP_RING_MAX, idx = start;
     uint32_t first = 0, opts2 = 0;
+    uint64_t seen = 0; /* each descriptor once: the driver may have moved EOR before start */
     size_t len = 0;
     bool ended = false;
     p->n = 0;
@@ -1042,6 +1045,7 @@ static bool cp_tx_packet(Rtl8139 *s, int ring)
         p->idx[p->n] = idx;
         p->opts1[p->n] = o1;
         p->n++;
+        seen |= 1ull << idx;
         size_t blen = o1 & CP_TX_LEN_MASK;
         if (!p->bad && blen) {
             if (blen > TX_BUF_MAX - len || !dma_read(s->m, ld64le(d + 8), s->tx_buf + len, blen))
@@ -1054,7 +1058,7 @@ static bool cp_tx_packet(Rtl8139 *s, int ring)
             ended = true;
             break;
         }
-        if (idx == start)
+        if (seen >> idx & 1)
             break; /* round the whole ring without an end */
     }
     if (!ended)

@@ -1389,6 +1389,51 @@ START_TEST(test_cp_hostile_endless_chains)
 }
 END_TEST
 
+/* The driver shrinks a ring behind the chip: it is at descriptor 2 when
+ * descriptor 0 becomes a ring of one (EOR). A frame longer than what
+ * descriptors 2, 3 and 0 hold, each once, never fits: the chip must not
+ * use descriptor 0 twice, writing into a buffer it has handed back
+ * (found by tests/fuzz/fuzz_rtl8139). The transmit side, the same way:
+ * a chain from descriptor 2 over EOR at 0 without an end is dropped. */
+START_TEST(test_cp_ring_shrunk_behind_the_chip)
+{
+    cp_start(4, 1536, 0);
+    uint8_t f[5000];
+    make_frame(f, MAC, 0xC600, 60);
+    inject(f, 60);
+    inject(f, 60);
+    ck_assert_uint_eq(rxd_opts1(1) & (CP_OWN | CP_LS), CP_LS);
+    cp_rx_desc(0, 1536, true);
+    memset(rxd_buf(0), 0xEE, 1536);
+    make_frame(f, MAC, 0xC601, sizeof f);
+    inject(f, sizeof f);
+    ck_assert_int_eq(nic->queue_len, 0);
+    ck_assert_uint_eq(r32(RTL_MPC), 1);
+    ck_assert_uint_eq(r16(RTL_ISR) & INT_RXOVW, INT_RXOVW);
+    for (int i = 2; i < 4; i++)
+        ck_assert_uint_eq(rxd_opts1(i) & CP_OWN, CP_OWN);
+    ck_assert_uint_eq(rxd_opts1(0), CP_OWN | CP_EOR | 1536);
+    ck_assert_uint_eq(rxd_buf(0)[0], 0xEE);
+    /* transmit: the chip at normal descriptor 2; descriptor 0 a ring of one */
+    uint8_t t[60];
+    make_frame(t, OTHER, 0xC602, sizeof t);
+    cp_send(0, t, sizeof t, 0, 0);
+    cp_send(1, t, sizeof t, 0, 0);
+    w8(RTL_TPPOLL, TPPOLL_NPQ);
+    settle();
+    ck_assert_int_eq(cap.n, 2);
+    cp_tx_desc(TXR, 2, CP_OWN | CP_FS | 60, 0, TXB);
+    cp_tx_desc(TXR, 3, CP_OWN | CP_EOR | 60, 0, TXB);
+    cp_tx_desc(TXR, 0, CP_OWN | CP_EOR | 60, 0, TXB);
+    w8(RTL_TPPOLL, TPPOLL_NPQ);
+    settle();
+    ck_assert_int_eq(cap.n, 2);
+    ck_assert_uint_eq(txd_opts1(TXR, 0) & (CP_OWN | CP_TX_ES), CP_TX_ES);
+    ck_assert_uint_eq(txd_opts1(TXR, 2) & CP_OWN, 0);
+    ck_assert_uint_eq(txd_opts1(TXR, 3) & CP_OWN, 0);
+}
+END_TEST
+
 /* CVE-2018-17958 class in C+ mode: frames longer than the length fields,
  * absurd lengths, buffers and rings outside RAM. */
 START_TEST(test_cp_hostile_rx)
@@ -1576,6 +1621,7 @@ static Suite *rtl8139_suite(void)
     tcase_add_test(cp, test_cp_hostile_short_headers);
     tcase_add_test(cp, test_cp_tx_large_send_and_vlan);
     tcase_add_test(cp, test_cp_hostile_endless_chains);
+    tcase_add_test(cp, test_cp_ring_shrunk_behind_the_chip);
     tcase_add_test(cp, test_cp_hostile_rx);
     tcase_add_test(cp, test_cp_tally_dump);
     tcase_add_test(cp, test_cp_loopback_and_reset);
