@@ -38,8 +38,9 @@
  *
  * Timing, on the virtual clock: a frame occupies the 100 Mbit/s wire for
  * (preamble + frame + FCS + inter-frame gap) * 80 ns, both ways. A transmit
- * slot or C+ packet completes (TOK, write-back, interrupt) when its last
- * frame has left; a received frame is stored when it has arrived, and the
+ * slot completes (TOK, interrupt) when its last frame has left; a C+ packet
+ * when the chip takes it (see cp_tx_kick), the next one when the wire is
+ * free again; a received frame is stored when it has arrived, and the
  * next one cannot arrive before the wire is free again (frames a peer hands
  * over faster wait in the netdev queue).
  *
@@ -1083,22 +1084,50 @@ static bool cp_tx_packet(Rtl8139 *s, int ring)
     return true;
 }
 
+static void cp_tx_done(Rtl8139 *s);
+
+/* Whether the next descriptor of a ring belongs to the chip. */
+static bool cp_tx_ready(Rtl8139 *s, int ring)
+{
+    uint64_t base = ring == TX_HIGH ? s->thpds : s->tnpds;
+    uint8_t d[4];
+    return dma_read(s->m, base + 16ull * (s->cp_tx_idx[ring] % CP_RING_MAX), d, 4) &&
+           (ld32le(d) & CP_OWN);
+}
+
+/* The polled rings, from where the chip is. A packet is complete (its
+ * descriptors back, TOK) when the chip has taken it, and a ring with
+ * nothing more for the chip reports TDU then too: the interrupts of a
+ * transmission the driver starts arrive while the driver is starting it.
+ * The wire's time only delays the next packet (tx_timer): only a backlog
+ * of packets completes later, one by one. (Linux's 8139cp re-enables its
+ * receive interrupts after napi_complete_done without its lock; a transmit
+ * interrupt arriving between the two schedules NAPI and masks them, and
+ * the poll's own unmasking then leaves a receive bit asserted that nothing
+ * acknowledges: the interrupt handler runs for ever. A completion late by
+ * the wire time, at any instruction, hit that window within seconds.) */
 static void cp_tx_kick(Rtl8139 *s)
 {
     if (s->tx_timer.pending || !cplus_tx(s) || !(s->cr & CR_TE))
         return;
+    bool took = false;
     for (;;) {
         int ring = (s->tppoll & TPPOLL_HPQ) ? TX_HIGH : (s->tppoll & TPPOLL_NPQ) ? TX_NORMAL : -1;
         if (ring < 0)
             return;
-        if (cp_tx_packet(s, ring))
-            return; /* on the wire; the completion goes on */
+        if (!took && cp_tx_packet(s, ring)) {
+            cp_tx_done(s);
+            took = true;
+            continue; /* the next one waits for the wire, unless there is none */
+        }
+        if (took && cp_tx_ready(s, ring))
+            return; /* more on the ring: taken when the wire is free */
         s->tppoll &= (uint8_t)~(ring == TX_HIGH ? TPPOLL_HPQ : TPPOLL_NPQ);
         raise_int(s, INT_TDU);
     }
 }
 
-/* The packet has left the wire: its descriptors go back to the driver. */
+/* The packet is taken: its descriptors go back to the driver. */
 static void cp_tx_done(Rtl8139 *s)
 {
     CpTx *p = &s->cptx;
