@@ -22,6 +22,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    net_cleanup(m); /* the NICs' net clients */
     machine_free(m);
     fw_dirs_set(NULL, 0);
 }
