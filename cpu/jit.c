@@ -2373,12 +2373,15 @@ JitState *jit_new(CPU *c)
         return NULL;
     js->code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    js->meta = malloc(META_SIZE);
+    /* Mapped, not malloc'd: only the pages used are touched (a sanitizer's
+     * malloc would poison all 64 MiB for every machine made). */
+    js->meta = mmap(NULL, META_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     js->hash = calloc(JHASH_SIZE, sizeof *js->hash);
-    if (js->code == MAP_FAILED || !js->meta || !js->hash) {
+    if (js->code == MAP_FAILED || js->meta == MAP_FAILED || !js->hash) {
         if (js->code != MAP_FAILED)
             munmap(js->code, CODE_SIZE);
-        free(js->meta);
+        if (js->meta != MAP_FAILED)
+            munmap(js->meta, META_SIZE);
         free(js->hash);
         free(js);
         return NULL;
@@ -2421,7 +2424,7 @@ void jit_free(JitState *js)
         fclose(js->perfmap);
     if (js->blockdump)
         fclose(js->blockdump);
-    free(js->meta);
+    munmap(js->meta, META_SIZE);
     free(js->hash);
     free(js);
 }
