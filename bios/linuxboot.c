@@ -293,13 +293,16 @@ static void linux_boot_commit(Machine *m, LinuxBoot *lb)
     m->on_reset_opaque = lb;
 }
 
-int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
-                     char *err, size_t errlen)
+/* Reads and checks the files; the initrd goes below initrd_top (the first
+ * byte it may not use). NULL with one line in err. */
+static LinuxBoot *linux_boot_read(Machine *m, const char *kernel, const char *initrd,
+                                  const char *cmdline, uint32_t initrd_top, char *err,
+                                  size_t errlen)
 {
     LinuxBoot *lb = calloc(1, sizeof *lb);
     if (!lb) {
         wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
-        return -1;
+        return NULL;
     }
     uint64_t need;
     lb->kernel = bios_read_file("-kernel", kernel, m->ram_size, &lb->kernel_size, err, errlen);
@@ -307,14 +310,23 @@ int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const c
         goto fail;
     if (initrd) {
         lb->initrd = bios_read_file("-initrd", initrd, m->ram_size, &lb->initrd_size, err, errlen);
-        if (!lb->initrd || place_initrd(lb, initrd, need, m->ram_size, err, errlen) != 0)
+        if (!lb->initrd || place_initrd(lb, initrd, need, initrd_top, err, errlen) != 0)
             goto fail;
     }
-    linux_boot_commit(m, lb);
-    return 0;
+    return lb;
 fail:
     linux_boot_release(lb);
-    return -1;
+    return NULL;
+}
+
+int linux_boot_setup(Machine *m, const char *kernel, const char *initrd, const char *cmdline,
+                     char *err, size_t errlen)
+{
+    LinuxBoot *lb = linux_boot_read(m, kernel, initrd, cmdline, m->ram_size, err, errlen);
+    if (!lb)
+        return -1;
+    linux_boot_commit(m, lb);
+    return 0;
 }
 
 /* A copy of a caller's buffer, as bios_read_file would have read it. */
@@ -374,26 +386,16 @@ fail:
 int linux_boot_fw_cfg(Machine *m, FwCfg *fw, const char *kernel, const char *initrd,
                       const char *cmdline, char *err, size_t errlen)
 {
-    LinuxBoot *lb = calloc(1, sizeof *lb);
-    if (!lb) {
-        wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
+    LinuxBoot *lb = linux_boot_read(m, kernel, initrd, cmdline, m->ram_size - FW_INITRD_MARGIN,
+                                    err, errlen);
+    if (!lb)
         return -1;
-    }
-    uint64_t need;
-    lb->kernel = bios_read_file("-kernel", kernel, m->ram_size, &lb->kernel_size, err, errlen);
-    if (!lb->kernel || check_kernel(m, lb, kernel, cmdline, &need, err, errlen) != 0)
-        goto fail;
-    if (initrd) {
-        lb->initrd = bios_read_file("-initrd", initrd, m->ram_size, &lb->initrd_size, err, errlen);
-        if (!lb->initrd ||
-            place_initrd(lb, initrd, need, m->ram_size - FW_INITRD_MARGIN, err, errlen) != 0)
-            goto fail;
-    }
     /* The setup part, its header patched as a boot loader does. */
     uint8_t *setup = malloc(lb->setup_size);
     if (!setup) {
         wb_errf(err, errlen, "-kernel %s: out of memory", kernel);
-        goto fail;
+        linux_boot_release(lb);
+        return -1;
     }
     memcpy(setup, lb->kernel, lb->setup_size);
     setup[HDR_TYPE_OF_LOADER] = QEMU_LOADER_TYPE;
@@ -420,9 +422,6 @@ int linux_boot_fw_cfg(Machine *m, FwCfg *fw, const char *kernel, const char *ini
     free(setup);
     linux_boot_release(lb);
     return 0;
-fail:
-    linux_boot_release(lb);
-    return -1;
 }
 
 void bios_free(Machine *m)
