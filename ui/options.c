@@ -107,7 +107,7 @@ static const struct {
     {"compat", true},       {"cpu", true},       {"daemonize", false},   {"dtb", true},
     {"enable-kvm", false},  {"fda", true},       {"fdb", true},          {"full-screen", false},
     {"fw_cfg", true},       {"global", true},
-    {"hdc", true},          {"hdd", true},       {"incoming", true},     {"k", true},
+    {"incoming", true},     {"k", true},
     {"loadvm", true},       {"machine", true},   {"mem-path", true},
     {"mem-prealloc", false}, {"mtdblock", true},
     {"no-acpi", false},  {"no-hpet", false},     {"no-shutdown", false},
