@@ -125,6 +125,49 @@ static inline void fz_quiet_logs(void)
         stderr = null;
 }
 
+/* A frame from the network, built from the input into f (cap bytes): its
+ * length, a destination the NIC's filters know (mac, broadcast, an IPv4
+ * multicast or what the input says), how many of its bytes the input gives
+ * (a pattern fills the rest), an IPv4 or 802.1Q (IPv4 inside) ethertype.
+ * Returns its length. */
+static inline size_t fz_frame(FuzzIn *in, const uint8_t mac[6], uint8_t *f, size_t cap)
+{
+    size_t len = fz_u16(in) % cap;
+    uint8_t dst = fz_u8(in);
+    size_t take = fz_u16(in);
+    size_t got = fz_bytes(in, f, take < len ? take : len);
+    for (size_t i = got; i < len; i++)
+        f[i] = (uint8_t)(i * 7 + 3);
+    if (len >= 6) {
+        static const uint8_t bcast[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+        static const uint8_t mcast[6] = {0x01, 0x00, 0x5E, 0x00, 0x00, 0x01};
+        switch (dst & 3) {
+        case 0:
+            memcpy(f, mac, 6);
+            break;
+        case 1:
+            memcpy(f, bcast, 6);
+            break;
+        case 2:
+            memcpy(f, mcast, 6);
+            break;
+        default:
+            break;
+        }
+    }
+    if ((dst & 4) && len >= 14) {
+        f[12] = 0x08;
+        f[13] = 0x00;
+    }
+    if ((dst & 8) && len >= 18) {
+        f[12] = 0x81;
+        f[13] = 0x00;
+        f[16] = 0x08;
+        f[17] = 0x00;
+    }
+    return len;
+}
+
 /* A one-line message for a person: non-empty, NUL-terminated inside its
  * buffer, no control characters (wb_errf's promise). NULL if it is fine. */
 FZ_HARNESS static inline const char *fz_bad_message(const char *err, size_t errlen)

@@ -254,39 +254,11 @@ static void op_eebits(FuzzIn *in)
         rd(EECD);
 }
 
-/* A frame from the network: its length, a destination the filters know,
- * how many of its bytes the input gives; a pattern fills the rest. */
+/* A frame from the network (fz_frame). */
 static void op_frame(FuzzIn *in)
 {
     static uint8_t f[20000];
-    size_t len = fz_u16(in) % sizeof f;
-    uint8_t dst = fz_u8(in);
-    size_t take = fz_u16(in);
-    size_t got = fz_bytes(in, f, take < len ? take : len);
-    for (size_t i = got; i < len; i++)
-        f[i] = (uint8_t)(i * 7 + 3);
-    if (len >= 6) {
-        static const uint8_t bcast[6] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
-        static const uint8_t mcast[6] = {0x01, 0x00, 0x5E, 0x00, 0x00, 0x01};
-        switch (dst & 3) {
-        case 0:
-            memcpy(f, MAC, 6);
-            break;
-        case 1:
-            memcpy(f, bcast, 6);
-            break;
-        case 2:
-            memcpy(f, mcast, 6);
-            break;
-        default:
-            break;
-        }
-    }
-    if ((dst & 4) && len >= 14) { /* IPv4 ethertype */
-        f[12] = 0x08;
-        f[13] = 0x00;
-    }
-    net_send(peer, f, len);
+    net_send(peer, f, fz_frame(in, MAC, f, sizeof f));
 }
 
 FZ_HARNESS static uint32_t rx_buf_size(uint32_t rctl)
