@@ -28,6 +28,7 @@
 
 #include "hw/bytes.h"
 #include "hw/chips.h"
+#include "hw/eeprom93c.h"
 #include "hw/e1000_regs.h"
 #include "hw/machine.h"
 #include "hw/pci_regs.h"
@@ -153,17 +154,6 @@ static inline RegInfo ra_info(uint32_t off)
 }
 
 /* ---- Device state */
-typedef struct Eeprom {
-    uint16_t data[EE_WORDS];
-    bool cs, sk, dout;
-    bool wen; /* erase/write enabled (EWEN) */
-    enum { EE_IDLE, EE_CMD, EE_READ, EE_WDATA, EE_WALL, EE_DONE } state;
-    uint32_t shift;
-    int nbits;
-    int addr;
-    int bitpos;
-} Eeprom;
-
 typedef struct TxContext {
     uint8_t ipcss, ipcso, tucss, tucso, tucmd, hdr_len;
     uint16_t ipcse, tucse, mss;
@@ -199,7 +189,7 @@ typedef struct E1000 {
     uint32_t regs[NREGS];
     uint32_t ioaddr; /* BAR1 IOADDR */
     uint16_t phy[32];
-    Eeprom ee;
+    Eeprom93c ee;
     bool lu;    /* STATUS.LU as last reported */
     bool irq;   /* INTA# asserted */
     bool irq_ever;
@@ -448,8 +438,8 @@ static bool loopback(E1000 *s)
 
 static void eeprom_init(E1000 *s)
 {
+    eeprom93c_init(&s->ee, EE_WORDS, EE_ADDR_BITS);
     uint16_t *w = s->ee.data;
-    memset(w, 0, sizeof s->ee.data);
     for (int i = 0; i < 3; i++)
         w[i] = (uint16_t)(s->nic.mac[2 * i] | s->nic.mac[2 * i + 1] << 8);
     w[0x04] = 0xFFFF; /* LED settings: defaults */
@@ -465,115 +455,9 @@ static void eeprom_init(E1000 *s)
     w[EE_CHECKSUM_WORD] = (uint16_t)(EE_SUM - sum);
 }
 
-static void eeprom_reset(Eeprom *e)
-{
-    e->state = EE_IDLE;
-    e->dout = true;
-    e->nbits = 0;
-    e->shift = 0;
-}
-
-/* One rising edge of SK with CS high, DI sampled. */
-static void eeprom_clock(Eeprom *e, int di)
-{
-    switch (e->state) {
-    case EE_IDLE:
-        if (di) { /* start bit; leading zeros are ignored */
-            e->state = EE_CMD;
-            e->shift = 0;
-            e->nbits = 0;
-        }
-        break;
-    case EE_CMD:
-        e->shift = e->shift << 1 | (uint32_t)di;
-        if (++e->nbits < 2 + EE_ADDR_BITS)
-            break;
-        e->addr = (int)(e->shift & (EE_WORDS - 1));
-        switch (e->shift >> EE_ADDR_BITS) {
-        case 2: /* READ: a dummy 0, then D15..D0, then the next word */
-            e->state = EE_READ;
-            e->bitpos = 16;
-            e->dout = false;
-            break;
-        case 1: /* WRITE */
-            e->state = EE_WDATA;
-            e->shift = 0;
-            e->nbits = 0;
-            break;
-        case 3: /* ERASE */
-            if (e->wen)
-                e->data[e->addr] = 0xFFFF;
-            e->state = EE_DONE;
-            e->dout = true;
-            break;
-        default: /* extended: EWDS 00, WRAL 01, ERAL 10, EWEN 11 */
-            switch (e->addr >> (EE_ADDR_BITS - 2)) {
-            case 0:
-                e->wen = false;
-                e->state = EE_DONE;
-                break;
-            case 1:
-                e->state = EE_WALL;
-                e->shift = 0;
-                e->nbits = 0;
-                break;
-            case 2:
-                if (e->wen)
-                    for (int i = 0; i < EE_WORDS; i++)
-                        e->data[i] = 0xFFFF;
-                e->state = EE_DONE;
-                break;
-            default:
-                e->wen = true;
-                e->state = EE_DONE;
-                break;
-            }
-            e->dout = true;
-            break;
-        }
-        break;
-    case EE_READ:
-        if (e->bitpos == 0) {
-            e->addr = (e->addr + 1) & (EE_WORDS - 1);
-            e->bitpos = 16;
-        }
-        e->bitpos--;
-        e->dout = (e->data[e->addr] >> e->bitpos) & 1;
-        break;
-    case EE_WDATA:
-    case EE_WALL:
-        e->shift = e->shift << 1 | (uint32_t)di;
-        if (++e->nbits == 16) {
-            if (e->wen) {
-                if (e->state == EE_WALL)
-                    for (int i = 0; i < EE_WORDS; i++)
-                        e->data[i] = (uint16_t)e->shift;
-                else
-                    e->data[e->addr] = (uint16_t)e->shift;
-            }
-            e->state = EE_DONE;
-            e->dout = true; /* ready */
-        }
-        break;
-    case EE_DONE:
-        break;
-    }
-}
-
 static void eecd_write(E1000 *s, uint32_t val)
 {
-    Eeprom *e = &s->ee;
-    bool cs = val & EECD_CS, sk = val & EECD_SK;
-    if (!cs) {
-        eeprom_reset(e);
-    } else {
-        if (!e->cs)
-            eeprom_reset(e); /* chip select: a new command */
-        if (sk && !e->sk)
-            eeprom_clock(e, (val & EECD_DI) ? 1 : 0);
-    }
-    e->cs = cs;
-    e->sk = sk;
+    eeprom93c_pins(&s->ee, val & EECD_CS, val & EECD_SK, val & EECD_DI);
 }
 
 static uint32_t eecd_read(E1000 *s)
@@ -581,7 +465,7 @@ static uint32_t eecd_read(E1000 *s)
     uint32_t v = R(s, EECD) | EECD_PRES; /* 64-word Microwire: size bit 0 */
     if (v & EECD_REQ)
         v |= EECD_GNT;
-    if (s->ee.dout)
+    if (eeprom93c_dout(&s->ee))
         v |= EECD_DO;
     return v;
 }
@@ -1190,8 +1074,7 @@ static void mac_reset(E1000 *s)
     /* The EEPROM's MAC words are loaded into RA[0]. */
     R(s, RA) = (uint32_t)s->ee.data[0] | (uint32_t)s->ee.data[1] << 16;
     R(s, RA + 4) = s->ee.data[2] | RAH_AV;
-    eeprom_reset(&s->ee);
-    s->ee.cs = s->ee.sk = false;
+    eeprom93c_pins(&s->ee, false, false, false);
     memset(&s->ctx, 0, sizeof s->ctx);
     s->txp.active = false;
     s->tx_fetch = 0;
@@ -1517,10 +1400,9 @@ const char *e1000_selfcheck(NetClient *nc)
         return "STATUS.LU differs from the link";
 
     /* EEPROM state machine */
-    const Eeprom *e = &s->ee;
-    if (e->addr < 0 || e->addr >= EE_WORDS || e->bitpos < 0 || e->bitpos > 16 || e->nbits < 0 ||
-        e->nbits > 16)
-        return "EEPROM: address or bit counters out of range";
+    const char *ee = eeprom93c_check(&s->ee);
+    if (ee)
+        return ee;
     if (s->ioaddr > 0x1FFFF)
         return "IOADDR beyond the register window";
 

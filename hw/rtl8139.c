@@ -65,6 +65,7 @@
 
 #include "hw/bytes.h"
 #include "hw/chips.h"
+#include "hw/eeprom93c.h"
 #include "hw/machine.h"
 #include "hw/pci_regs.h"
 #include "hw/rtl8139_regs.h"
@@ -87,14 +88,6 @@
 enum { TX_NORMAL = 0, TX_HIGH = 1 };
 
 /* ---- State */
-
-typedef struct Eeprom {
-    uint16_t data[EE_WORDS];
-    bool cs, sk, dout, wen;
-    enum { EE_IDLE, EE_CMD, EE_READ, EE_WDATA, EE_WALL, EE_DONE } state;
-    uint32_t shift;
-    int nbits, addr, bit;
-} Eeprom;
 
 typedef struct Tally {
     uint64_t txok, rxok, txerr, rxokphy, rxokbrd;
@@ -141,7 +134,7 @@ typedef struct Rtl8139 {
     uint64_t dtccr, tnpds, thpds, rdsar;
     uint32_t cp_tx_idx[2], cp_rx_idx;
 
-    Eeprom ee;
+    Eeprom93c ee;
     Tally tally;
     bool link; /* as the guest was last told */
     bool irq;
@@ -272,12 +265,12 @@ static void timer_int_fire(void *opaque)
     timer_int_arm(s);
 }
 
-/* ---- EEPROM (93C46: start bit, 2-bit opcode, 6-bit address, MSB first) */
+/* ---- EEPROM (93C46, hw/eeprom93c.h): contents, the station address */
 
 static void eeprom_init(Rtl8139 *s)
 {
+    eeprom93c_init(&s->ee, EE_WORDS, EE_ADDR_BITS);
     uint16_t *w = s->ee.data;
-    memset(w, 0, sizeof s->ee.data);
     w[0] = EE_ID;
     w[1] = RTL_VENDOR;
     w[2] = RTL_DEVICE;
@@ -286,116 +279,6 @@ static void eeprom_init(Rtl8139 *s)
     w[5] = 0x4020; /* MAX_LAT 0x40, MIN_GNT 0x20 */
     for (int i = 0; i < 3; i++)
         w[EE_MAC_WORD + i] = (uint16_t)(s->nic.mac[2 * i] | s->nic.mac[2 * i + 1] << 8);
-}
-
-static void eeprom_deselect(Eeprom *e)
-{
-    e->state = EE_IDLE;
-    e->dout = true; /* ready */
-    e->nbits = 0;
-    e->shift = 0;
-}
-
-/* One rising edge of SK with CS high; di is the bit on EEDI. */
-static void eeprom_clock(Eeprom *e, int di)
-{
-    switch (e->state) {
-    case EE_IDLE:
-        if (di) { /* the start bit; zeros before it are ignored */
-            e->state = EE_CMD;
-            e->shift = 0;
-            e->nbits = 0;
-        }
-        break;
-    case EE_CMD:
-        e->shift = e->shift << 1 | (uint32_t)di;
-        if (++e->nbits < 2 + EE_ADDR_BITS)
-            break;
-        e->addr = (int)(e->shift & (EE_WORDS - 1));
-        switch (e->shift >> EE_ADDR_BITS) {
-        case 2: /* READ: a dummy 0, then D15..D0 on the following edges, then the next words */
-            e->state = EE_READ;
-            e->bit = 16;
-            e->dout = false;
-            break;
-        case 1: /* WRITE */
-            e->state = EE_WDATA;
-            e->shift = 0;
-            e->nbits = 0;
-            break;
-        case 3: /* ERASE */
-            if (e->wen)
-                e->data[e->addr] = 0xFFFF;
-            e->state = EE_DONE;
-            e->dout = true;
-            break;
-        default: /* 00 + the top two address bits: EWDS 00, WRAL 01, ERAL 10, EWEN 11 */
-            switch (e->addr >> (EE_ADDR_BITS - 2)) {
-            case 0:
-                e->wen = false;
-                e->state = EE_DONE;
-                break;
-            case 1:
-                e->state = EE_WALL;
-                e->shift = 0;
-                e->nbits = 0;
-                break;
-            case 2:
-                if (e->wen)
-                    for (int i = 0; i < EE_WORDS; i++)
-                        e->data[i] = 0xFFFF;
-                e->state = EE_DONE;
-                break;
-            default:
-                e->wen = true;
-                e->state = EE_DONE;
-                break;
-            }
-            e->dout = true;
-            break;
-        }
-        break;
-    case EE_READ:
-        if (e->bit == 0) {
-            e->addr = (e->addr + 1) & (EE_WORDS - 1);
-            e->bit = 16;
-        }
-        e->bit--;
-        e->dout = (e->data[e->addr] >> e->bit) & 1;
-        break;
-    case EE_WDATA:
-    case EE_WALL:
-        e->shift = e->shift << 1 | (uint32_t)di;
-        if (++e->nbits == 16) {
-            if (e->wen) {
-                if (e->state == EE_WALL)
-                    for (int i = 0; i < EE_WORDS; i++)
-                        e->data[i] = (uint16_t)e->shift;
-                else
-                    e->data[e->addr] = (uint16_t)e->shift;
-            }
-            e->state = EE_DONE;
-            e->dout = true;
-        }
-        break;
-    case EE_DONE:
-        break;
-    }
-}
-
-/* The pins as 9346CR drives them (programming mode), or all low. */
-static void eeprom_pins(Eeprom *e, bool cs, bool sk, bool di)
-{
-    if (!cs) {
-        eeprom_deselect(e);
-    } else {
-        if (!e->cs)
-            eeprom_deselect(e); /* chip select: a new command */
-        if (sk && !e->sk)
-            eeprom_clock(e, di);
-    }
-    e->cs = cs;
-    e->sk = sk;
 }
 
 static void idr_load(Rtl8139 *s)
@@ -1259,8 +1142,7 @@ static void rtl_reset(void *opaque)
     s->etthr = 0;
     s->dtccr = s->tnpds = s->thpds = s->rdsar = 0;
     memset(&s->tally, 0, sizeof s->tally);
-    eeprom_deselect(&s->ee);
-    s->ee.cs = s->ee.sk = false;
+    eeprom93c_pins(&s->ee, false, false, false);
     s->link = cable_up(s);
 }
 
@@ -1301,7 +1183,7 @@ static uint16_t tsad_all(const Rtl8139 *s)
 static uint8_t r9346_read(const Rtl8139 *s)
 {
     uint8_t v = s->r9346;
-    if ((v & EEM_MASK) == EEM_PROGRAM && s->ee.cs && s->ee.dout)
+    if ((v & EEM_MASK) == EEM_PROGRAM && s->ee.cs && eeprom93c_dout(&s->ee))
         v |= EE_DO;
     return v;
 }
@@ -1452,13 +1334,13 @@ static void r9346_write(Rtl8139 *s, uint8_t val)
     case EEM_AUTOLOAD: /* the station address from the EEPROM, then normal mode */
         idr_load(s);
         s->r9346 &= (uint8_t)~EEM_MASK;
-        eeprom_pins(&s->ee, false, false, false);
+        eeprom93c_pins(&s->ee, false, false, false);
         break;
     case EEM_PROGRAM:
-        eeprom_pins(&s->ee, val & EE_CS, val & EE_SK, val & EE_DI);
+        eeprom93c_pins(&s->ee, val & EE_CS, val & EE_SK, val & EE_DI);
         break;
     default:
-        eeprom_pins(&s->ee, false, false, false);
+        eeprom93c_pins(&s->ee, false, false, false);
         break;
     }
 }

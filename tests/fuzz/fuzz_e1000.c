@@ -17,7 +17,7 @@
  * link state), heads the device moved stay inside their ring, receive
  * descriptors the device filled say no more than their buffer holds, and
  * frames sent to the peer have a sane length. */
-/* fuzz-models: hw/e1000.c */
+/* fuzz-models: hw/e1000.c hw/eeprom93c.c */
 #include "fuzz.h"
 
 #include "hw/bytes.h"

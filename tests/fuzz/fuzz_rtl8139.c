@@ -26,7 +26,7 @@
  * the netdev queue is bounded; frames to the peer are 1..8191 bytes (the
  * longest frame plus a VLAN tag) and real memory; and every operation
  * (clock advances included) ends within its bound. */
-/* fuzz-models: hw/rtl8139.c */
+/* fuzz-models: hw/rtl8139.c hw/eeprom93c.c */
 /* fuzz-ldflags: -Wl,--wrap=dma_write */
 #include "fuzz.h"
 
