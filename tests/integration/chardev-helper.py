@@ -133,8 +133,11 @@ def case_pty(wb, k, d):
     try:
         m = w.stderr_line(r"char device redirected to (/dev/pts/\d+) \(label serial0\)")
         fd = os.open(m.group(1), os.O_RDWR | os.O_NOCTTY)
+        import termios
         import tty
-        tty.setraw(fd)
+        # TCSANOW, not setraw's default TCSAFLUSH: that would throw away what
+        # wirebox writes the moment it sees the reader, the kept output.
+        tty.setraw(fd, termios.TCSANOW)
         read_until(fd, b"MB: echo ready")  # written before we opened it: kept
         os.write(fd, b"on a pty.")
         read_until(fd, b"ON A PTY")
