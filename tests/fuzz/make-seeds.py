@@ -807,6 +807,56 @@ def stream_seeds():
           u8(S_GUEST) + u8(3) + u8(S_PUMP) + u8(1))
 
 
+# ----------------------------------------------------------------- fuzz_fw_cfg
+# Opcodes (fuzz_fw_cfg.c) and keys by their index in its keys table.
+FW_SEL, FW_READ, FW_IN, FW_OUT, FW_RAM, FW_DMA, FW_RESET = range(7)
+FK_SIG, FK_ID, FK_DIR, FK_SEVEN, FK_ACPI, FK_BIG, FK_NONE = 0, 1, 6, 8, 9, 10, 11
+FW_CTL_READ, FW_CTL_SKIP, FW_CTL_SELECT, FW_CTL_WRITE = 2, 4, 8, 16
+
+
+def fw_addr(kind, v):  # pick_addr: 0 in RAM, 1 near its end, 2 past it, 3 near the other
+    return u8(kind) + u32(v)
+
+
+def fw_len(kind, v):  # pick_len: 0 <16, 1 <8192, 2 ~4 GiB, 3 ~RAM size, 4 any
+    return u8(kind) + u32(v)
+
+
+def fw_dma(at, ctl, key, length, addr):
+    return u8(FW_DMA) + at + u8(ctl) + u8(key) + length + addr
+
+
+def fw_cfg_seeds():
+    t = "fuzz_fw_cfg"
+    write(t, "signature-id", u8(FW_SEL) + u8(FK_SIG) + u8(FW_READ) + u8(3) +
+          u8(FW_SEL) + u8(FK_ID) + u8(FW_READ) + u8(0x40 | 1) + u8(FW_IN) + u8(0x24))
+    write(t, "directory", u8(FW_SEL) + u8(FK_DIR) + u8(FW_READ) + u8(63) + u8(FW_READ) + u8(63) +
+          u8(FW_SEL) + u8(FK_SEVEN) + u8(FW_READ) + u8(12))
+    here = fw_addr(6, 0x100)
+    write(t, "dma-read", fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_DIR, fw_len(1, 4 + 4 * 64),
+                                fw_addr(0, 0x2000)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(1, 6000), fw_addr(0, 0x3000)))
+    write(t, "dma-skip-read", fw_dma(here, FW_CTL_SELECT | FW_CTL_SKIP, FK_ACPI, fw_len(1, 100),
+                                     fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_READ, 0, fw_len(1, 600), fw_addr(0, 0x2000)) +
+          u8(FW_READ) + u8(4))
+    write(t, "reset", u8(FW_SEL) + u8(FK_SEVEN) + u8(FW_READ) + u8(2) + u8(FW_RESET) +
+          u32(0x12345678) + u8(FW_READ) + u8(3) +
+          fw_dma(here, FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0x2000)))
+    write(t, "dma-write", fw_dma(here, FW_CTL_SELECT | FW_CTL_WRITE, FK_SEVEN | 0x40,
+                                 fw_len(0, 7), fw_addr(0, 0x2000)))
+    write(t, "dma-hostile", fw_dma(fw_addr(1, 4), FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(2, 0), fw_addr(0, 0x8000)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_SEVEN, fw_len(0, 15), fw_addr(3, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(1, 64), fw_addr(1, 8)) +
+          fw_dma(fw_addr(2, 0), FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_NONE, fw_len(3, 0), fw_addr(0, 0)))
+    write(t, "ports", u8(FW_OUT) + u8(0x10) + u32(FK_SEVEN + 0x20 - 8) + u8(FW_READ) + u8(0x80 | 9) +
+          u8(FW_OUT) + u8(0x24) + u32(0) + u8(FW_OUT) + u8(0x01) + u32(0x55) +
+          u8(FW_IN) + u8(0x04) + u8(FW_IN) + u8(0x28) + u8(FW_RAM) + u16(0x40) + u8(3) + b"abc")
+
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
@@ -817,3 +867,4 @@ rtl8139_seeds()
 ide_seeds()
 qcow2_seeds()
 stream_seeds()
+fw_cfg_seeds()
