@@ -856,6 +856,65 @@ def fw_cfg_seeds():
           u8(FW_IN) + u8(0x04) + u8(FW_IN) + u8(0x28) + u8(FW_RAM) + u16(0x40) + u8(3) + b"abc")
 
 
+# ----------------------------------------------------------------- fuzz_vga
+# Opcodes (fuzz_vga.c); VBE values by their index in its vbe_vals table.
+(V_REG, V_OUT, V_IN, V_VBE, V_VBE_MMIO, V_MODE, V_WIN_WRITE, V_WIN_READ, V_LFB, V_MMIO, V_CLOCK,
+ V_UPDATE, V_TEXT_MODE, V_RESET) = range(14)
+VV = {0: 0, 1: 1, 8: 4, 320: 10, 640: 11, 1024: 12, 1600: 13, 4096: 15, 4097: 16, 0xFFFF: 19}
+
+
+def v_mode(bpp_idx, xres, yres, flags=0, vw=None, xo=None, yo=None):
+    how = bpp_idx | flags | (0x40 if vw is not None else 0)
+    out = u8(V_MODE) + u8(how) + u8(1 if xo is not None else 0) + u8(VV[xres]) + u8(VV[yres])
+    if vw is not None:
+        out += u8(VV[vw])
+    if xo is not None:
+        out += u8(VV[xo]) + u8(VV[yo])
+    return out
+
+
+def v_reg(kind, idx, val):
+    return u8(V_REG) + u8(kind) + u8(idx) + u8(val)
+
+
+def v_update(full=1):
+    return u8(V_UPDATE) + u8(full)
+
+
+def vga_seeds():
+    t = "fuzz_vga"
+    write(t, "text-mode", u8(V_TEXT_MODE) + u8(V_WIN_WRITE) + u8(0x80 | (15 << 2) | 2) +
+          u16(0xC000) + b"".join(u32(0x1F411F41 + i) for i in range(16)) + v_update(1) +
+          v_reg(3, 0x0E, 0) + v_reg(3, 0x0F, 3) + u8(V_CLOCK) + u16(3000) + v_update(0))
+    write(t, "vbe-32bpp", v_mode(5 * 0 + 5, 640, 320) + u8(V_LFB) + u32(0x1000) + u8(31) +
+          u32(0x00FF8040) + v_update(1) + u8(V_LFB) + u32(640 * 4 * 100) + u8(7) + u32(7) +
+          v_update(0))
+    write(t, "vbe-huge", v_mode(5, 4096, 4096, vw=0xFFFF, xo=0xFFFF, yo=0xFFFF) + v_update(1) +
+          v_mode(2, 4097, 0xFFFF) + v_update(1) + v_mode(0, 1, 0) + v_update(1))
+    write(t, "vbe-banked", v_mode(1, 320, 320, flags=0x08) + u8(V_VBE) + u8(5) + u8(0x80) +
+          u16(0xFFFF) + u8(V_WIN_WRITE) + u8(0x80 | (31 << 2) | 2) + u16(0x7000) +
+          b"".join(u32(i * 0x01010101) for i in range(32)) + u8(V_WIN_READ) + u8(30 << 2) +
+          u16(0) + v_update(1))
+    write(t, "vbe-mmio", u8(V_VBE_MMIO) + u8(1) + u8(VV[1600]) + u8(V_VBE_MMIO) + u8(2) +
+          u8(VV[1024]) + u8(V_VBE_MMIO) + u8(3) + u8(8) + u8(V_VBE_MMIO) + u8(4) + u8(VV[1]) +
+          u8(V_MMIO) + u8(4) + u16(0x600) + u8(V_MMIO) + u8(0) + u16(0x400 + 0x14) + u32(0x20) +
+          v_update(1))
+    # mode 12h-like planar graphics: GR5 write mode 2, GR6 graphics at A0000, SR2 all planes
+    planar = (v_reg(0, 4, 0x06) + v_reg(0, 2, 0x0F) + v_reg(1, 5, 0x02) + v_reg(1, 6, 0x05) +
+              v_reg(1, 8, 0xFF) + v_reg(3, 0x01, 79) + v_reg(3, 0x12, 0xDF) + v_reg(3, 0x13, 40) +
+              v_reg(3, 0x09, 0x00) + v_reg(3, 0x17, 0xE3) + v_reg(2, 0x12, 0x0F) +
+              v_reg(2, 0x20, 0x20))
+    write(t, "planar", planar + u8(V_WIN_WRITE) + u8(0x80 | (31 << 2)) + u16(0) +
+          b"".join(u32(i) for i in range(32)) + v_reg(1, 5, 0x08) + v_reg(1, 2, 0x05) +
+          u8(V_WIN_READ) + u8(8 << 2) + u16(0) + v_reg(1, 3, 0x18) + v_reg(1, 5, 0x03) +
+          u8(V_WIN_WRITE) + u8(10 << 2) + u16(8) + v_update(1))
+    # mode 13h-like: chain-4, 256 colours
+    write(t, "mode13", v_reg(0, 4, 0x0E) + v_reg(1, 5, 0x40) + v_reg(1, 6, 0x05) +
+          v_reg(3, 0x01, 79) + v_reg(3, 0x12, 0x8F) + v_reg(3, 0x09, 0x41) + v_reg(3, 0x13, 40) +
+          v_reg(2, 0x20, 0x20) + v_reg(4, 0, 7) + bytes(range(24)) + u8(V_WIN_WRITE) +
+          u8(0x80 | (31 << 2) | 2) + u16(0x100) + bytes(range(128)) + v_update(1) +
+          u8(V_RESET) + v_update(1))
+
 
 e1000_seeds()
 options_seeds()
@@ -868,3 +927,4 @@ ide_seeds()
 qcow2_seeds()
 stream_seeds()
 fw_cfg_seeds()
+vga_seeds()
