@@ -807,6 +807,115 @@ def stream_seeds():
           u8(S_GUEST) + u8(3) + u8(S_PUMP) + u8(1))
 
 
+# ----------------------------------------------------------------- fuzz_fw_cfg
+# Opcodes (fuzz_fw_cfg.c) and keys by their index in its keys table.
+FW_SEL, FW_READ, FW_IN, FW_OUT, FW_RAM, FW_DMA, FW_RESET = range(7)
+FK_SIG, FK_ID, FK_DIR, FK_SEVEN, FK_ACPI, FK_BIG, FK_NONE = 0, 1, 6, 8, 9, 10, 11
+FW_CTL_READ, FW_CTL_SKIP, FW_CTL_SELECT, FW_CTL_WRITE = 2, 4, 8, 16
+
+
+def fw_addr(kind, v):  # pick_addr: 0 in RAM, 1 near its end, 2 past it, 3 near the other
+    return u8(kind) + u32(v)
+
+
+def fw_len(kind, v):  # pick_len: 0 <16, 1 <8192, 2 ~4 GiB, 3 ~RAM size, 4 any
+    return u8(kind) + u32(v)
+
+
+def fw_dma(at, ctl, key, length, addr):
+    return u8(FW_DMA) + at + u8(ctl) + u8(key) + length + addr
+
+
+def fw_cfg_seeds():
+    t = "fuzz_fw_cfg"
+    write(t, "signature-id", u8(FW_SEL) + u8(FK_SIG) + u8(FW_READ) + u8(3) +
+          u8(FW_SEL) + u8(FK_ID) + u8(FW_READ) + u8(0x40 | 1) + u8(FW_IN) + u8(0x24))
+    write(t, "directory", u8(FW_SEL) + u8(FK_DIR) + u8(FW_READ) + u8(63) + u8(FW_READ) + u8(63) +
+          u8(FW_SEL) + u8(FK_SEVEN) + u8(FW_READ) + u8(12))
+    here = fw_addr(6, 0x100)
+    write(t, "dma-read", fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_DIR, fw_len(1, 4 + 4 * 64),
+                                fw_addr(0, 0x2000)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(1, 6000), fw_addr(0, 0x3000)))
+    write(t, "dma-skip-read", fw_dma(here, FW_CTL_SELECT | FW_CTL_SKIP, FK_ACPI, fw_len(1, 100),
+                                     fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_READ, 0, fw_len(1, 600), fw_addr(0, 0x2000)) +
+          u8(FW_READ) + u8(4))
+    write(t, "reset", u8(FW_SEL) + u8(FK_SEVEN) + u8(FW_READ) + u8(2) + u8(FW_RESET) +
+          u32(0x12345678) + u8(FW_READ) + u8(3) +
+          fw_dma(here, FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0x2000)))
+    write(t, "dma-write", fw_dma(here, FW_CTL_SELECT | FW_CTL_WRITE, FK_SEVEN | 0x40,
+                                 fw_len(0, 7), fw_addr(0, 0x2000)))
+    write(t, "dma-hostile", fw_dma(fw_addr(1, 4), FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(2, 0), fw_addr(0, 0x8000)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_SEVEN, fw_len(0, 15), fw_addr(3, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_BIG, fw_len(1, 64), fw_addr(1, 8)) +
+          fw_dma(fw_addr(2, 0), FW_CTL_READ, 0, fw_len(0, 4), fw_addr(0, 0)) +
+          fw_dma(here, FW_CTL_SELECT | FW_CTL_READ, FK_NONE, fw_len(3, 0), fw_addr(0, 0)))
+    write(t, "ports", u8(FW_OUT) + u8(0x10) + u32(FK_SEVEN + 0x20 - 8) + u8(FW_READ) + u8(0x80 | 9) +
+          u8(FW_OUT) + u8(0x24) + u32(0) + u8(FW_OUT) + u8(0x01) + u32(0x55) +
+          u8(FW_IN) + u8(0x04) + u8(FW_IN) + u8(0x28) + u8(FW_RAM) + u16(0x40) + u8(3) + b"abc")
+
+
+# ----------------------------------------------------------------- fuzz_vga
+# Opcodes (fuzz_vga.c); VBE values by their index in its vbe_vals table.
+(V_REG, V_OUT, V_IN, V_VBE, V_VBE_MMIO, V_MODE, V_WIN_WRITE, V_WIN_READ, V_LFB, V_MMIO, V_CLOCK,
+ V_UPDATE, V_TEXT_MODE, V_RESET) = range(14)
+VV = {0: 0, 1: 1, 8: 4, 320: 10, 640: 11, 1024: 12, 1600: 13, 4096: 15, 4097: 16, 0xFFFF: 19}
+
+
+def v_mode(bpp_idx, xres, yres, flags=0, vw=None, xo=None, yo=None):
+    how = bpp_idx | flags | (0x40 if vw is not None else 0)
+    out = u8(V_MODE) + u8(how) + u8(1 if xo is not None else 0) + u8(VV[xres]) + u8(VV[yres])
+    if vw is not None:
+        out += u8(VV[vw])
+    if xo is not None:
+        out += u8(VV[xo]) + u8(VV[yo])
+    return out
+
+
+def v_reg(kind, idx, val):
+    return u8(V_REG) + u8(kind) + u8(idx) + u8(val)
+
+
+def v_update(full=1):
+    return u8(V_UPDATE) + u8(full)
+
+
+def vga_seeds():
+    t = "fuzz_vga"
+    write(t, "text-mode", u8(V_TEXT_MODE) + u8(V_WIN_WRITE) + u8(0x80 | (15 << 2) | 2) +
+          u16(0xC000) + b"".join(u32(0x1F411F41 + i) for i in range(16)) + v_update(1) +
+          v_reg(3, 0x0E, 0) + v_reg(3, 0x0F, 3) + u8(V_CLOCK) + u16(3000) + v_update(0))
+    write(t, "vbe-32bpp", v_mode(5 * 0 + 5, 640, 320) + u8(V_LFB) + u32(0x1000) + u8(31) +
+          u32(0x00FF8040) + v_update(1) + u8(V_LFB) + u32(640 * 4 * 100) + u8(7) + u32(7) +
+          v_update(0))
+    write(t, "vbe-huge", v_mode(5, 4096, 4096, vw=0xFFFF, xo=0xFFFF, yo=0xFFFF) + v_update(1) +
+          v_mode(2, 4097, 0xFFFF) + v_update(1) + v_mode(0, 1, 0) + v_update(1))
+    write(t, "vbe-banked", v_mode(1, 320, 320, flags=0x08) + u8(V_VBE) + u8(5) + u8(0x80) +
+          u16(0xFFFF) + u8(V_WIN_WRITE) + u8(0x80 | (31 << 2) | 2) + u16(0x7000) +
+          b"".join(u32(i * 0x01010101) for i in range(32)) + u8(V_WIN_READ) + u8(30 << 2) +
+          u16(0) + v_update(1))
+    write(t, "vbe-mmio", u8(V_VBE_MMIO) + u8(1) + u8(VV[1600]) + u8(V_VBE_MMIO) + u8(2) +
+          u8(VV[1024]) + u8(V_VBE_MMIO) + u8(3) + u8(8) + u8(V_VBE_MMIO) + u8(4) + u8(VV[1]) +
+          u8(V_MMIO) + u8(4) + u16(0x600) + u8(V_MMIO) + u8(0) + u16(0x400 + 0x14) + u32(0x20) +
+          v_update(1))
+    # mode 12h-like planar graphics: GR5 write mode 2, GR6 graphics at A0000, SR2 all planes
+    planar = (v_reg(0, 4, 0x06) + v_reg(0, 2, 0x0F) + v_reg(1, 5, 0x02) + v_reg(1, 6, 0x05) +
+              v_reg(1, 8, 0xFF) + v_reg(3, 0x01, 79) + v_reg(3, 0x12, 0xDF) + v_reg(3, 0x13, 40) +
+              v_reg(3, 0x09, 0x00) + v_reg(3, 0x17, 0xE3) + v_reg(2, 0x12, 0x0F) +
+              v_reg(2, 0x20, 0x20))
+    write(t, "planar", planar + u8(V_WIN_WRITE) + u8(0x80 | (31 << 2)) + u16(0) +
+          b"".join(u32(i) for i in range(32)) + v_reg(1, 5, 0x08) + v_reg(1, 2, 0x05) +
+          u8(V_WIN_READ) + u8(8 << 2) + u16(0) + v_reg(1, 3, 0x18) + v_reg(1, 5, 0x03) +
+          u8(V_WIN_WRITE) + u8(10 << 2) + u16(8) + v_update(1))
+    # mode 13h-like: chain-4, 256 colours
+    write(t, "mode13", v_reg(0, 4, 0x0E) + v_reg(1, 5, 0x40) + v_reg(1, 6, 0x05) +
+          v_reg(3, 0x01, 79) + v_reg(3, 0x12, 0x8F) + v_reg(3, 0x09, 0x41) + v_reg(3, 0x13, 40) +
+          v_reg(2, 0x20, 0x20) + v_reg(4, 0, 7) + bytes(range(24)) + u8(V_WIN_WRITE) +
+          u8(0x80 | (31 << 2) | 2) + u16(0x100) + bytes(range(128)) + v_update(1) +
+          u8(V_RESET) + v_update(1))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
@@ -817,3 +926,5 @@ rtl8139_seeds()
 ide_seeds()
 qcow2_seeds()
 stream_seeds()
+fw_cfg_seeds()
+vga_seeds()
