@@ -672,20 +672,26 @@ void machine_clear_debug_hook(Machine *m, void *opaque)
 
 /* ------------------------------------------------------------------ machine */
 
+#define MACHINE_MAP_MIN (1u << 20)
+
 void *machine_zalloc(Machine *m, size_t size)
 {
     if (m->nallocs == m->allocs_cap) {
         int cap = m->allocs_cap ? m->allocs_cap * 2 : 16;
-        void **a = realloc(m->allocs, (size_t)cap * sizeof *a);
+        struct MachineAlloc *a = realloc(m->allocs, (size_t)cap * sizeof *a);
         if (!a)
             goto oom;
         m->allocs = a;
         m->allocs_cap = cap;
     }
-    void *p = calloc(1, size);
-    if (!p)
+    /* Large buffers (video memory, a frame surface) are mapped: pages are
+     * touched only as they are used, also under a sanitizer's malloc. */
+    size_t mapped = size >= MACHINE_MAP_MIN ? size : 0;
+    void *p = mapped ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                     : calloc(1, size);
+    if (!p || p == MAP_FAILED)
         goto oom;
-    m->allocs[m->nallocs++] = p;
+    m->allocs[m->nallocs++] = (struct MachineAlloc){p, mapped};
     return p;
 oom:
     wb_log("out of memory");
@@ -732,8 +738,12 @@ void machine_free(Machine *m)
     if (!m)
         return;
     cpu_free(m->cpu);
-    for (int i = 0; i < m->nallocs; i++)
-        free(m->allocs[i]);
+    for (int i = 0; i < m->nallocs; i++) {
+        if (m->allocs[i].mapped)
+            munmap(m->allocs[i].p, m->allocs[i].mapped);
+        else
+            free(m->allocs[i].p);
+    }
     free(m->allocs);
     munmap(m->ram, m->ram_size);
     free(m->rom);

@@ -300,7 +300,10 @@ struct Machine {
     bool paused; /* held by the debugger */
 
     /* Everything machine_zalloc handed out, freed by machine_free */
-    void **allocs;
+    struct MachineAlloc {
+        void *p;
+        size_t mapped; /* 0: calloc'd; else mmap'd of this length */
+    } *allocs;
     int nallocs, allocs_cap;
 
     /* Resets registered with machine_add_reset, in order */
