@@ -15,8 +15,10 @@
 /* fuzz-models: ui/options.c net/netopts.c hw/device.c hw/opts.c */
 #include "fuzz.h"
 
+#include "bios/bios.h"
 #include "net/netopts.h"
 #include "net/user.h"
+#include "ui/chardev.h"
 #include "ui/gdbstub.h"
 #include "ui/options.h"
 
@@ -205,6 +207,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         netconf_print_help(&o.net, devnull);
     } else if (o.devices.help) {
         device_list_print_help(&o.devices, devnull);
+    } else if (o.objects.help) {
+        object_list_print_help(&o.objects, devnull);
+    } else if (o.con.help) {
+        chardev_print_help(devnull);
+    } else if (o.firmware_dirs_help) {
+        /* -L help: wirebox prints the directories and ends, as it does for
+         * the other help requests; the options after it are not read. */
+        fw_dirs_print(devnull);
     } else {
         check_config(&o, argc, argv);
         NetPlan *plan = NULL;
