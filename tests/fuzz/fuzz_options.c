@@ -124,7 +124,11 @@ FZ_HARNESS static void check_config(const Options *o, int argc, char **argv)
                o->devices.n);
     /* Each -device parses again as it did when it was added (at creation). */
     for (int i = 0; i < o->devices.n; i++) {
-        FUZZ_CHECK(in_argv(o->devices.text[i], argc, argv), "-device %d not from argv", i);
+        bool owned = false; /* or made by options_parse (-debugcon's isa-debugcon) */
+        for (int k = 0; k < o->nowned; k++)
+            owned |= o->devices.text[i] == o->owned[k];
+        FUZZ_CHECK(owned || in_argv(o->devices.text[i], argc, argv),
+                   "-device %d neither from argv nor made by options_parse", i);
         DeviceSpec *spec = device_list_spec(&o->devices, i);
         FUZZ_CHECK(spec && spec->model && spec->origin, "-device %d does not parse again", i);
         FUZZ_CHECK(device_model_find(spec->model->name) == spec->model,
