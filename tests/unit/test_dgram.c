@@ -16,24 +16,19 @@ static char dir[64];
 static void setup(void)
 {
     m = wb_test_machine(1 << 20);
-    strcpy(dir, "/tmp/wb-dgram.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    wb_tmpdir(dir, "dgram");
 }
 
 static void teardown(void)
 {
     net_cleanup(m);
     machine_free(m);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    wb_rmtree(dir);
 }
 
 static void fails(const char *opts, const char *msg)
 {
-    const char *err = wb_netdev_error(m, opts);
-    ck_assert_msg(err != NULL, "'%s' was accepted", opts);
-    ck_assert_msg(strstr(err, msg) != NULL, "'%s': got '%s', expected '%s'", opts, err, msg);
+    wb_netdev_fails(m, opts, msg);
 }
 
 static int free_udp_port(void)

@@ -26,9 +26,7 @@ static void teardown(void)
     machine_free(m);
     if (sw > 0)
         kill(sw, SIGTERM);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    wb_rmtree(dir);
 }
 
 __attribute__((unused)) static void start_switch(void)

@@ -197,6 +197,29 @@ static inline const char *wb_netdev_error(Machine *m, const char *text)
     return err;
 }
 
+/* -netdev text is refused with one line that contains msg. */
+static inline void wb_netdev_fails(Machine *m, const char *text, const char *msg)
+{
+    const char *err = wb_netdev_error(m, text);
+    ck_assert_msg(err != NULL, "'%s' was accepted", text);
+    ck_assert_msg(strstr(err, msg) != NULL, "'%s': got '%s', expected '%s'", text, err, msg);
+    ck_assert_msg(!strchr(err, '\n'), "more than one line: %s", err);
+}
+
+/* A fresh directory /tmp/wb-TAG.XXXXXX in dir (64 bytes), and its removal. */
+static inline void wb_tmpdir(char dir[64], const char *tag)
+{
+    snprintf(dir, 64, "/tmp/wb-%s.XXXXXX", tag);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static inline void wb_rmtree(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 /* Run the machine's event loop (CPU idle) until cond holds or seconds of
  * host time pass; evaluates to cond. */
 #define WB_PUMP_UNTIL(m, cond, seconds)                                                            \
