@@ -20,11 +20,17 @@ static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
 {
-    if (got_signal || !the_machine) {
-        /* Second signal (or before the machine exists): leave at once. */
+    if (!the_machine || (got_signal && sig == SIGINT)) {
+        /* Before the machine exists, or Ctrl-C pressed again while the
+         * shutdown hangs: leave at once. A repeated SIGTERM or SIGHUP is
+         * not a person insisting: timeout(1) sends its signal to the child
+         * and again to the process group, and that must end wirebox as the
+         * first one does. */
         chardev_term_restore();
         _exit(1);
     }
+    if (got_signal)
+        return;
     got_signal = sig;
     machine_request_shutdown(the_machine, 0);
     loop_kick(the_machine); /* do not sleep out a long poll */

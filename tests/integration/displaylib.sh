@@ -8,8 +8,10 @@ XVFB_PID=
 WB_MON_DIR=$(mktemp -d /tmp/wb-display.XXXXXX) # short: a socket path has 108 bytes
 
 display_cleanup() {
-    [ -n "$WB_PID" ] && kill "$WB_PID" 2>/dev/null && wait "$WB_PID" 2>/dev/null
-    [ -n "$XVFB_PID" ] && kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null
+    # wait's status is the process's: under set -e, a list ending in a
+    # failing wait would end the test here.
+    if [ -n "$WB_PID" ]; then kill "$WB_PID" 2>/dev/null; wait "$WB_PID" 2>/dev/null || true; fi
+    if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null; wait "$XVFB_PID" 2>/dev/null || true; fi
     WB_PID= XVFB_PID=
     return 0
 }
