@@ -37,8 +37,12 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
         cpu_free(c);
         return NULL;
     }
+    c->tlb_filled = true; /* zeroed entries are not empty ones: the reset's flush clears them */
     cpu_reset(c);
-    cpu_set_accel(c, CPU_ACCEL_TCG);
+    /* The translator by default, made on the first run: a machine whose
+     * CPU never runs (a device's unit test or fuzz target) does not pay for
+     * its caches. */
+    c->jit_wanted = true;
     return c;
 }
 
@@ -163,6 +167,7 @@ int cpu_set_accel(CPU *c, int accel)
         jit_free(c->jit);
         c->jit = NULL;
     }
+    c->jit_wanted = c->jit != NULL;
     return c->jit ? CPU_ACCEL_TCG : CPU_ACCEL_INTERP;
 }
 
@@ -1420,6 +1425,8 @@ int cpu_run(CPU *c, uint64_t icount_limit)
             continue;
         }
         c->eflags &= ~F_RF; /* no instruction breakpoints: nothing to resume past */
+        if (unlikely(c->jit_wanted && !c->jit))
+            cpu_set_accel(c, CPU_ACCEL_TCG); /* the interpreter if it cannot be made */
         if (c->jit)
             jit_run(c);
         else

@@ -159,6 +159,7 @@ typedef struct CPU {
     /* Software TLB, one per privilege class (0: CPL<3, 1: CPL 3) */
     TlbEntry tlb[2][TLB_SIZE];
     uint32_t tlb_paddr[2][TLB_SIZE]; /* physical page; bit 0: global (survives CR3 loads) */
+    bool tlb_filled; /* an entry was filled since the last global flush */
     /* Segment limits for the fast path: an access of size n at offset off is
      * fine without further checks if off + n - 1 <= lim; -1 forces the slow
      * path (expand-down, unusable). */
@@ -180,6 +181,7 @@ typedef struct CPU {
     /* The translator (cpu/jit.c), when in use: its state, and the chainable
      * exit translated code left through (patched once its target is known). */
     struct JitState *jit;
+    bool jit_wanted; /* the translator, made when the CPU first runs */
     void *jit_exit;
     uint32_t jit_mode; /* the mode (key, CS base and limit) translated code runs in, interned */
     /* The translator's one-page caches for ESP- and EBP-based accesses: a
