@@ -27,12 +27,16 @@ void cpu_tlb_flush(CPU *c, bool global_too)
     cpu_mtlb_clear(c);
     if (global_too)
         c->tlb_large = false;
+    if (!c->tlb_filled)
+        return; /* empty already (a board's PAM setup flushes a dozen times) */
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &c->tlb[k][i];
             if (global_too || !(c->tlb_paddr[k][i] & 1))
                 e->tag_read = e->tag_write = 0xFFFFFFFFu;
         }
+    if (global_too)
+        c->tlb_filled = false;
 }
 
 void cpu_tlb_drop_writes(CPU *c, uint32_t base, uint32_t len)
@@ -284,6 +288,7 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     e->tag_write = (wh && wr_ok && !code) ? page : 0xFFFFFFFFu;
     e->addend = (uintptr_t)(rh ? rh : wh) - page;
     c->tlb_paddr[user][slot] = ppage | (global ? 1 : 0);
+    c->tlb_filled = true;
     if (unlikely(c->nwatch))
         watch_tag(c, e, page);
     return pa;
