@@ -449,8 +449,9 @@ static void setup(bool c_chip)
     txbases_full = false;
     rxring_before_valid = false;
     cplus_chip = !c_chip;
-    nic = fz_create_device(m, c_chip ? "rtl8139,id=nic0,rev=0x10" : "rtl8139,id=nic0", peer,
-                           MAC);
+    /* romfile= (none): no boot ROM file read for every input (as fuzz_e1000) */
+    nic = fz_create_device(m, c_chip ? "rtl8139,id=nic0,rev=0x10,romfile=" : "rtl8139,id=nic0,romfile=",
+                           peer, MAC);
     FUZZ_CHECK(nic != NULL, "no rtl8139 client");
     dev = pci_find(bus, 2 << 3);
     FUZZ_CHECK(dev != NULL, "no rtl8139 at 00:02.0");
