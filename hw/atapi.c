@@ -158,7 +158,9 @@ static void data_in(IdeDrive *d, uint32_t total)
         ide_dma_kick(d->ch);
         return;
     }
-    d->dma_in_buf = 0;
+    /* PIO keeps its block in dma_in_buf too: a DMA transfer stopped
+     * earlier must not leave its position beyond it. */
+    d->dma_in_buf = d->dma_buf_pos = 0;
     d->pos = 0;
     pio_next(d);
 }

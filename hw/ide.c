@@ -366,7 +366,7 @@ static void dma_run(IdeChannel *ch)
     if (!d || !(ch->bm_cmd & BM_CMD_START) || !(ch->bm_status & BM_ST_ACTIVE))
         return;
     for (;;) {
-        if (d->dma_buf_pos == d->dma_in_buf) {
+        if (d->dma_buf_pos >= d->dma_in_buf) { /* (>: never a negative length below) */
             d->dma_buf_pos = d->dma_in_buf = 0;
             if (d->dma_to_host) {
                 int n = d->atapi ? atapi_dma_fill(d) : ata_dma_fill(d);
@@ -374,7 +374,7 @@ static void dma_run(IdeChannel *ch)
                     dma_finish(ch, d, false, ATA_ER_UNC);
                     return;
                 }
-                    if (n == 0) {
+                if (n == 0) {
                     dma_finish(ch, d, true, 0);
                     return;
                 }
