@@ -278,13 +278,20 @@ static struct {
     uint64_t addr[RX_SNAP];
 } rxs;
 
+/* Is a ring of n descriptors at base all in RAM? (base is the guest's
+ * 64-bit RDBA: base + n * 16 may wrap.) */
+FZ_HARNESS static bool ring_in_ram(uint64_t base, uint32_t n)
+{
+    return base <= RAM_SIZE && (uint64_t)n * 16 <= RAM_SIZE - base;
+}
+
 FZ_HARNESS static void rx_snapshot(uint32_t rdh)
 {
     uint32_t n = ring_count(false);
     uint64_t base = ring_base(false);
     rxs.first = rdh;
     rxs.count = 0;
-    if (!n || rdh >= n || base + (uint64_t)n * 16 > RAM_SIZE)
+    if (!n || rdh >= n || !ring_in_ram(base, n))
         return;
     uint32_t avail = (peek(RDT) + n - rdh) % n;
     rxs.count = avail < RX_SNAP ? avail : RX_SNAP;
@@ -305,7 +312,7 @@ FZ_HARNESS static void check_rx_writeback(uint32_t rdh0, uint32_t rdh)
     FUZZ_CHECK(rdh0 < n, "RDH moved from %u, outside a ring of %u", rdh0, n);
     uint64_t ring_end = base + (uint64_t)n * 16;
     uint32_t used = (rdh + n - rdh0) % n;
-    if (ring_end > RAM_SIZE || rxs.first != rdh0 || used > rxs.count)
+    if (!ring_in_ram(base, n) || rxs.first != rdh0 || used > rxs.count)
         return;
     for (uint32_t k = 0; k < used; k++)
         if (rxs.addr[k] < ring_end && rxs.addr[k] + bsize > base)
