@@ -793,8 +793,9 @@ static int user_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeou
         u->exchange |= f->nout > 0;
     }
     /* Open TCP connections, DNS queries in flight: the guest may be waiting
-     * for the host, so virtual time must not jump ahead of it. */
-    if (u->probe && (u->exchange || u->ndns > 0))
+     * for the host, so virtual time must not jump ahead of it. (Not the DNS
+     * proxy's own descriptors: its TCP listener is always there.) */
+    if (u->probe && (u->exchange || (u->dns && dns_proxy_inflight(u->dns) > 0)))
         loop_host_pending(u->m);
     else if (u->probe && u->nlisteners)
         loop_host_may_call(u->m);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "cpu/cpu.h"
+#include "net/net.h"
 #include "testutil.h"
 
 enum { SAYS_NOTHING, SAYS_PENDING, SAYS_MAY_CALL };
@@ -120,6 +121,23 @@ START_TEST(test_no_deadline_stands_still)
 }
 END_TEST
 
+/* A user backend with nothing going on (no connection, no DNS query; its
+ * DNS proxy's TCP listener is always there) is no reason to wait for the
+ * host: the clock jumps. */
+START_TEST(test_idle_user_backend_jumps)
+{
+    idle_machine(SAYS_NOTHING, 10000000000ull); /* 10 s */
+    wb_netdev_new(m, "user,id=n0");
+    uint64_t h0 = host_now_ns();
+    while (!fired)
+        machine_step(m);
+    ck_assert_uint_eq(fired_at, 10000000000ull);
+    ck_assert_uint_lt(host_at - h0, 5000000000ull); /* (waiting, it takes 10 s) */
+    net_cleanup(m);
+    done();
+}
+END_TEST
+
 /* sleep=on is not touched by any of this: idle time is host time. */
 START_TEST(test_sleep_on_unchanged)
 {
@@ -143,6 +161,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_may_call_is_paced);
     tcase_add_test(tc, test_no_deadline_stands_still);
     tcase_add_test(tc, test_sleep_on_unchanged);
+    tcase_add_test(tc, test_idle_user_backend_jumps);
     suite_add_tcase(s, tc);
     return s;
 }
