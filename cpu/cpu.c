@@ -33,7 +33,8 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
     c->block_pool = map_zeroed(BLOCK_POOL_SIZE);
     c->page_gen = calloc(c->ram_pages + 1, sizeof(uint32_t));
     c->code_pages = calloc(c->ram_pages + 1, 1);
-    if (!c->bcache || !c->block_pool || !c->page_gen || !c->code_pages) {
+    c->code_bits = calloc(c->ram_pages + 1, sizeof *c->code_bits);
+    if (!c->bcache || !c->block_pool || !c->page_gen || !c->code_pages || !c->code_bits) {
         cpu_free(c);
         return NULL;
     }
@@ -57,6 +58,7 @@ void cpu_free(CPU *c)
         munmap(c->block_pool, BLOCK_POOL_SIZE);
     free(c->page_gen);
     free(c->code_pages);
+    free(c->code_bits);
     free(c);
 }
 
@@ -155,6 +157,7 @@ void cpu_reset(CPU *c)
     c->block_pool_used = 0;
     c->block_epoch++;
     memset(c->code_pages, 0, c->ram_pages + 1);
+    memset(c->code_bits, 0, (c->ram_pages + 1) * sizeof *c->code_bits);
     if (c->jit)
         jit_flush(c);
 }
@@ -1190,7 +1193,7 @@ static Block *block_build(CPU *c, uint32_t pa, const uint8_t *host, uint32_t gen
     b->n = (uint8_t)n;
     b->next[0] = b->next[1] = NULL;
     c->block_pool_used += (sizeof(Block) + (size_t)n * sizeof(Insn) + 15) & ~(size_t)15;
-    code_page_mark(c, pa);
+    code_page_mark(c, pa, (uint32_t)off);
     return b;
 }
 

@@ -176,6 +176,7 @@ typedef struct CPU {
     uint32_t block_epoch; /* bumped when the pool is emptied: older Block pointers are dead */
     uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
     uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
+    uint64_t *code_bits; /* per physical RAM page: its 64-byte chunks that hold code */
     uint32_t ram_pages;
 
     /* The translator (cpu/jit.c), when in use: its state, and the chainable

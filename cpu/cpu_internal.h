@@ -138,7 +138,7 @@ void mem_write_slow(CPU *c, uint32_t lin, uint32_t val, int size, bool user);
 uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user);
 /* Segment checks that failed the fast path: raises #GP/#SS or returns. */
 void seg_check_slow(CPU *c, int seg, uint32_t off, int size, bool write);
-void code_page_mark(CPU *c, uint32_t paddr);
+void code_page_mark(CPU *c, uint32_t paddr, uint32_t len);
 
 static inline void cpu_mtlb_clear(CPU *c)
 {

@@ -2130,7 +2130,7 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         }
         js->code_used = ((size_t)(e->p - js->code) + 15) & ~(size_t)15;
         js->blocks++;
-        code_page_mark(c, pa);
+        code_page_mark(c, pa, b->insns[n - 1].next - eip);
         return b;
     }
     return NULL;

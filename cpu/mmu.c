@@ -73,11 +73,27 @@ void cpu_invlpg(CPU *c, uint32_t lin)
     }
 }
 
-/* A page that decoded code came from: writes to it must take the slow path. */
-void code_page_mark(CPU *c, uint32_t paddr)
+/* The 64-byte chunks of a page that [off, off + len) touches (len > 0,
+ * off + len <= 4096), as bits of a page's code_bits word. */
+static inline uint64_t chunk_mask(uint32_t off, uint32_t len)
 {
-    uint32_t p = paddr >> 12;
-    if (p >= c->ram_pages || c->code_pages[p])
+    uint32_t first = off >> 6, last = (off + len - 1) >> 6;
+    uint64_t upto = last == 63 ? ~0ull : (2ull << last) - 1;
+    return upto & ~((1ull << first) - 1);
+}
+
+/* [paddr, paddr + len) holds code that was decoded or translated: writes
+ * to its page take the slow path, and those that touch the code (at 64-byte
+ * granularity) make the page's translations stale. */
+void code_page_mark(CPU *c, uint32_t paddr, uint32_t len)
+{
+    uint32_t p = paddr >> 12, off = paddr & 0xFFF;
+    if (p >= c->ram_pages)
+        return;
+    if (!len || len > 4096 - off)
+        len = len ? 4096 - off : 1;
+    c->code_bits[p] |= chunk_mask(off, len);
+    if (c->code_pages[p])
         return;
     c->code_pages[p] = 1;
     cpu_mtlb_clear(c);
@@ -87,11 +103,20 @@ void code_page_mark(CPU *c, uint32_t paddr)
                 c->tlb[k][i].tag_write = 0xFFFFFFFFu;
 }
 
-static inline void code_page_written(CPU *c, uint32_t paddr)
+/* A write of len bytes (within one page) at paddr. A write beside the code
+ * of a page (data that shares it, as in GRUB or a BIOS) leaves the page's
+ * translations alone and the page marked: a page written both ways would
+ * otherwise be decoded, marked and translated again after every write. */
+static inline void code_page_written(CPU *c, uint32_t paddr, uint32_t len)
 {
-    uint32_t p = paddr >> 12;
+    uint32_t p = paddr >> 12, off = paddr & 0xFFF;
     if (p < c->ram_pages && c->code_pages[p]) {
+        if (len > 4096 - off)
+            len = 4096 - off;
+        if (!(c->code_bits[p] & chunk_mask(off, len ? len : 1)))
+            return;
         c->code_pages[p] = 0;
+        c->code_bits[p] = 0;
         c->page_gen[p]++;
         c->need_check = true; /* the running block may be stale */
     }
@@ -101,9 +126,12 @@ void cpu_invalidate_phys(CPU *c, uint32_t paddr, uint32_t len)
 {
     if (!len)
         return;
-    uint64_t end = (uint64_t)paddr + len - 1;
-    for (uint64_t p = paddr >> 12; p <= end >> 12 && p < c->ram_pages; p++)
-        code_page_written(c, (uint32_t)(p << 12));
+    uint64_t end = (uint64_t)paddr + len; /* exclusive */
+    for (uint64_t a = paddr; a < end && (a >> 12) < c->ram_pages;) {
+        uint64_t page_end = (a | 0xFFF) + 1, to = end < page_end ? end : page_end;
+        code_page_written(c, (uint32_t)a, (uint32_t)(to - a));
+        a = to;
+    }
 }
 
 /* Walk the page tables. Returns the physical address; *wr_ok tells whether
@@ -309,7 +337,7 @@ static void phys_access_write(CPU *c, uint32_t pa, uint32_t val, int size)
 {
     uint8_t *h = phys_host_ptr(c->m, pa, true);
     if (h) {
-        code_page_written(c, pa);
+        code_page_written(c, pa, (uint32_t)size);
         memcpy(h, &val, (size_t)size);
         return;
     }

@@ -105,6 +105,34 @@ START_TEST(test_smc_rep_stos)
 }
 END_TEST
 
+/* A loop that stores into its own page, 0x100 bytes past its code (data
+ * beside code, as GRUB and BIOSes have it): the code stays valid, so it is
+ * translated once, not after every store. */
+static const uint8_t m_data_beside_code[] = {
+    0xB9, 0xE8, 0x03, 0x00, 0x00,       /* 0000: mov ecx, 1000 */
+    0x89, 0x0D, 0x00, 0x01, 0x01, 0x00, /* 0005: mov [0x10100], ecx */
+    0x83, 0xC0, 0x01,                   /* 000b: add eax, 1 */
+    0x49,                               /* 000e: dec ecx */
+    0x75, 0xF4,                         /* 000f: jnz 0005 */
+    0xF4,                               /* 0011: hlt */
+};
+
+START_TEST(test_smc_data_beside_code)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = 0;
+    CpuStats before, after;
+    cpu_get_stats(hc, &before);
+    ck_assert_int_eq(run_code(m_data_beside_code, sizeof m_data_beside_code), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_EAX], 1000);
+    ck_assert_uint_eq(h_r8(H_CODE + 0x100), 1);
+    cpu_get_stats(hc, &after);
+    if (after.accel == CPU_ACCEL_TCG)
+        ck_assert_uint_lt(after.blocks_translated - before.blocks_translated, 10);
+}
+END_TEST
+
 /* ---- code by DMA */
 
 #define E1000_MMIO 0xF0000000u
@@ -172,6 +200,7 @@ static Suite *smc_suite(void)
     tcase_add_test(tc, test_smc_patch_next_instruction);
     tcase_add_test(tc, test_smc_patch_same_block);
     tcase_add_test(tc, test_smc_rep_stos);
+    tcase_add_test(tc, test_smc_data_beside_code);
     tcase_add_test(tc, test_smc_code_by_nic_dma);
     suite_add_tcase(s, tc);
     return s;
