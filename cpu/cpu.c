@@ -34,7 +34,10 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
     c->page_gen = calloc(c->ram_pages + 1, sizeof(uint32_t));
     c->code_pages = calloc(c->ram_pages + 1, 1);
     c->code_bits = calloc(c->ram_pages + 1, sizeof *c->code_bits);
-    if (!c->bcache || !c->block_pool || !c->page_gen || !c->code_pages || !c->code_bits) {
+    c->smc_run = calloc(c->ram_pages + 1, 1);
+    c->smc_last = calloc(c->ram_pages + 1, sizeof *c->smc_last);
+    if (!c->bcache || !c->block_pool || !c->page_gen || !c->code_pages || !c->code_bits ||
+        !c->smc_run || !c->smc_last) {
         cpu_free(c);
         return NULL;
     }
@@ -59,6 +62,8 @@ void cpu_free(CPU *c)
     free(c->page_gen);
     free(c->code_pages);
     free(c->code_bits);
+    free(c->smc_run);
+    free(c->smc_last);
     free(c);
 }
 
@@ -1275,6 +1280,22 @@ static Block *block_next(CPU *c, Block *b, uint32_t *lin_page)
 }
 
 /* Run blocks until the slice ends or something needs the outer loop. */
+/* b's instructions from its first, until one jumps, the slice ends or
+ * something needs a check. */
+static inline void run_block(CPU *c, const Block *b)
+{
+    const Insn *i = b->insns, *end = i + b->n;
+    uint32_t next;
+    do {
+        c->prev_eip = c->eip;
+        next = c->eip + i->len;
+        c->eip = next;
+        i->fn(c, i);
+        c->icount++;
+    } while (++i < end && c->eip == next && likely(!c->need_check) &&
+             c->icount < c->icount_limit);
+}
+
 void interp_run_blocks(CPU *c)
 {
     Block *b = NULL;
@@ -1286,17 +1307,17 @@ void interp_run_blocks(CPU *c)
             interp_exec_one(c);
             continue;
         }
-        const Insn *i = b->insns, *end = i + b->n;
-        uint32_t next;
-        do {
-            c->prev_eip = c->eip;
-            next = c->eip + i->len;
-            c->eip = next;
-            i->fn(c, i);
-            c->icount++;
-        } while (++i < end && c->eip == next && likely(!c->need_check) &&
-                 c->icount < c->icount_limit);
+        run_block(c, b);
     }
+}
+
+void interp_exec_block(CPU *c)
+{
+    Block *b = block_lookup(c);
+    if (b)
+        run_block(c, b);
+    else
+        interp_exec_one(c);
 }
 
 static void deliver_trap(CPU *c, int vector)

@@ -177,12 +177,17 @@ typedef struct CPU {
     uint32_t *page_gen;  /* per physical RAM page (+1 slot for everything else) */
     uint8_t *code_pages; /* per physical RAM page: 1 if decoded code came from it */
     uint64_t *code_bits; /* per physical RAM page: its 64-byte chunks that hold code */
+    /* per physical RAM page: how many times in a row its code was made stale
+     * soon after the last time, and when that was (icount) */
+    uint8_t *smc_run;
+    uint64_t *smc_last;
     uint32_t ram_pages;
 
     /* The translator (cpu/jit.c), when in use: its state, and the chainable
      * exit translated code left through (patched once its target is known). */
     struct JitState *jit;
     bool jit_wanted; /* the translator, made when the CPU first runs */
+    bool jit_hot_page; /* the translator left a block to the interpreter: its page is hot */
     void *jit_exit;
     uint32_t jit_mode; /* the mode (key, CS base and limit) translated code runs in, interned */
     /* The translator's one-page caches for ESP- and EBP-based accesses: a

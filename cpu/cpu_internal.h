@@ -140,6 +140,20 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user);
 void seg_check_slow(CPU *c, int seg, uint32_t off, int size, bool write);
 void code_page_mark(CPU *c, uint32_t paddr, uint32_t len);
 
+/* A page whose code keeps being rewritten (GRUB's real-mode switching code
+ * stores into itself on every BIOS call): SMC_HOT invalidations in a row,
+ * each within SMC_WINDOW instructions of the last, make it hot; the
+ * translator leaves a hot page to the interpreter, whose decoding is cheap,
+ * until SMC_COOL instructions pass without one. */
+#define SMC_WINDOW 10000000ull
+#define SMC_HOT 8
+#define SMC_COOL 100000000ull
+static inline bool code_page_hot(const CPU *c, uint32_t paddr)
+{
+    uint32_t p = paddr >> 12;
+    return p < c->ram_pages && c->smc_run[p] >= SMC_HOT && c->icount - c->smc_last[p] < SMC_COOL;
+}
+
 static inline void cpu_mtlb_clear(CPU *c)
 {
     c->mtlb_page[0] = c->mtlb_page[1] = ~0ull;

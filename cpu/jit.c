@@ -2236,6 +2236,10 @@ static JitBlock *lookup(CPU *c, uint32_t key, uint32_t mode)
         if (jj->code == b->entry)
             memset(jj, 0xFF, sizeof *jj); /* as a flush leaves it: no mode matches */
     }
+    if (code_page_hot(c, pa)) {
+        c->jit_hot_page = true; /* rewritten all the time: not worth translating */
+        return NULL;
+    }
     uint64_t t0 = host_now_ns();
     uint32_t epoch = js->epoch;
     b = translate(c, lin, pa, (const uint8_t *)(e->addend + lin), gen, key);
@@ -2335,7 +2339,12 @@ void jit_run(CPU *c)
         if (c->jit_one_block)
             c->exit_request = true; /* after this block or instruction */
         if (!b) {
-            interp_exec_one(c);
+            bool hot = c->jit_hot_page; /* a whole block, not one instruction */
+            c->jit_hot_page = false;
+            if (hot && !c->jit_one_block)
+                interp_exec_block(c);
+            else
+                interp_exec_one(c);
             pend = NULL;
             if (c->jit_one_block)
                 return;

@@ -29,3 +29,4 @@ void *jit_lookup_indirect(CPU *c);
 /* From cpu.c: the interpreter, for what the translator leaves to it. */
 void interp_run_blocks(CPU *c); /* until the slice ends or need_check */
 void interp_exec_one(CPU *c);   /* one instruction */
+void interp_exec_block(CPU *c); /* one decoded block (or instruction) */

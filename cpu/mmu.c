@@ -115,9 +115,17 @@ static inline void code_page_written(CPU *c, uint32_t paddr, uint32_t len)
             len = 4096 - off;
         if (!(c->code_bits[p] & chunk_mask(off, len ? len : 1)))
             return;
-        c->code_pages[p] = 0;
         c->code_bits[p] = 0;
         c->page_gen[p]++;
+        if (c->icount - c->smc_last[p] < SMC_WINDOW)
+            c->smc_run[p] += c->smc_run[p] < 255;
+        else
+            c->smc_run[p] = 0;
+        c->smc_last[p] = c->icount;
+        /* A hot page stays marked: marking it again after each decode would
+         * search the whole TLB every time. */
+        if (c->smc_run[p] < SMC_HOT)
+            c->code_pages[p] = 0;
         c->need_check = true; /* the running block may be stale */
     }
 }

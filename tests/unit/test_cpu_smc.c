@@ -133,6 +133,35 @@ START_TEST(test_smc_data_beside_code)
 }
 END_TEST
 
+/* A loop that patches the immediate of an instruction it runs next, on
+ * every iteration: each one must see its own patch; after a few, the
+ * translator leaves the page to the interpreter instead of translating it
+ * again every time. */
+static const uint8_t m_patch_every_iteration[] = {
+    0xB9, 0xE8, 0x03, 0x00, 0x00,       /* 0000: mov ecx, 1000 */
+    0x89, 0x0D, 0x0C, 0x00, 0x01, 0x00, /* 0005: mov [0x1000c], ecx */
+    0x05, 0x00, 0x00, 0x00, 0x00,       /* 000b: add eax, imm32 (patched to ecx) */
+    0x49,                               /* 0010: dec ecx */
+    0x75, 0xF2,                         /* 0011: jnz 0005 */
+    0xF4,                               /* 0013: hlt */
+};
+
+START_TEST(test_smc_patch_every_iteration)
+{
+    h_pm(H_CODE);
+    hc->regs[R_EAX] = 0;
+    CpuStats before, after;
+    cpu_get_stats(hc, &before);
+    ck_assert_int_eq(run_code(m_patch_every_iteration, sizeof m_patch_every_iteration),
+                     CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_EAX], 500500); /* 1000 + 999 + ... + 1 */
+    cpu_get_stats(hc, &after);
+    if (after.accel == CPU_ACCEL_TCG)
+        ck_assert_uint_lt(after.blocks_translated - before.blocks_translated, 100);
+}
+END_TEST
+
 /* ---- code by DMA */
 
 #define E1000_MMIO 0xF0000000u
@@ -201,6 +230,7 @@ static Suite *smc_suite(void)
     tcase_add_test(tc, test_smc_patch_same_block);
     tcase_add_test(tc, test_smc_rep_stos);
     tcase_add_test(tc, test_smc_data_beside_code);
+    tcase_add_test(tc, test_smc_patch_every_iteration);
     tcase_add_test(tc, test_smc_code_by_nic_dma);
     suite_add_tcase(s, tc);
     return s;
