@@ -1279,7 +1279,6 @@ static Block *block_next(CPU *c, Block *b, uint32_t *lin_page)
     return s;
 }
 
-/* Run blocks until the slice ends or something needs the outer loop. */
 /* b's instructions from its first, until one jumps, the slice ends or
  * something needs a check. */
 static inline void run_block(CPU *c, const Block *b)
@@ -1296,6 +1295,7 @@ static inline void run_block(CPU *c, const Block *b)
              c->icount < c->icount_limit);
 }
 
+/* Run blocks until the slice ends or something needs the outer loop. */
 void interp_run_blocks(CPU *c)
 {
     Block *b = NULL;
