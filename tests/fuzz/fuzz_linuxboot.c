@@ -49,13 +49,18 @@ static int load(Machine *m, const FzLoad *l, char *err, size_t errlen)
                                 l->cmdline, err, errlen);
 }
 
-/* Fields of boot_params the loader writes itself, not copied from the image. */
+/* Fields of boot_params the loader writes itself, not copied from the image.
+ * An image whose jump byte (0x201) claims a header past 0x2D0 has its tail
+ * overwritten by the e820 table (boot_params.e820_table, 128 entries of 20
+ * bytes), which must stay intact. */
+#define E820_TABLE 0x2D0
 FZ_HARNESS static bool loader_field(size_t off)
 {
     static const struct {
         size_t off, len;
     } f[] = {{TYPE_OF_LOADER, 1}, {LOADFLAGS, 1},    {CODE32_START, 4}, {RAMDISK_IMAGE, 4},
-             {RAMDISK_SIZE, 4},   {HEAP_END_PTR, 2}, {CMD_LINE_PTR, 4}, {SETUP_DATA, 8}};
+             {RAMDISK_SIZE, 4},   {HEAP_END_PTR, 2}, {CMD_LINE_PTR, 4}, {SETUP_DATA, 8},
+             {E820_TABLE, 128 * 20}};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (off >= f[i].off && off < f[i].off + f[i].len)
             return true;
