@@ -150,6 +150,10 @@ static void data_in(IdeDrive *d, uint32_t total)
         return;
     }
     if (d->packet_dma) {
+        if (ide_dma_taken(d)) {
+            check_condition(d, 0x0B, 0x00, 0x00); /* ABORTED COMMAND */
+            return;
+        }
         d->dma_pending = true;
         d->dma_to_host = true;
         d->dma_in_buf = d->dma_buf_pos = 0;

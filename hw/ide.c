@@ -421,8 +421,17 @@ void ide_dma_kick(IdeChannel *ch)
     dma_run(ch);
 }
 
+bool ide_dma_taken(const IdeDrive *d)
+{
+    return d->ch->drive[d->unit ^ 1].dma_pending;
+}
+
 static void start_dma(IdeDrive *d, bool to_host)
 {
+    if (ide_dma_taken(d)) {
+        cmd_error(d, ATA_ER_ABRT);
+        return;
+    }
     d->dma_pending = true;
     d->dma_to_host = to_host;
     d->dma_in_buf = d->dma_buf_pos = 0;

@@ -99,6 +99,9 @@ void ide_pio_start(IdeDrive *d, uint32_t pos, uint32_t len, void (*end)(IdeDrive
 void ide_transfer_stop(IdeDrive *d);
 /* Starts bus master DMA for d's pending transfer if the engine runs. */
 void ide_dma_kick(IdeChannel *ch);
+/* The other drive of d's channel waits for the channel's one DMA engine:
+ * d cannot start a DMA transfer (its command is aborted). */
+bool ide_dma_taken(const IdeDrive *d);
 void ide_put_string(uint16_t *id, int word, const char *s, int words);
 
 /* atapi.c */

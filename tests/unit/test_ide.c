@@ -57,6 +57,8 @@ static void make_file(char *path, const char *tmpl, uint64_t sectors, unsigned s
     close(fd);
 }
 
+static bool slave_disk; /* setup_with: a second disk on the primary channel */
+
 static void setup_with(bool disk, bool cd, bool disk_ro)
 {
     memset(irq_level, 0, sizeof irq_level);
@@ -69,6 +71,11 @@ static void setup_with(bool disk, bool cd, bool disk_ro)
         BlockOpen o = {.format = "raw", .readonly = disk_ro};
         ck_assert_msg(blk_open(disk_path, &o, &conf[0].blk, err, sizeof err) == 0, "%s", err);
         conf[0].present = true;
+    }
+    if (disk && slave_disk) { /* the same image again, as the primary slave */
+        BlockOpen o = {.format = "raw", .readonly = true};
+        ck_assert_msg(blk_open(disk_path, &o, &conf[1].blk, err, sizeof err) == 0, "%s", err);
+        conf[1].present = true;
     }
     if (cd) {
         BlockOpen o = {.format = "raw", .readonly = true};
@@ -89,6 +96,13 @@ static void setup_with(bool disk, bool cd, bool disk_ro)
 static void setup(void)
 {
     setup_with(true, true, false);
+}
+
+static void setup_two_disks(void)
+{
+    slave_disk = true;
+    setup_with(true, true, false);
+    slave_disk = false;
 }
 
 static void teardown(void)
@@ -781,6 +795,29 @@ START_TEST(random_register_storm)
 }
 END_TEST
 
+/* A channel has one DMA engine: while the master waits for it, a DMA
+ * command to the slave is aborted (a second waiting drive is how the two
+ * would end up sharing one transfer), and the master's transfer is intact. */
+START_TEST(dma_one_drive_of_a_channel_at_a_time)
+{
+    uint32_t addr[1] = {DATA}, cnt[1] = {2 * 512};
+    prd(1, addr, cnt);
+    lba28(40, 2);
+    command(IDE_PRI_CMD, ATA_CMD_READ_DMA);
+    ck_assert_int_eq(status(IDE_PRI_CMD), ATA_SR_DRDY | ATA_SR_DSC | ATA_SR_DRQ);
+    taskfile(IDE_PRI_CMD, ATA_DEV_LBA | ATA_DEV_DEV1, 80, 2);
+    command(IDE_PRI_CMD, ATA_CMD_READ_DMA);
+    ck_assert_int_eq(status(IDE_PRI_CMD), ATA_SR_DRDY | ATA_SR_ERR);
+    ck_assert_int_eq(wb_inb(m, IDE_PRI_CMD + ATA_REG_ERROR), ATA_ER_ABRT);
+    wb_outb(m, IDE_PRI_CMD + ATA_REG_DEVICE, ATA_DEV_LBA); /* the master again */
+    wb_outb(m, BMBASE + BM_CMD, BM_CMD_READ | BM_CMD_START);
+    ck_assert_int_eq(status(IDE_PRI_CMD), ATA_SR_DRDY | ATA_SR_DSC);
+    uint8_t buf[2 * 512];
+    ck_assert(dma_read(m, DATA, buf, sizeof buf));
+    check_disk_data(buf, 40, 2);
+}
+END_TEST
+
 static Suite *ide_suite(void)
 {
     Suite *s = suite_create("ide");
@@ -799,6 +836,10 @@ static Suite *ide_suite(void)
     tcase_add_test(t, set_features_and_modes);
     tcase_add_test(t, readonly_disk_aborts_writes);
     suite_add_tcase(s, t);
+    TCase *two = tcase_create("two disks");
+    tcase_add_checked_fixture(two, setup_two_disks, teardown);
+    tcase_add_test(two, dma_one_drive_of_a_channel_at_a_time);
+    suite_add_tcase(s, two);
     TCase *a = tcase_create("atapi");
     tcase_add_checked_fixture(a, setup, teardown);
     tcase_add_test(a, atapi_signature_and_identify);
