@@ -183,6 +183,16 @@ FZ_HARNESS static inline const char *fz_bad_message(const char *err, size_t errl
     return NULL;
 }
 
+/* The LLVMFuzzerInitialize of a target that needs nothing but quiet logs. */
+#define FZ_QUIET_INITIALIZE                                                                        \
+    int LLVMFuzzerInitialize(int *argc, char ***argv)                                              \
+    {                                                                                              \
+        (void)argc;                                                                                \
+        (void)argv;                                                                                \
+        fz_quiet_logs();                                                                           \
+        return 0;                                                                                  \
+    }
+
 /* A bare machine (RAM and a CPU) whose virtual clock is the CPU's
  * instruction count, so runs are reproducible. */
 static inline Machine *fz_machine(uint32_t ram_size)
@@ -234,4 +244,28 @@ static inline NetClient *fz_create_device(Machine *m, const char *text, NetClien
     NetClient *nc = device_model_is_nic(spec->model) ? net_client_find(m, ctx.name) : NULL;
     device_spec_free(spec);
     return nc;
+}
+
+/* The NIC targets' operations on the world around the card, each from its
+ * operands: the clock advanced by a 16-bit count << shift ns (at most
+ * max_fires timer rounds), a link change on the NIC's or the peer's side,
+ * and a peer that stops or resumes taking frames (flushing what waited). */
+FZ_HARNESS static inline void fz_op_clock(FuzzIn *in, Machine *m, int shift, int max_fires)
+{
+    uint64_t ns = (uint64_t)fz_u16(in) << shift;
+    FUZZ_CHECK(fz_run_until(m, clock_ns(m) + ns, max_fires), "more than %d timer rounds in %llu ns",
+               max_fires, (unsigned long long)ns);
+}
+
+FZ_HARNESS static inline void fz_op_link(FuzzIn *in, NetClient *nic, NetClient *peer)
+{
+    uint8_t how = fz_u8(in);
+    net_set_link((how & 1) ? peer : nic, (how & 2) != 0);
+}
+
+FZ_HARNESS static inline void fz_op_peer(FuzzIn *in, NetClient *peer, bool *ready)
+{
+    *ready = fz_u8(in) & 1;
+    if (*ready)
+        net_flush_queue(peer);
 }

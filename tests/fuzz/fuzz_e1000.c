@@ -355,13 +355,7 @@ static void teardown(void)
     m = NULL;
 }
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fz_quiet_logs();
-    return 0;
-}
+FZ_QUIET_INITIALIZE
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -433,24 +427,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             op_frame(&in);
             regs_touched = false;
             break;
-        case OP_CLOCK: {
-            uint64_t ns = (uint64_t)fz_u16(&in) << 6;
-            FUZZ_CHECK(fz_run_until(m, clock_ns(m) + ns, MAX_FIRES),
-                       "more than %d timer rounds in %llu ns", MAX_FIRES,
-                       (unsigned long long)ns);
+        case OP_CLOCK:
+            fz_op_clock(&in, m, 6, MAX_FIRES);
             regs_touched = false;
             break;
-        }
-        case OP_LINK: {
-            uint8_t how = fz_u8(&in);
-            net_set_link((how & 1) ? peer : nic, (how & 2) != 0);
+        case OP_LINK:
+            fz_op_link(&in, nic, peer);
             regs_touched = false;
             break;
-        }
         case OP_PEER:
-            peer_ready = fz_u8(&in) & 1;
-            if (peer_ready)
-                net_flush_queue(peer);
+            fz_op_peer(&in, peer, &peer_ready);
             regs_touched = false;
             break;
         case OP_PCICMD:
