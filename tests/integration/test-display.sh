@@ -25,8 +25,12 @@ expect "fbcon: bochs-drmdrmfb (fb0) is primary device"
 # The window: titled with -name, the size of the guest's mode.
 WIN=$(xdotool search --name '^wbtest - wirebox$' | head -n 1)
 [ -n "$WIN" ] || fail "no window titled 'wbtest - wirebox'"
-sleep 1 # a frame or two after the mode set
-xwininfo -id "$WIN" >"$LOGDIR/xwininfo.txt"
+# The window follows the mode set at its next frame: on a busy host, wait.
+for _ in $(seq 300); do
+    xwininfo -id "$WIN" >"$LOGDIR/xwininfo.txt"
+    grep -q "Width: 1024" "$LOGDIR/xwininfo.txt" && grep -q "Height: 768" "$LOGDIR/xwininfo.txt" && break
+    sleep 0.1
+done
 grep -q "Width: 1024" "$LOGDIR/xwininfo.txt" && grep -q "Height: 768" "$LOGDIR/xwininfo.txt" ||
     fail "the window is not 1024x768: $(grep -E 'Width|Height' "$LOGDIR/xwininfo.txt" | tr -s ' \n' ' ')"
 note "window 'wbtest - wirebox' is 1024x768, the guest's mode"
