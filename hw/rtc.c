@@ -2,10 +2,12 @@
  * 0x70-0x71, IRQ8).
  *
  * The time of day is not ticked: it is start_time_unix plus the virtual
- * clock, kept as "unix ns at virtual ns 0" (epoch_ns). The time registers
- * are encoded from it on access (BCD/binary and 12/24 h per register B).
- * While register B's SET bit is 1 they hold what the guest wrote; clearing
- * SET (or writing a time register while SET is 0) moves epoch_ns.
+ * clock, kept as the unix time at virtual ns 0, in whole seconds (epoch_s)
+ * and a fraction (epoch_sub), so any date the registers can hold (up to
+ * the year 3099) is representable. The time registers are encoded from it
+ * on access (BCD/binary and 12/24 h per register B). While register B's
+ * SET bit is 1 they hold what the guest wrote; clearing SET (or writing a
+ * time register while SET is 0) moves the epoch.
  * The update-ended (UF) and periodic (PF) flags are derived from time too;
  * Timers run only while an interrupt for them is enabled. */
 #define _GNU_SOURCE
@@ -53,7 +55,8 @@ struct Rtc {
     IrqLine irq;
     uint8_t cmos[128];
     uint8_t index;
-    int64_t epoch_ns; /* unix time in ns at virtual clock 0 */
+    int64_t epoch_s;    /* unix time at virtual clock 0: seconds */
+    uint64_t epoch_sub; /* and ns into that second, below NS */
     uint8_t flags;    /* PF/AF/UF */
     bool irq_level;
     int64_t checked_sec; /* last second whose update was accounted in flags */
@@ -61,15 +64,23 @@ struct Rtc {
     Timer update_timer, periodic_timer;
 };
 
-static int64_t rtc_ns(Rtc *r)
+/* The unix second now, and the ns into it. */
+static int64_t rtc_sec(Rtc *r)
 {
-    return r->epoch_ns + (int64_t)clock_ns(r->m);
+    return r->epoch_s + (int64_t)((r->epoch_sub + clock_ns(r->m)) / NS);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
+static uint64_t rtc_sub(Rtc *r)
 {
-    int64_t q = a / b;
-    return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
+    return (r->epoch_sub + clock_ns(r->m)) % NS;
+}
+
+/* Make the time now sec seconds and sub ns (sub < NS). */
+static void rtc_set_epoch(Rtc *r, int64_t sec, uint64_t sub)
+{
+    uint64_t now = clock_ns(r->m), q = now / NS, rem = now % NS;
+    r->epoch_sub = sub >= rem ? sub - rem : sub + NS - rem;
+    r->epoch_s = sec - (int64_t)q - (sub >= rem ? 0 : 1);
 }
 
 static uint8_t to_bcd(int v)
@@ -113,7 +124,7 @@ static void rtc_latch_time(Rtc *r)
 {
     if (r->cmos[R_B] & B_SET)
         return;
-    time_t s = (time_t)floor_div(rtc_ns(r), NS);
+    time_t s = (time_t)rtc_sec(r);
     struct tm tm;
     gmtime_r(&s, &tm);
     int year = tm.tm_year + 1900;
@@ -142,9 +153,7 @@ static void rtc_commit_time(Rtc *r, bool keep_frac)
         century = yy < 70 ? 20 : 19;
     tm.tm_year = century * 100 + yy - 1900;
     int64_t secs = (int64_t)timegm(&tm);
-    int64_t now = rtc_ns(r);
-    int64_t frac = keep_frac ? now - floor_div(now, NS) * NS : 0;
-    r->epoch_ns = secs * NS + frac - (int64_t)clock_ns(r->m);
+    rtc_set_epoch(r, secs, keep_frac ? rtc_sub(r) : 0);
     r->checked_sec = secs;
 }
 
@@ -193,7 +202,7 @@ static void rtc_update_flags(Rtc *r)
 {
     uint64_t now = clock_ns(r->m);
     if (rtc_updating(r)) {
-        int64_t sec = floor_div(rtc_ns(r), NS);
+        int64_t sec = rtc_sec(r);
         if (sec > r->checked_sec) {
             r->flags |= C_UF;
             /* Alarm: look at the seconds updated since (the last few suffice,
@@ -233,8 +242,9 @@ static void rtc_arm_timers(Rtc *r)
 {
     uint64_t now = clock_ns(r->m);
     if ((r->cmos[R_B] & (B_UIE | B_AIE)) && rtc_updating(r)) {
-        int64_t next = (floor_div(rtc_ns(r), NS) + 1) * NS - r->epoch_ns;
-        timer_mod(r->m, &r->update_timer, next > (int64_t)now ? (uint64_t)next : now);
+        /* the virtual ns of the next whole second */
+        uint64_t next = ((r->epoch_sub + now) / NS + 1) * NS - r->epoch_sub;
+        timer_mod(r->m, &r->update_timer, next > now ? next : now);
     } else {
         timer_del(r->m, &r->update_timer);
     }
@@ -272,8 +282,7 @@ static uint8_t rtc_read_reg(Rtc *r, int idx)
     case R_A: {
         uint8_t v = r->cmos[R_A] & 0x7F;
         if (rtc_updating(r)) {
-            int64_t ns = rtc_ns(r);
-            if (ns - floor_div(ns, NS) * NS >= NS - UIP_NS)
+            if (rtc_sub(r) >= NS - UIP_NS)
                 v |= A_UIP;
         }
         return v;
@@ -429,8 +438,8 @@ Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_uni
     r->irq = irq8;
     timer_init(&r->update_timer, rtc_timer_cb, r);
     timer_init(&r->periodic_timer, rtc_timer_cb, r);
-    r->epoch_ns = start_time_unix * NS - (int64_t)clock_ns(m);
-    r->checked_sec = floor_div(rtc_ns(r), NS);
+    rtc_set_epoch(r, start_time_unix, 0);
+    r->checked_sec = rtc_sec(r);
     r->cmos[R_A] = 0x26; /* 32.768 kHz time base, 1024 Hz periodic rate */
     r->cmos[R_B] = B_24H;
     r->cmos[0x10] = 0x00; /* no floppy drives */

@@ -101,6 +101,46 @@ START_TEST(test_set_time)
 }
 END_TEST
 
+/* Dates past 2262, the last year a signed 64-bit count of ns since 1970
+ * reaches: the century register takes up to 30, and the clock keeps
+ * counting through them, with the update interrupt armed. */
+START_TEST(test_far_dates)
+{
+    static const struct {
+        uint8_t cent, year, mon, day, hour, min;
+    } dates[] = {
+        {0x22, 0x62, 0x04, 0x11, 0x23, 0x47}, /* 16 s short of 2^63 ns */
+        {0x25, 0x25, 0x07, 0x04, 0x12, 0x00},
+        {0x30, 0x99, 0x12, 0x31, 0x23, 0x59},
+    };
+    for (unsigned i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        cmos_w(0x0B, 0x82); /* SET, 24 h, BCD */
+        cmos_w(0x32, dates[i].cent);
+        cmos_w(0x09, dates[i].year);
+        cmos_w(0x08, dates[i].mon);
+        cmos_w(0x07, dates[i].day);
+        cmos_w(0x04, dates[i].hour);
+        cmos_w(0x02, dates[i].min);
+        cmos_w(0x00, 0x30);
+        cmos_w(0x0B, 0x12); /* running, update interrupt on */
+        cmos(0x0C);
+        for (int sec = 0; sec < 20; sec++) { /* an update each second */
+            rises = 0;
+            wb_run_until(m, clock_ns(m) + SEC);
+            ck_assert_int_eq(rises, 1);
+            ck_assert_uint_eq(cmos(0x0C) & 0x90, 0x90); /* IRQF, UF */
+        }
+        ck_assert_uint_eq(cmos(0x00), 0x50);
+        ck_assert_uint_eq(cmos(0x02), dates[i].min);
+        ck_assert_uint_eq(cmos(0x04), dates[i].hour);
+        ck_assert_uint_eq(cmos(0x07), dates[i].day);
+        ck_assert_uint_eq(cmos(0x08), dates[i].mon);
+        ck_assert_uint_eq(cmos(0x09), dates[i].year);
+        ck_assert_uint_eq(cmos(0x32), dates[i].cent);
+    }
+}
+END_TEST
+
 START_TEST(test_uip)
 {
     wb_run_until(m, SEC / 2);
@@ -224,6 +264,7 @@ static Suite *rtc_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_time_bcd_binary_12h);
     tcase_add_test(tc, test_set_time);
+    tcase_add_test(tc, test_far_dates);
     tcase_add_test(tc, test_uip);
     tcase_add_test(tc, test_periodic_irq_and_reg_c);
     tcase_add_test(tc, test_update_irq);
