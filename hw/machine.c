@@ -59,11 +59,29 @@ IoRegion *mmio_register(Machine *m, const char *name, uint32_t base, uint32_t le
     return region_add(m, name, base, len, opaque, rd, wr, true);
 }
 
-static void port_map_set(Machine *m, IoRegion *r, uint8_t val)
+/* A region mapped over others takes their ports; unmapped, it gives each of
+ * its ports back to the latest registered region still covering it, so a
+ * guest moving a window (a BAR, the PM block) over the PIT or the PCI
+ * config ports and away again does not lose them. */
+static void port_map_set(Machine *m, IoRegion *r, bool mapped)
 {
-    for (uint32_t p = r->base; p < r->base + r->len && p < 65536; p++)
-        if (val || m->port_map[p] == (uint8_t)(r - m->regions + 1))
-            m->port_map[p] = val;
+    uint8_t self = (uint8_t)(r - m->regions + 1);
+    for (uint32_t p = r->base; p < r->base + r->len && p < 65536; p++) {
+        if (mapped) {
+            m->port_map[p] = self;
+            continue;
+        }
+        if (m->port_map[p] != self)
+            continue;
+        m->port_map[p] = 0;
+        for (int i = m->nregions - 1; i >= 0; i--) {
+            IoRegion *o = &m->regions[i];
+            if (o != r && !o->mmio && o->enabled && p >= o->base && p < o->base + o->len) {
+                m->port_map[p] = (uint8_t)(i + 1);
+                break;
+            }
+        }
+    }
 }
 
 /* The enabled MMIO regions sorted by base, for a binary search. Regions
@@ -110,11 +128,11 @@ void region_ram_rearm(Machine *m, IoRegion *r)
 void region_map(Machine *m, IoRegion *r, uint32_t base, bool enabled)
 {
     if (!r->mmio && r->enabled)
-        port_map_set(m, r, 0);
+        port_map_set(m, r, false);
     r->base = base;
     r->enabled = enabled && r->len;
     if (!r->mmio && r->enabled)
-        port_map_set(m, r, (uint8_t)(r - m->regions + 1));
+        port_map_set(m, r, true);
     if (r->mmio) {
         mmio_index(m);
         if (m->cpu)
@@ -272,18 +290,35 @@ int machine_get_shadow(const Machine *m, uint32_t paddr)
     return m->shadow[(paddr - LOW_ROM_START) >> SHADOW_SEG_SHIFT];
 }
 
+/* A region's handler sees only accesses that lie wholly inside it; one that
+ * runs past its end (a dword at a 16-byte BAR's last byte) or starts in RAM
+ * and ends in a device goes byte by byte, each byte to its own place. */
+static bool mmio_whole(const IoRegion *r, uint32_t paddr, int size_log2)
+{
+    return r && !r->ram && (uint64_t)(paddr - r->base) + (1u << size_log2) <= r->len;
+}
+
 uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r && !r->ram) {
+    if (mmio_whole(r, paddr, size_log2)) {
         if (!r->read)
             return 0xFFFFFFFFu >> (32 - (8 << size_log2));
         return r->read(r->opaque, paddr - r->base, size_log2);
     }
     uint32_t v = 0;
     for (int i = 0; i < (1 << size_log2); i++) {
-        uint8_t *p = phys_host_ptr(m, paddr + i, false);
-        v |= (uint32_t)(p ? *p : 0xFF) << (8 * i);
+        uint32_t a = paddr + i, byte = 0xFF;
+        IoRegion *b = i ? mmio_region(m, a) : r;
+        if (b && !b->ram) {
+            if (b->read)
+                byte = b->read(b->opaque, a - b->base, 0) & 0xFF;
+        } else {
+            uint8_t *p = phys_host_ptr(m, a, false);
+            if (p)
+                byte = *p;
+        }
+        v |= byte << (8 * i);
     }
     return v;
 }
@@ -291,17 +326,24 @@ uint32_t phys_read(Machine *m, uint32_t paddr, int size_log2)
 void phys_write(Machine *m, uint32_t paddr, uint32_t val, int size_log2)
 {
     IoRegion *r = mmio_region(m, paddr);
-    if (r && !r->ram) {
+    if (mmio_whole(r, paddr, size_log2)) {
         if (r->write)
             r->write(r->opaque, paddr - r->base, val, size_log2);
         return;
     }
     for (int i = 0; i < (1 << size_log2); i++) {
         uint32_t a = paddr + i;
+        uint8_t byte = (uint8_t)(val >> (8 * i));
+        IoRegion *b = i ? mmio_region(m, a) : r;
+        if (b && !b->ram) {
+            if (b->write)
+                b->write(b->opaque, a - b->base, byte, 0);
+            continue;
+        }
         uint8_t *p = a >= LOW_ROM_START && a < ONE_MIB ? shadow_write_ptr(m, a)
                                                       : phys_host_ptr(m, a, true);
         if (p) {
-            *p = (uint8_t)(val >> (8 * i));
+            *p = byte;
             if (m->cpu)
                 cpu_invalidate_phys(m->cpu, a, 1);
         }

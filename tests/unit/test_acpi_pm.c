@@ -73,6 +73,27 @@ START_TEST(test_io_block_placement)
 }
 END_TEST
 
+/* A guest placing the block over the PCI configuration ports hides them
+ * while it is there; moved away (or disabled), they answer again. */
+START_TEST(test_io_block_over_other_ports)
+{
+    uint32_t cfg_addr = 0x80000000u | (uint32_t)PIIX4_PM_DEVFN << 8;
+    enable_io();
+    pci_config_write(bus, PIIX4_PM_DEVFN, PIIX4_PMBA, 0x0CC1, 2); /* 0xCC0-0xCFF */
+    wb_outl(m, PCI_CONFIG_ADDRESS_PORT, cfg_addr);
+    ck_assert_uint_ne(wb_inl(m, PCI_CONFIG_DATA_PORT), 0x71138086);
+    pci_config_write(bus, PIIX4_PM_DEVFN, PIIX4_PMBA, BASE | 1, 2);
+    wb_outl(m, PCI_CONFIG_ADDRESS_PORT, cfg_addr);
+    ck_assert_uint_eq(wb_inl(m, PCI_CONFIG_DATA_PORT), 0x71138086);
+    ck_assert_uint_eq(wb_inw(m, BASE + ACPI_PM1_CNT), 0);
+
+    pci_config_write(bus, PIIX4_PM_DEVFN, PIIX4_PMBA, 0x0CC1, 2);
+    pci_config_write(bus, PIIX4_PM_DEVFN, PIIX4_PMREGMISC, 0, 0);
+    wb_outl(m, PCI_CONFIG_ADDRESS_PORT, cfg_addr);
+    ck_assert_uint_eq(wb_inl(m, PCI_CONFIG_DATA_PORT), 0x71138086);
+}
+END_TEST
+
 START_TEST(test_pm_timer)
 {
     enable_io();
@@ -196,6 +217,7 @@ static Suite *acpi_pm_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_pci_function);
     tcase_add_test(tc, test_io_block_placement);
+    tcase_add_test(tc, test_io_block_over_other_ports);
     tcase_add_test(tc, test_pm_timer);
     tcase_add_test(tc, test_power_button_sci);
     tcase_add_test(tc, test_timer_overflow_event);
