@@ -26,12 +26,18 @@ static void *net_alloc(size_t size)
     return p;
 }
 
+static void deferred_flush_cb(void *opaque)
+{
+    net_flush_queue(opaque);
+}
+
 NetClient *net_client_new(Machine *m, const NetClientInfo *info, const char *name, void *opaque)
 {
     NetClient *nc = net_alloc(sizeof *nc);
     nc->info = info;
     nc->m = m;
     nc->opaque = opaque;
+    timer_init(&nc->deferred_flush, deferred_flush_cb, nc);
     if (name) {
         nc->name = strdup(name);
     } else {
@@ -122,6 +128,7 @@ void net_client_free(NetClient *nc)
             f->cleanup(f);
     }
     queue_purge(nc, NULL);
+    timer_del(nc->m, &nc->deferred_flush);
     free(nc->name);
     free(nc);
 }
@@ -181,7 +188,33 @@ static bool client_can_receive(NetClient *nc)
     return !nc->info->can_receive || nc->info->can_receive(nc);
 }
 
+/* A NIC in the middle of its own send: the frame waits, and the NIC gets
+ * it from the deferred flush. */
+static bool busy_sending(NetClient *nc)
+{
+    if (!nc->sending)
+        return false;
+    nc->deferred = true;
+    return true;
+}
+
+static ssize_t send_to_peer(NetClient *sender, const uint8_t *buf, size_t len);
+
 ssize_t net_send(NetClient *sender, const uint8_t *buf, size_t len)
+{
+    if (sender->info->kind != NET_CLIENT_NIC || sender->sending)
+        return send_to_peer(sender, buf, len);
+    sender->sending = true;
+    ssize_t r = send_to_peer(sender, buf, len);
+    sender->sending = false;
+    if (sender->deferred) {
+        sender->deferred = false;
+        timer_mod(sender->m, &sender->deferred_flush, clock_ns(sender->m));
+    }
+    return r;
+}
+
+static ssize_t send_to_peer(NetClient *sender, const uint8_t *buf, size_t len)
 {
     NetClient *peer = sender->peer;
     if (!peer || sender->link_down)
@@ -192,7 +225,8 @@ ssize_t net_send(NetClient *sender, const uint8_t *buf, size_t len)
         run_filters(peer, NET_FILTER_RX, buf, len);
     if (peer->link_down || !peer->info->receive)
         return (ssize_t)len;
-    if (peer->flushing || peer->queue_len > 0 || !client_can_receive(peer)) {
+    if (busy_sending(peer) || peer->flushing || peer->queue_len > 0 ||
+        !client_can_receive(peer)) {
         enqueue(peer, sender, buf, len);
         return 0;
     }
@@ -229,7 +263,8 @@ bool net_peer_can_receive(NetClient *sender)
     NetClient *peer = sender->peer;
     if (!peer || sender->link_down || peer->link_down)
         return true; /* frames are dropped anyway: keep the source drained */
-    if (peer->flushing || peer->queue_len > 0 || !client_can_receive(peer)) {
+    if (busy_sending(peer) || peer->flushing || peer->queue_len > 0 ||
+        !client_can_receive(peer)) {
         peer->waited_on = true;
         return false;
     }
@@ -238,7 +273,7 @@ bool net_peer_can_receive(NetClient *sender)
 
 void net_flush_queue(NetClient *nc)
 {
-    if (nc->flushing)
+    if (busy_sending(nc) || nc->flushing)
         return; /* the delivery or flush in progress further up takes them */
     bool had = nc->queue_len > 0 || nc->waited_on;
     nc->flushing = true;

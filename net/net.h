@@ -60,6 +60,12 @@ struct NetClient {
     int queue_len;
     bool flushing; /* never re-enter a client through its own flush */
     bool waited_on; /* a sender found it unable to receive: kick the loop on flush */
+    /* A NIC sending takes no frame until it has returned to the machine: one
+     * that comes meanwhile (libslirp answers ARP and ping at once) waits and
+     * is delivered by a timer due at once (deferred_flush), not from inside
+     * the NIC's own transmit. */
+    bool sending, deferred;
+    Timer deferred_flush;
     NetFilter *filters; /* see frames passing through it (net_filter_add) */
     /* What `info network` shows after the type, as QEMU words it: for a
      * socket "connect to 127.0.0.1:5555", for a user backend
@@ -81,7 +87,9 @@ NetClient *net_clients(Machine *m);
 /* Send a frame to the sender's peer. Returns len if delivered, 0 if it was
  * queued (the peer could not take it) or could not be queued (queue full;
  * check net_peer_can_receive first), and len when there is no peer or the
- * link is down (the frame goes nowhere, as on an unplugged cable). */
+ * link is down (the frame goes nowhere, as on an unplugged cable). A NIC is
+ * not re-entered: frames for it that its own send causes are queued and
+ * delivered once it has returned (see NetClient.sending). */
 ssize_t net_send(NetClient *sender, const uint8_t *buf, size_t len);
 /* Whether the peer would take a frame now (false if its queue is non-empty
  * or it says it cannot). Backends call this before reading a frame. */

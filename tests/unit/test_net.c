@@ -207,7 +207,9 @@ START_TEST(test_queue_limit)
 END_TEST
 
 /* A receiver that answers synchronously (as libslirp does) must not be
- * re-entered: the answers to it are queued and delivered after it returns. */
+ * re-entered: the answers to it are queued and delivered after it returns.
+ * Nor is a NIC re-entered from its own send: the answer to a frame it sends
+ * waits until the NIC is back with the machine (a timer due at once). */
 START_TEST(test_no_reentry)
 {
     NetClient *a = net_client_new(m, &fake_nic_info, "a", &fa);
@@ -220,6 +222,11 @@ START_TEST(test_no_reentry)
     fa.echo_to = a;
     fa.echo_left = 5;
     send_byte(a, 1, 60);
+    ck_assert_int_eq(fb.nrx, 1);
+    ck_assert_int_eq(fa.nrx, 0); /* not inside a's send */
+    ck_assert_int_eq(a->queue_len, 1);
+    ck_assert(!net_peer_can_receive(b));
+    wb_run_until(m, clock_ns(m));
     ck_assert_int_eq(fb.nrx, 6);
     ck_assert_int_eq(fa.nrx, 5);
     ck_assert_int_eq(fb.max_depth, 1);
@@ -290,7 +297,9 @@ START_TEST(test_hub)
     send_byte(a, 10, 60);
     ck_assert_int_eq(fc.nrx, 2);
     ck_assert_int_eq(fb.nrx, 5); /* the frame and c's answer */
-    ck_assert_int_eq(fa.nrx, 3); /* c's answer */
+    ck_assert_int_eq(fa.nrx, 2); /* c's answer: not inside a's send */
+    wb_run_until(m, clock_ns(m));
+    ck_assert_int_eq(fa.nrx, 3);
     ck_assert_int_eq(fa.rx[2][0], 0xEE);
 }
 END_TEST
