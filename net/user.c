@@ -949,9 +949,32 @@ static const NetClientInfo user_info = {
 
 /* ------------------------------------------------------------------ setup */
 
+/* Guest bytes held for a host that reads slower than the guest sends. libslirp
+ * takes every byte it hands us as sent (it acks them to the guest), so past
+ * this much we wait for the host, as QEMU's blocking write does, but only so
+ * long: a host that reads nothing loses the connection, not the emulator. */
+#define FWD_OUT_MAX (4u << 20)
+#define FWD_STALL_MS 10000
+
 static ssize_t fwd_write(const void *buf, size_t len, void *opaque)
 {
     FwdConn *f = opaque;
+    if (f->fd < 0)
+        return (ssize_t)len;
+    int stalled_ms = 0;
+    while (f->fd >= 0 && f->nout + len > FWD_OUT_MAX) {
+        if (stalled_ms >= FWD_STALL_MS) {
+            wb_log("%s: guestfwd: the host took no data for %d s; closing its connection",
+                   f->u->nc->name, FWD_STALL_MS / 1000);
+            fwd_close(f);
+            break;
+        }
+        struct pollfd p = {.fd = f->fd, .events = POLLOUT};
+        size_t before = f->nout;
+        if (poll(&p, 1, 100) > 0)
+            fwd_flush_out(f);
+        stalled_ms = f->nout < before ? 0 : stalled_ms + 100;
+    }
     if (f->fd < 0)
         return (ssize_t)len;
     uint8_t *o = realloc(f->out, f->nout + len);

@@ -10,6 +10,12 @@
       to 127.0.0.1:PORT,
       send 1 MiB of random bytes, half-close, read the echo until EOF;
       prints "echo ok BYTES" or "echo FAIL REASON" (exit status 0/1)
+  net-helper.py slow-sink PORT BYTES DELAY OUT
+      listen on 127.0.0.1:PORT (connections that send nothing, such as
+      wait-port's, are skipped); on the first data of a connection, read
+      nothing for DELAY seconds (a slow host), then read BYTES zero bytes,
+      answer "WB-FWD-BACK BYTES" and write "sink ok BYTES" (or "sink FAIL
+      REASON") to OUT
   net-helper.py dns-servers DIR SECONDS
       two DNS servers on 127.0.0.1: a bad one that REFUSES every query and a
       good one that answers wirebox-test.example A 192.0.2.123, each over UDP
@@ -92,6 +98,53 @@ def echo_client(log, port, seconds):
         return 1
     print("echo ok %d" % len(got))
     return 0
+
+
+def slow_sink(port, nbytes, delay, out):
+    nbytes = int(nbytes)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # the host buffers little
+    ls.bind(("127.0.0.1", int(port)))
+    ls.listen(4)
+
+    def result(text):
+        with open(out + ".tmp", "w") as f:
+            f.write(text + "\n")
+        os.rename(out + ".tmp", out)
+
+    while True:
+        c, _ = ls.accept()
+        c.settimeout(600)
+        try:
+            first = c.recv(65536)
+        except OSError:
+            first = b""
+        if not first:
+            c.close()
+            continue
+        time.sleep(float(delay))
+        got, bad = len(first), first.count(0) != len(first)
+        try:
+            while got < nbytes:
+                chunk = c.recv(min(1 << 20, nbytes - got))
+                if not chunk:
+                    break
+                bad = bad or chunk.count(0) != len(chunk)
+                got += len(chunk)
+        except OSError as e:
+            result("sink FAIL %s after %d bytes" % (e, got))
+            return 1
+        if got != nbytes or bad:
+            result("sink FAIL got %d bytes%s" % (got, ", not all zero" if bad else ""))
+            return 1
+        c.sendall(b"WB-FWD-BACK %d\n" % got)
+        result("sink ok %d" % got)
+        try:
+            c.recv(1)  # until the far end closes
+        except OSError:
+            pass
+        return 0
 
 
 def parse_question(msg):
@@ -219,6 +272,8 @@ def main(argv):
         return wait_port(argv[2], argv[3])
     if len(argv) == 5 and argv[1] == "echo-client":
         return echo_client(argv[2], argv[3], argv[4])
+    if len(argv) == 6 and argv[1] == "slow-sink":
+        return slow_sink(argv[2], argv[3], argv[4], argv[5])
     if len(argv) == 4 and argv[1] == "dns-servers":
         return dns_servers(argv[2], argv[3])
     sys.stderr.write(__doc__)
