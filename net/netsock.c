@@ -352,6 +352,9 @@ typedef struct NetSock {
     /* stream input: bytes in[in_start..in_end) not yet delivered */
     uint8_t *in;
     size_t in_start, in_end;
+    /* The peer closed (or the connection failed) with whole frames still
+     * in[]: they are delivered first, then the connection ends with eof_why. */
+    const char *eof_why;
     /* stream output: bytes not yet written */
     uint8_t *out;
     size_t out_len, out_cap;
@@ -399,6 +402,7 @@ static void set_connecting(NetSock *s)
 static void conn_reset(NetSock *s)
 {
     s->gen++;
+    s->eof_why = NULL;
     s->in_start = s->in_end = 0;
     s->out_len = 0;
 }
@@ -552,7 +556,7 @@ static void out_flush(NetSock *s)
 
 static ssize_t stream_receive(NetSock *s, const uint8_t *buf, size_t len)
 {
-    if (s->fd < 0 || s->connecting || len > NETSOCK_MAX_FRAME)
+    if (s->fd < 0 || s->connecting || s->eof_why || len > NETSOCK_MAX_FRAME)
         return (ssize_t)len; /* nobody there (or too long for any peer): dropped */
     if (s->out_len >= OUT_HIGH) {
         s->out_blocked = true;
@@ -618,6 +622,16 @@ static bool in_frame_ready(const NetSock *s)
     return flen > NETSOCK_MAX_FRAME || s->in_end - s->in_start >= 4 + (size_t)flen;
 }
 
+/* The connection is over: once the whole frames read before it ended are
+ * delivered. */
+static void in_end_conn(NetSock *s, const char *why)
+{
+    if (in_frame_ready(s))
+        s->eof_why = why;
+    else
+        conn_lost(s, why);
+}
+
 static void in_read(NetSock *s)
 {
     size_t room = IN_CAP - s->in_end;
@@ -625,12 +639,12 @@ static void in_read(NetSock *s)
         return;
     ssize_t n = recv(s->fd, s->in + s->in_end, room, MSG_DONTWAIT);
     if (n == 0) {
-        conn_lost(s, "the peer closed the connection");
+        in_end_conn(s, "the peer closed the connection");
         return;
     }
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            conn_lost(s, "connection lost");
+            in_end_conn(s, "connection lost");
         return;
     }
     s->in_end += (size_t)n;
@@ -702,18 +716,23 @@ static int ns_fill(NetIo *io, struct pollfd *pfd, int max, uint64_t *timeout_ns)
         }
         if (s->fd >= 0) {
             short ev = 0;
+            bool can = true;
             if (s->connecting) {
                 ev = POLLOUT;
             } else {
-                bool can = net_peer_can_receive(s->nc);
+                can = net_peer_can_receive(s->nc);
                 if (can && in_frame_ready(s))
                     *timeout_ns = 0; /* buffered frames to deliver now */
-                else if (can && s->in_end < IN_CAP)
+                else if (can && s->in_end < IN_CAP && !s->eof_why)
                     ev |= POLLIN;
-                if (s->out_len)
+                if (s->out_len && !s->eof_why)
                     ev |= POLLOUT;
             }
-            pfd[n++] = (struct pollfd){.fd = s->fd, .events = ev};
+            /* Waiting for the NIC with nothing to write, or past the end:
+             * not polled at all, as a hang-up would be reported at once and
+             * again until the NIC takes frames (it kicks the loop then). */
+            bool idle = !ev && (!can || s->eof_why);
+            pfd[n++] = (struct pollfd){.fd = idle ? -1 : s->fd, .events = ev};
         } else if (s->listen_fd >= 0) {
             pfd[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
         }
@@ -754,9 +773,15 @@ static void ns_dispatch(NetIo *io, struct pollfd *pfd, int n)
         }
         return;
     }
+    if (s->eof_why) {
+        if (in_deliver(s) && !in_frame_ready(s))
+            conn_lost(s, s->eof_why);
+        return;
+    }
     if (pfd_fd != s->fd) {
-        /* The connection came up after this poll was filled: deliver what
-         * may be buffered on the next iteration. */
+        /* The connection came up after this poll was filled, or it was not
+         * polled (waiting for the NIC): deliver what may be buffered on the
+         * next iteration. */
         return;
     }
     if (s->connecting) {
@@ -764,7 +789,9 @@ static void ns_dispatch(NetIo *io, struct pollfd *pfd, int n)
             finish_connect(s);
         return;
     }
-    if (re & POLLOUT) {
+    /* A hang-up or error with output pending: the write fails and ends the
+     * connection (rather than polling on a socket that can never drain). */
+    if (re & (POLLOUT | POLLHUP | POLLERR)) {
         out_flush(s);
         if (s->fd >= 0 && s->out_blocked && s->out_len < OUT_HIGH) {
             s->out_blocked = false;

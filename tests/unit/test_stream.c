@@ -223,6 +223,70 @@ START_TEST(test_abstract_and_fd)
 }
 END_TEST
 
+static bool gate_open;
+
+static bool gated_can_receive(NetClient *nc)
+{
+    return gate_open;
+}
+
+static const NetClientInfo gated_info = {
+    .kind = NET_CLIENT_NIC,
+    .type = "gated",
+    .can_receive = gated_can_receive,
+    .receive = wb_capture_receive,
+};
+
+/* The peer sends more whole frames than the backend buffers and closes
+ * while the NIC takes none: the backend waits without spinning on the
+ * hang-up, and once the NIC takes frames every whole frame arrives, in
+ * order, before the connection ends. */
+START_TEST(test_peer_closes_while_nic_waits)
+{
+    enum { FLEN = 60000 };
+    int sv[2];
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    char opt[128];
+    snprintf(opt, sizeof opt, "stream,id=fd0,addr.type=fd,addr.str=%d", sv[0]);
+    NetClient *fdc = wb_netdev_new(m, opt);
+    WbCapture cap;
+    memset(&cap, 0, sizeof cap);
+    gate_open = false;
+    NetClient *nic = net_client_new(m, &gated_info, "nic", &cap);
+    net_client_set_peer(nic, fdc);
+
+    fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    static uint8_t buf[4 + FLEN];
+    int sent = 0;
+    for (;;) {
+        st32be(buf, FLEN);
+        memset(buf + 4, sent + 1, FLEN);
+        ssize_t w = write(sv[1], buf, sizeof buf);
+        if (w < (ssize_t)sizeof buf)
+            break; /* full: a part of a frame at most */
+        sent++;
+    }
+    ck_assert_int_ge(sent, 3); /* more than the backend's two frames of buffer */
+    close(sv[1]);
+
+    m->cpu->halted = true;
+    int steps = 0;
+    for (uint64_t end = host_now_ns() + 300000000ull; host_now_ns() < end; steps++)
+        machine_step(m);
+    ck_assert_int_lt(steps, 50);
+    ck_assert_int_eq(cap.n, 0);
+
+    gate_open = true;
+    net_flush_queue(nic);
+    ck_assert(WB_PUMP_UNTIL(m, !netsock_connected(fdc), 5));
+    ck_assert_int_eq(cap.n, sent);
+    for (int i = 0; i < sent; i++) {
+        ck_assert_uint_eq(cap.len[i], FLEN);
+        ck_assert_uint_eq(cap.data[i][0], i + 1);
+    }
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
     Suite *s = suite_create("stream");
@@ -234,6 +298,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_reconnect);
     tcase_add_test(tc, test_no_reconnect);
     tcase_add_test(tc, test_abstract_and_fd);
+    tcase_add_test(tc, test_peer_closes_while_nic_waits);
     suite_add_tcase(s, tc);
     return s;
 }
