@@ -41,6 +41,7 @@ typedef struct Tap {
     char ifname[IFNAMSIZ];
     char *downscript;
     bool out_blocked;
+    bool gone; /* the interface went away (deleted, detached, EOF): not polled */
     unsigned long errors;
     uint8_t buf[TAP_MAX_FRAME];
 } Tap;
@@ -90,6 +91,8 @@ void tap_ifname(int fd, char *buf, size_t len)
 static ssize_t tap_receive(NetClient *nc, const uint8_t *buf, size_t len)
 {
     Tap *t = nc->opaque;
+    if (t->gone)
+        return (ssize_t)len; /* no interface: the frame is lost, as on a cut cable */
     ssize_t w = write(t->fd, buf, len);
     if (w >= 0)
         return (ssize_t)len;
@@ -106,7 +109,7 @@ static ssize_t tap_receive(NetClient *nc, const uint8_t *buf, size_t len)
 static int tap_fill(NetIo *io, struct pollfd *pfd, int max, uint64_t *timeout_ns)
 {
     Tap *t = (Tap *)((char *)io - offsetof(Tap, io));
-    if (max < 1 || t->fd < 0)
+    if (max < 1 || t->fd < 0 || t->gone)
         return 0;
     short ev = 0;
     if (net_peer_can_receive(t->nc))
@@ -130,13 +133,16 @@ static void tap_dispatch(NetIo *io, struct pollfd *pfd, int n)
         return;
     for (int i = 0; i < 64 && net_peer_can_receive(t->nc); i++) {
         ssize_t r = read(t->fd, t->buf, sizeof t->buf);
-        if (r < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && t->errors++ < 3)
-                wb_log("netdev %s: read from %s: %s", t->nc->name, t->ifname, strerror(errno));
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (r <= 0) {
+            /* The interface was deleted or detached (EBADFD), or the fd ended:
+             * every poll from now on would report it at once. */
+            wb_log("netdev %s: %s is gone (%s); frames to it are dropped", t->nc->name,
+                   t->ifname[0] ? t->ifname : "the tap", r < 0 ? strerror(errno) : "end of file");
+            t->gone = true;
             return;
         }
-        if (r == 0)
-            return;
         net_send(t->nc, t->buf, (size_t)r);
     }
 }

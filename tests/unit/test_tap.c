@@ -179,6 +179,37 @@ START_TEST(test_script_fd_busy)
 }
 END_TEST
 
+/* The interface is deleted under a running wirebox: the backend stops
+ * polling it (the kernel reports the error at once on every poll) and drops
+ * what the guest sends, instead of spinning. */
+static void child_deleted(void)
+{
+    Machine *cm = wb_test_machine(1 << 20);
+    char err[512];
+    NetClient *t = wb_netdev_try(cm, "tap,id=t0,ifname=wbtap12,script=no,downscript=no", err,
+                                 sizeof err);
+    CHILD_CHECK(t != NULL, "%s", err);
+    WbCapture *cap = calloc(1, sizeof *cap);
+    NetClient *nic = wb_capture_new(cm, "nic", cap);
+    net_client_set_peer(nic, t);
+    CHILD_CHECK(system("ip link del wbtap12") == 0, "ip link del wbtap12 failed");
+    cm->cpu->halted = true;
+    int steps = 0;
+    for (uint64_t end = host_now_ns() + 300000000ull; host_now_ns() < end; steps++)
+        machine_step(cm);
+    CHILD_CHECK(steps < 50, "%d loop iterations in 0.3 s: spinning on the deleted tap", steps);
+    uint8_t frame[60] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    CHILD_CHECK(net_send(nic, frame, sizeof frame) == sizeof frame, "a frame was not dropped");
+    net_cleanup(cm);
+    machine_free(cm);
+}
+
+START_TEST(test_interface_deleted)
+{
+    in_child(true, child_deleted);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ privileges */
 
 static void child_unprivileged(void)
@@ -263,6 +294,7 @@ static Suite *tap_suite(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_frames_and_scripts);
     tcase_add_test(tc, test_script_fd_busy);
+    tcase_add_test(tc, test_interface_deleted);
     tcase_add_test(tc, test_unprivileged);
     tcase_add_test(tc, test_no_tun);
     suite_add_tcase(s, tc);
