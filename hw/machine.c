@@ -564,24 +564,48 @@ void loop_remove_poll_hook(Machine *m, void *opaque)
 /* Poll host fds for at most timeout_ns (0: just look). */
 static void loop_poll(Machine *m, uint64_t timeout_ns)
 {
-    struct pollfd pfd[MAX_FDS + 1 + MAX_HOOK_POLLFDS];
+    struct pollfd watch[MAX_FDS + 1];
     FdWatch *who[MAX_FDS + 1];
-    int n = 0;
-    pfd[n] = (struct pollfd){.fd = m->wake_pipe[0], .events = POLLIN};
-    who[n++] = NULL;
+    int nwatch = 0;
+    watch[nwatch] = (struct pollfd){.fd = m->wake_pipe[0], .events = POLLIN};
+    who[nwatch++] = NULL;
     for (int i = 0; i < m->nfds; i++) {
         FdWatch *w = &m->fds[i];
         if (w->can_read && !w->can_read(w->opaque))
             continue;
-        who[n] = w;
-        pfd[n++] = (struct pollfd){.fd = w->fd, .events = POLLIN};
+        who[nwatch] = w;
+        watch[nwatch++] = (struct pollfd){.fd = w->fd, .events = POLLIN};
     }
-    int nwatch = n, nhooks = m->npoll_hooks, hook_at[MAX_POLL_HOOKS + 1];
+    int nhooks = m->npoll_hooks, hook_at[MAX_POLL_HOOKS + 1];
     PollHook hooks[MAX_POLL_HOOKS];
     memcpy(hooks, m->poll_hooks, (size_t)nhooks * sizeof hooks[0]);
-    for (int h = 0; h < nhooks; h++) {
-        hook_at[h] = n;
-        n += hooks[h].fill(hooks[h].opaque, pfd + n, nwatch + MAX_HOOK_POLLFDS - n, &timeout_ns);
+    /* The watches, then each hook's fds. A hook that filled all the room it
+     * had may have left some out: fill again with twice the room. */
+    uint64_t timeout0 = timeout_ns;
+    struct pollfd *pfd;
+    int n;
+    if (!m->hook_pfd_cap) {
+        m->hook_pfd_cap = MAX_HOOK_POLLFDS;
+        m->hook_pfd = wb_realloc(NULL, (MAX_FDS + 1 + MAX_HOOK_POLLFDS) * sizeof *pfd);
+    }
+    for (;;) {
+        int cap = m->hook_pfd_cap;
+        pfd = m->hook_pfd;
+        memcpy(pfd, watch, (size_t)nwatch * sizeof *pfd);
+        n = nwatch;
+        timeout_ns = timeout0;
+        bool full = false;
+        for (int h = 0; h < nhooks; h++) {
+            int room = nwatch + cap - n;
+            hook_at[h] = n;
+            int k = hooks[h].fill(hooks[h].opaque, pfd + n, room, &timeout_ns);
+            full |= k >= room;
+            n += k;
+        }
+        if (!full || cap >= MAX_HOOK_POLLFDS_LIMIT)
+            break;
+        m->hook_pfd_cap = cap * 2;
+        m->hook_pfd = wb_realloc(m->hook_pfd, (size_t)(MAX_FDS + 1 + cap * 2) * sizeof *pfd);
     }
     hook_at[nhooks] = n;
     struct timespec ts = {.tv_sec = (time_t)(timeout_ns / 1000000000ull),
@@ -790,6 +814,7 @@ void machine_free(Machine *m)
     munmap(m->ram, m->ram_size);
     free(m->rom);
     free(m->resets);
+    free(m->hook_pfd);
     if (m->wake_pipe[0] >= 0) {
         close(m->wake_pipe[0]);
         close(m->wake_pipe[1]);

@@ -219,7 +219,11 @@ CharDev *machine_chardev(Machine *m, const char *id);
 #define MAX_FDS 64
 #define MAX_REGIONS 255 /* port_map holds region index + 1 in a byte */
 #define MAX_POLL_HOOKS 16
-#define MAX_HOOK_POLLFDS 512 /* pollfds all hooks together may add per poll */
+/* pollfds all hooks together may add per poll: to start with, and at most
+ * (the array grows when a hook fills all it was given: a guest on user
+ * networking makes one host socket per flow) */
+#define MAX_HOOK_POLLFDS 512
+#define MAX_HOOK_POLLFDS_LIMIT 65536
 
 typedef struct FdWatch {
     int fd;
@@ -277,6 +281,8 @@ struct Machine {
     int wake_pipe[2];
     PollHook poll_hooks[MAX_POLL_HOOKS];
     int npoll_hooks;
+    struct pollfd *hook_pfd; /* the hooks' part of a poll, hook_pfd_cap entries */
+    int hook_pfd_cap;
     bool probe_pending; /* the idle loop asks: is a host reply pending? */
     bool host_pending;  /* a source said yes (loop_host_pending) */
     bool host_may_call; /* a host peer may call (loop_host_may_call) */

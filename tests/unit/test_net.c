@@ -406,6 +406,50 @@ static void hook_dispatch(void *opaque, struct pollfd *pfd, int n, bool error)
     }
 }
 
+/* A hook with very many fds (as user networking has, one host socket per
+ * guest flow): it gets them all polled, and a hook after it still gets its
+ * own. */
+enum { GREEDY_FDS = 3000 };
+static int greedy_fd, greedy_seen;
+
+static int greedy_fill(void *opaque, struct pollfd *pfd, int max, uint64_t *timeout_ns)
+{
+    int n = 0;
+    for (; n < GREEDY_FDS && n < max; n++) /* the same idle fd, many times */
+        pfd[n] = (struct pollfd){.fd = greedy_fd, .events = POLLIN};
+    return n;
+}
+
+static void greedy_dispatch(void *opaque, struct pollfd *pfd, int n, bool error)
+{
+    greedy_seen = n;
+}
+
+START_TEST(test_poll_hook_with_many_fds)
+{
+    int idle[2], fds[2];
+    ck_assert_int_eq(pipe(idle), 0);
+    ck_assert_int_eq(pipe(fds), 0);
+    greedy_fd = idle[0];
+    hook_fills = hook_dispatches = hook_seen_in = 0;
+    hook_fd = fds[0];
+    hook_timeout = 2000000000ull;
+    loop_add_poll_hook(m, greedy_fill, greedy_dispatch, &greedy_fd);
+    loop_add_poll_hook(m, hook_fill, hook_dispatch, &hook_fd);
+    m->cpu->halted = true;
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    machine_step(m);
+    ck_assert_int_eq(greedy_seen, GREEDY_FDS);
+    ck_assert_int_eq(hook_seen_in, 1);
+    loop_remove_poll_hook(m, &hook_fd);
+    loop_remove_poll_hook(m, &greedy_fd);
+    for (int i = 0; i < 2; i++) {
+        close(idle[i]);
+        close(fds[i]);
+    }
+}
+END_TEST
+
 START_TEST(test_poll_hooks)
 {
     int fds[2];
@@ -456,6 +500,7 @@ static Suite *net_suite(void)
     tcase_add_test(tc, test_link);
     tcase_add_test(tc, test_free_purges);
     tcase_add_test(tc, test_poll_hooks);
+    tcase_add_test(tc, test_poll_hook_with_many_fds);
     suite_add_tcase(s, tc);
     return s;
 }
