@@ -4,6 +4,7 @@
  * FADT revision 1, FACS) and ACPI 6.4 chapter 20 for the DSDT's AML. */
 #include "bios/acpi.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,19 @@ static void dsdt_pci0(Aml *a, const AcpiConfig *cfg)
     static const uint8_t widths[4] = {8, 8, 8, 8};
     aml_field(a, "PIRQ", prq_name, widths, 4);
     aml_close(a);
+
+    /* Devices S10-SF8: slots 2-31 with their slot numbers (_SUN), named as
+     * in QEMU's DSDT. Linux lists them in /sys/bus/pci/slots, so udev names
+     * a NIC in slot 3 ens3 as under QEMU (not enp0s3), and a guest image
+     * set up under QEMU finds its interface. */
+    for (int slot = 2; slot < 32; slot++) {
+        char name[5];
+        snprintf(name, sizeof name, "S%02X", (unsigned)slot << 3);
+        aml_device(a, name);
+        aml_name_int(a, "_ADR", (uint32_t)slot << 16);
+        aml_name_int(a, "_SUN", (uint64_t)slot);
+        aml_close(a);
+    }
 
     aml_close(a);
 }

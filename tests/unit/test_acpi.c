@@ -184,6 +184,9 @@ START_TEST(test_dsdt_disassembles)
         "OperationRegion (PIRQ, PCI_Config, 0x60, 0x04)",
         "Interrupt (ResourceConsumer, Level, ActiveHigh, Shared, ,, )", "0x0000000A,",
         "0x0001FFFF,", "\\_SB.LNKS,", "WordBusNumber (ResourceProducer, MinFixed, MaxFixed",
+        /* Slots with their numbers, as QEMU's: a NIC in slot 3 is ens3. */
+        "Device (S18)", "Name (_ADR, 0x00030000)", "Name (_SUN, 0x03)", "Device (SF8)",
+        "Name (_SUN, 0x1F)",
         /* The PCI memory window starts at the end of RAM (64 MiB). */
         "0x04000000,         // Range Minimum"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
