@@ -237,3 +237,15 @@ static inline void wb_pump_for(Machine *m, double seconds)
 {
     WB_PUMP_UNTIL(m, false, seconds);
 }
+
+/* Run the idle loop for seconds of host time; returns how many times it went
+ * round (a loop that waits in poll goes round a few times, one that spins on
+ * an fd reported ready at once, hundreds of thousands). */
+static inline int wb_pump_count(Machine *m, double seconds)
+{
+    m->cpu->halted = true;
+    int steps = 0;
+    for (uint64_t end = host_now_ns() + (uint64_t)(seconds * 1e9); host_now_ns() < end; steps++)
+        machine_step(m);
+    return steps;
+}
