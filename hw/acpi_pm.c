@@ -274,3 +274,11 @@ bool acpi_pm_sci_level(const AcpiPm *s)
 {
     return s->sci_level;
 }
+
+const char *acpi_pm_selfcheck(const AcpiPm *s)
+{
+    bool pending = (s->sts & s->en & ACPI_PM1_EVENTS) || (s->gpe_sts & s->gpe_en);
+    if (s->sci_level != ((s->cnt & ACPI_PM1_SCI_EN) && pending))
+        return "SCI does not match the enabled events";
+    return NULL;
+}

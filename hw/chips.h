@@ -14,6 +14,9 @@ void pic_reset(Pic *p);
 void pic_set_irq(void *pic, int n, int level);
 /* INTA cycle: returns the vector to deliver (spurious IRQ7/15 if none). */
 int pic_intack(Pic *p);
+/* The fuzz targets' check of a chip's own state, after every step: NULL,
+ * or what is wrong (the *_selfcheck calls below are the same). */
+const char *pic_selfcheck(Pic *p);
 static inline IrqLine pic_irq(Pic *p, int n)
 {
     return (IrqLine){pic_set_irq, p, n};
@@ -35,6 +38,7 @@ static inline IrqLine isa_irq(const IsaBus *b, int n)
 typedef struct Pit Pit;
 Pit *pit_new(Machine *m, IrqLine irq0);
 void pit_reset(Pit *p);
+const char *pit_selfcheck(Pit *p);
 
 /* ---- MC146818 RTC + CMOS (hw/rtc.c): ports 0x70-0x71, IRQ8. Starts from host
  * UTC time (or a fixed time when deterministic). Memory size bytes are set
@@ -44,6 +48,7 @@ Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_uni
 void rtc_reset(Rtc *r);
 void rtc_set_cmos(Rtc *r, int index, uint8_t val);
 uint8_t rtc_get_cmos(Rtc *r, int index);
+const char *rtc_selfcheck(Rtc *r);
 
 /* ---- 16550A UART (hw/uart.c), with 16-byte FIFOs. */
 typedef struct Uart Uart;
@@ -53,6 +58,7 @@ void uart_reset(Uart *u);
  * the RX FIFO is full), so the source is read only when they can be taken. */
 size_t uart_can_receive(Uart *u);
 void uart_receive(Uart *u, const uint8_t *buf, size_t len);
+const char *uart_selfcheck(Uart *u);
 
 /* ---- i8042 keyboard controller (hw/i8042.c): ports 0x60, 0x64, IRQ 1 and
  * 12: Linux's probe, self test, A20 via the output port, reset (0xFE), and
@@ -61,6 +67,7 @@ void uart_receive(Uart *u, const uint8_t *buf, size_t len);
 typedef struct I8042 I8042;
 I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12);
 void i8042_reset(I8042 *k);
+const char *i8042_selfcheck(I8042 *k);
 
 /* ---- System control (hw/sysctl.c): port 0x92 (fast A20, bit 0 reset) and
  * port 0x80 (POST code, ignored). */
@@ -139,3 +146,4 @@ PciDevice *pci_find(PciBus *b, int devfn);
 typedef struct AcpiPm AcpiPm;
 AcpiPm *acpi_pm_new(Machine *m, PciBus *bus, IrqLine sci);
 bool acpi_pm_sci_level(const AcpiPm *s); /* for tests */
+const char *acpi_pm_selfcheck(const AcpiPm *s);

@@ -616,3 +616,22 @@ I8042 *i8042_new(Machine *m, IrqLine irq1, IrqLine irq12)
     input_register_mouse(m, aux_input, k);
     return k;
 }
+
+static bool q_sane(const ByteQ *q)
+{
+    return q->head < QSIZE && q->count <= QSIZE;
+}
+
+const char *i8042_selfcheck(I8042 *k)
+{
+    if (!q_sane(&k->ctrl) || !q_sane(&k->kbd.q) || !q_sane(&k->aux.q))
+        return "a byte queue's index or count out of range";
+    if (!k->obf && (k->ctrl.count || (!(k->ram[0] & CCB_KBDDIS) && k->kbd.q.count) ||
+                    (!(k->ram[0] & CCB_AUXDIS) && k->aux.q.count)))
+        return "output buffer empty while an enabled queue holds bytes";
+    uint8_t ccb = k->ram[0];
+    if (k->irq1_level != (k->obf && !k->obuf_aux && (ccb & CCB_KBDINT)) ||
+        k->irq12_level != (k->obf && k->obuf_aux && (ccb & CCB_AUXINT)))
+        return "IRQ1 or IRQ12 does not match the output buffer";
+    return NULL;
+}

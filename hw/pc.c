@@ -66,3 +66,21 @@ Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL
     b->fw_cfg = fw_cfg_new(m, FW_CFG_IO_BASE);
     return m;
 }
+
+const char *pc_selfcheck(Machine *m)
+{
+    PcBoard *b = pc_board(m);
+    const char *why = pic_selfcheck(b->pic);
+    if (!why && b->pit)
+        why = pit_selfcheck(b->pit);
+    if (!why && b->rtc)
+        why = rtc_selfcheck(b->rtc);
+    for (int i = 0; !why && i < MAX_SERIAL; i++)
+        if (b->uart[i])
+            why = uart_selfcheck(b->uart[i]);
+    if (!why && b->kbd)
+        why = i8042_selfcheck(b->kbd);
+    if (!why && b->pm)
+        why = acpi_pm_selfcheck(b->pm);
+    return why;
+}

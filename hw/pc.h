@@ -80,3 +80,7 @@ PcBoard *pc_board_init(Machine *m);
  * PIIX4 power management, fw_cfg.
  * Serial ports get chardevs from serial_out[i] (NULL = no UART there). */
 Machine *machine_new_pc(const MachineConfig *cfg, CharDev *serial_out[MAX_SERIAL]);
+
+/* The board's chips checked as the fuzz targets check them after every
+ * step (hw/chips.h's *_selfcheck): NULL, or what is wrong. */
+const char *pc_selfcheck(Machine *m);

@@ -379,3 +379,21 @@ Pic *pic_new(Machine *m)
     machine_add_reset(m, pic_reset_cb, p);
     return p;
 }
+
+const char *pic_selfcheck(Pic *p)
+{
+    for (int i = 0; i < 2; i++) {
+        const PicChip *s = &p->c[i];
+        if (s->init > 3 || s->prio_add > 7)
+            return i ? "slave: initialisation step or priority out of range"
+                     : "master: initialisation step or priority out of range";
+        if (s->elcr & ~s->elcr_mask)
+            return i ? "slave: ELCR bit set that is not writable"
+                     : "master: ELCR bit set that is not writable";
+    }
+    if (((p->c[0].irr >> 2) & 1) != (chip_get_irq(&p->c[1]) >= 0))
+        return "the master's IR2 request does not follow the slave's INT";
+    if (p->out != (chip_get_irq(&p->c[0]) >= 0))
+        return "INTR does not match what the master would signal";
+    return NULL;
+}

@@ -525,3 +525,15 @@ Pit *pit_new(Machine *m, IrqLine irq0)
     machine_add_reset(m, pit_reset_cb, p);
     return p;
 }
+
+const char *pit_selfcheck(Pit *p)
+{
+    for (int i = 0; i < 3; i++) {
+        const PitChan *c = &p->ch[i];
+        if (c->running && (c->n < 1 || c->n > 65536))
+            return "a running counter's initial count out of 1..65536";
+        if (c->pending && (c->pend_n < 1 || c->pend_n > 65536))
+            return "a pending count out of 1..65536";
+    }
+    return NULL;
+}

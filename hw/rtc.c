@@ -452,3 +452,12 @@ Rtc *rtc_new(Machine *m, IrqLine irq8, uint32_t ram_size, int64_t start_time_uni
     machine_add_reset(m, rtc_reset_cb, r);
     return r;
 }
+
+const char *rtc_selfcheck(Rtc *r)
+{
+    if (r->index > 0x7F)
+        return "register index beyond CMOS";
+    if (r->irq_level != (rtc_irqf(r) != 0))
+        return "IRQ8 does not match the enabled flags";
+    return NULL;
+}

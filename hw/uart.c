@@ -377,3 +377,13 @@ Uart *uart_new(Machine *m, uint16_t base, IrqLine irq, CharDev *out)
     machine_add_reset(m, uart_reset_cb, u);
     return u;
 }
+
+const char *uart_selfcheck(Uart *u)
+{
+    if (u->rx_head >= FIFO_SIZE || u->rx_count > rx_capacity(u))
+        return "receive FIFO index or count out of range";
+    bool level = !(uart_iir(u) & IIR_NONE) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
+    if (u->irq_level != level)
+        return "IRQ line does not match the pending interrupts";
+    return NULL;
+}

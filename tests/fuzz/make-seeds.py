@@ -916,6 +916,113 @@ def vga_seeds():
           u8(V_RESET) + v_update(1))
 
 
+# ---------------------------------------------------------------- fuzz_pc
+# Opcodes (fuzz_pc.c); ports named raw (selector 0xF0), not by index.
+PC_OUT, PC_IN, PC_OUTS, PC_MEM, PC_RAM, PC_PCICFG, PC_INTA, PC_CLOCK, PC_KEY, PC_MOUSE, \
+    PC_SERIAL, PC_POWER, PC_RESET = range(13)
+PC_PM_BASE = 0x600
+
+
+def pc_out(port, val, size=0):
+    return u8(PC_OUT) + u8(0xF0) + u16(port) + u8(size) + u32(val)
+
+
+def pc_in(port, size=0):
+    return u8(PC_IN) + u8(0xF0) + u16(port) + u8(size)
+
+
+def pc_outs(port, values, size=0):
+    pack = (u8, u16, u32)[size]
+    return u8(PC_OUTS) + u8(0xF0) + u16(port) + u8(size) + u8(len(values) - 1) + \
+        b"".join(pack(v) for v in values)
+
+
+PC_CFG_REGS = [0x04, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x3C, 0x3D, 0x40, 0x41, 0x58, 0x5B,
+               0x60, 0x61, 0x62, 0x63, 0x80]  # fuzz_pc.c's cfg_regs: selectors below 18
+
+
+def pc_cfg(devsel, reg, val, size):
+    """devsel: 0 host bridge, 1 ISA bridge, 2 IDE, 3 PM."""
+    sel = PC_CFG_REGS.index(reg) if reg < len(PC_CFG_REGS) else reg
+    return u8(PC_PCICFG) + u8(devsel) + u8(sel) + u8(size) + u32(val)
+
+
+def pc_clock(ns):
+    shift = 0
+    while ns >> shift > 0xFFFF:
+        shift += 1
+    return u8(PC_CLOCK) + u8(shift) + u16(ns >> shift)
+
+
+def pc_pic_init():
+    return (pc_out(0x20, 0x11) + pc_out(0x21, 0x08) + pc_out(0x21, 0x04) + pc_out(0x21, 0x01) +
+            pc_out(0xA0, 0x11) + pc_out(0xA1, 0x70) + pc_out(0xA1, 0x02) + pc_out(0xA1, 0x01) +
+            pc_out(0x21, 0x00) + pc_out(0xA1, 0x00))
+
+
+def pc_seeds():
+    t = "fuzz_pc"
+    inta = u8(PC_INTA)
+    eoi = pc_out(0xA0, 0x20) + pc_out(0x20, 0x20)
+    # the PIT's channel 0 at 1 kHz into IRQ0, acknowledged and ended
+    write(t, "pic-pit", pc_pic_init() + pc_out(0x43, 0x34) + pc_out(0x40, 0xA9) +
+          pc_out(0x40, 0x04) + pc_clock(2000000) + inta + eoi + pc_clock(1000000) + inta +
+          pc_out(0x43, 0xC2) + pc_in(0x40) + pc_out(0x43, 0x00) + pc_in(0x40) + pc_in(0x40) +
+          pc_out(0x20, 0x0B) + pc_in(0x20) + eoi)
+    # channel 2 through port 0x61's gate, modes 0 to 5, read back
+    pit2 = pc_out(0x61, 0x01)
+    for mode in range(6):
+        pit2 += (pc_out(0x43, 0xB0 | mode << 1) + pc_out(0x42, 0x10) + pc_out(0x42, 0x00) +
+                 pc_clock(5000) + pc_out(0x61, 0x00) + pc_out(0x61, 0x01) + pc_in(0x61) +
+                 pc_out(0x43, 0xE8) + pc_in(0x42))
+    write(t, "pit-modes", pit2)
+    # the RTC's periodic, alarm and update interrupts through the slave PIC
+    write(t, "rtc-interrupts", pc_pic_init() + pc_out(0x70, 0x0A) + pc_out(0x71, 0x23) +
+          pc_out(0x70, 0x0B) + pc_out(0x71, 0x72) + pc_out(0x70, 0x01) + pc_out(0x71, 0xFF) +
+          pc_out(0x70, 0x03) + pc_out(0x71, 0xFF) + pc_out(0x70, 0x05) + pc_out(0x71, 0xFF) +
+          pc_clock(1500000000) + inta + pc_out(0x70, 0x0C) + pc_in(0x71) + eoi +
+          pc_out(0x70, 0x32) + pc_out(0x71, 0x29) + pc_out(0x70, 0x00) + pc_in(0x71))
+    # COM1 at 115200 8N1 with FIFOs: output, loopback, input from the host
+    write(t, "uart", pc_pic_init() + pc_out(0x3FB, 0x80) + pc_out(0x3F8, 0x01) +
+          pc_out(0x3F9, 0x00) + pc_out(0x3FB, 0x03) + pc_out(0x3FA, 0xC7) + pc_out(0x3F9, 0x0F) +
+          pc_out(0x3FC, 0x0B) + pc_outs(0x3F8, list(b"hello, world\r\n")) +
+          u8(PC_SERIAL) + u8(19) + b"typed on the console" + pc_clock(2000000) + inta +
+          pc_in(0x3FA) + pc_in(0x3FD) + pc_in(0x3F8) + pc_out(0x3FC, 0x1B) +
+          pc_outs(0x3F8, list(range(20))) + pc_in(0x3FA) + pc_out(0x3FA, 0x00) + pc_in(0x3F8) +
+          pc_in(0x3FE) + eoi)
+    # the i8042: self test, command byte, keyboard and mouse on, input, reset pulse
+    write(t, "i8042", pc_pic_init() + pc_out(0x64, 0xAA) + pc_in(0x60) + pc_out(0x64, 0x60) +
+          pc_out(0x60, 0x47) + pc_out(0x64, 0xA8) + pc_out(0x64, 0xD4) + pc_out(0x60, 0xF4) +
+          pc_in(0x60) + pc_out(0x60, 0xF0) + pc_out(0x60, 0x02) + pc_in(0x60) +
+          u8(PC_KEY) + u8(30) + u8(PC_KEY) + u8(0x80 | 30) + u8(PC_MOUSE) + u8(3) + u8(0xFD) +
+          u8(0) + u8(1) + inta + pc_in(0x64) + pc_in(0x60) + inta + pc_in(0x60) +
+          pc_out(0x64, 0xD1) + pc_out(0x60, 0xDD) + pc_out(0x64, 0xFE) + pc_in(0x64))
+    # PIIX4 power management: the PM block placed, SCI on, timer overflow and
+    # the power button, then soft off
+    pm = PC_PM_BASE
+    write(t, "acpi-pm", pc_pic_init() + pc_cfg(1, 0x60, 0x09, 0) + pc_cfg(3, 0x40, pm | 1, 2) +
+          pc_cfg(3, 0x80, 0x01, 0) + pc_out(0xB2, 0xF1) + pc_out(pm + 4, 0x0001, 1) +
+          pc_out(pm + 2, 0x0101, 1) + pc_clock(3000000000) + inta + pc_in(pm, 1) +
+          pc_out(pm, 0x0001, 1) + u8(PC_POWER) + pc_in(pm, 1) + pc_out(pm, 0x0100, 1) +
+          pc_in(pm + 8, 2) + eoi + pc_out(pm + 4, 0x2001, 1))
+    # blocks moved over other chips' ports and away again, then resets
+    write(t, "pci-moves", pc_cfg(3, 0x40, 0xCC1, 2) + pc_cfg(3, 0x80, 0x01, 0) +
+          pc_out(0xCF8, 0x80000000, 2) + pc_in(0xCFC, 2) + pc_cfg(3, 0x40, 0x601, 2) +
+          pc_out(0xCF8, 0x80000800, 2) + pc_in(0xCFC, 2) + pc_cfg(2, 0x20, 0x61, 2) +
+          pc_cfg(2, 0x04, 0x05, 1) + pc_out(0x60, 0xFF) + pc_in(0x64) + pc_cfg(2, 0x20, 0xC001, 2) +
+          pc_in(0x64) + pc_out(0x92, 0x02) + pc_out(0xCF9, 0x06) + pc_in(0xCF8, 2) +
+          u8(PC_RESET) + pc_out(0x92, 0x01))
+    # fw_cfg: the signature, then a DMA read through a descriptor in RAM
+    be32 = lambda v: struct.pack(">I", v)
+    desc = be32(0x0A) + be32(4) + struct.pack(">Q", 0x8000)  # select 0, read 4 bytes
+    write(t, "fw-cfg", pc_out(0x510, 0x0000, 1) + pc_outs(0x511, [0] * 4) + pc_in(0x511) +
+          pc_in(0x511) + u8(PC_RAM) + u32(0x7000) + u8(len(desc) - 1) + desc +
+          pc_out(0x514, 0, 2) + pc_out(0x518, 0x00700000, 2) + pc_in(0x514, 2))
+    # memory space around RAM's end and in the legacy hole
+    write(t, "memory", u8(PC_MEM) + u8(0x86) + u16(4) + u32(0x12345678) + u8(PC_MEM) + u8(0x82) +
+          u16(4) + u8(PC_MEM) + u8(0x80) + u16(0x8000) + u8(PC_MEM) + u8(0x86) + u16(0) + u32(1))
+
+
 e1000_seeds()
 options_seeds()
 gdbstub_seeds()
@@ -928,3 +1035,4 @@ qcow2_seeds()
 stream_seeds()
 fw_cfg_seeds()
 vga_seeds()
+pc_seeds()
