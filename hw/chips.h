@@ -135,6 +135,7 @@ void pci_set_irq(PciDevice *d, int level);
 uint32_t pci_config_read(PciBus *b, int devfn, uint32_t addr, int size_log2);
 void pci_config_write(PciBus *b, int devfn, uint32_t addr, uint32_t val, int size_log2);
 PciDevice *pci_find(PciBus *b, int devfn);
+const char *pci_selfcheck(PciBus *b);
 #define PCI_SLOT(devfn) ((devfn) >> 3)
 #define PCI_FUNC(devfn) ((devfn)&7)
 

@@ -71,6 +71,8 @@ const char *pc_selfcheck(Machine *m)
 {
     PcBoard *b = pc_board(m);
     const char *why = pic_selfcheck(b->pic);
+    if (!why)
+        why = pci_selfcheck(b->pci);
     if (!why && b->pit)
         why = pit_selfcheck(b->pit);
     if (!why && b->rtc)

@@ -55,8 +55,8 @@ static int pci_route(PciBus *b, PciDevice *d)
     return irq;
 }
 
-/* Recompute the OR of all INTx levels per ISA IRQ; drive only the changes. */
-static void pci_update_irqs(PciBus *b)
+/* The OR of all INTx levels per ISA IRQ, as the routing says now. */
+static uint16_t pci_irq_levels(PciBus *b)
 {
     uint16_t levels = 0;
     for (int i = 0; i < 256; i++) {
@@ -69,6 +69,13 @@ static void pci_update_irqs(PciBus *b)
         if (irq >= 0)
             levels |= (uint16_t)(1u << irq);
     }
+    return levels;
+}
+
+/* Recompute the levels; drive only the changes. */
+static void pci_update_irqs(PciBus *b)
+{
+    uint16_t levels = pci_irq_levels(b);
     uint16_t changed = levels ^ b->pci_levels;
     b->pci_levels = levels;
     for (int irq = 0; irq < 16; irq++)
@@ -454,4 +461,16 @@ PciBus *pci_init(Machine *m, Pic *pic)
 Machine *pci_bus_machine(const PciBus *b)
 {
     return b->m;
+}
+
+const char *pci_selfcheck(PciBus *b)
+{
+    for (int i = 0; i < 256; i++) {
+        const PciDevice *d = b->dev[i];
+        if (d && d->irq_level != ((d->config[PCI_STATUS] & PCI_STATUS_INT) != 0))
+            return "a function's interrupt status bit does not match its INTx";
+    }
+    if (b->pci_levels != pci_irq_levels(b))
+        return "ISA IRQs held by PCI do not match the functions' INTx and the routing";
+    return NULL;
 }

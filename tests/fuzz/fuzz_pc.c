@@ -14,17 +14,18 @@
  * IDE bus master block or the PM block, or anywhere), runs of writes to one
  * port, memory-space reads and writes (the legacy hole, ROM, the PCI hole,
  * across the end of RAM), bytes into RAM (for DMA descriptors), PCI config
- * writes as firmware makes them, interrupt acknowledge cycles while INTR is
- * up, clock advances from nanoseconds to minutes, host key presses, mouse
- * motion and bytes on the serial line, the power button, and resets.
- * A reset request from a chip is served as the machine's loop serves it; a
- * power-off ends the program.
+ * writes as firmware makes them, INTx of two functions of the harness's own
+ * (with memory and I/O BARs and a ROM), interrupt acknowledge cycles while
+ * INTR is up, clock advances from nanoseconds to minutes, host key
+ * presses, mouse motion and bytes on the serial line, the power button,
+ * and resets. A reset request from a chip is served as the machine's loop
+ * serves it; a power-off ends the program.
  *
  * After every operation: pc_selfcheck (each chip's indexes, queues and
- * FIFOs within bounds, and every interrupt line it drives matching its
- * state), an acknowledged vector is one the PIC can give, and a clock
- * advance ends: timers firing again and again without time moving on is a
- * hang. */
+ * FIFOs within bounds, every interrupt line it drives matching its state,
+ * and the IRQs PCI holds matching the functions' INTx and the routing), an
+ * acknowledged vector is one the PIC can give, and a clock advance ends:
+ * timers firing again and again without time moving on is a hang. */
 /* fuzz-models: hw/pic.c hw/pit.c hw/rtc.c hw/uart.c hw/i8042.c hw/sysctl.c hw/pci.c hw/acpi_pm.c hw/pc.c */
 #include "fuzz.h"
 
@@ -43,7 +44,7 @@
 
 enum {
     OP_OUT, OP_IN, OP_OUTS, OP_MEM, OP_RAM, OP_PCICFG, OP_INTA, OP_CLOCK, OP_KEY,
-    OP_MOUSE, OP_SERIAL, OP_POWER, OP_RESET, NOPS
+    OP_MOUSE, OP_SERIAL, OP_POWER, OP_RESET, OP_INTX, NOPS
 };
 
 /* The ports a program names by index: each chip's, and those of the
@@ -66,14 +67,18 @@ static const uint16_t ports[] = {
 #define NPORTS (sizeof ports / sizeof ports[0])
 
 /* Functions and registers a config write names by index. */
-static const uint8_t cfg_devfn[] = {0x00, 0x08, PIIX3_IDE_DEVFN, PIIX4_PM_DEVFN};
+#define TEST_DEVFN(i) ((5 + (i)) << 3) /* the harness's own functions, slots 5 and 6 */
+static const uint8_t cfg_devfn[] = {0x00,           0x08,           PIIX3_IDE_DEVFN,
+                                    PIIX4_PM_DEVFN, TEST_DEVFN(0), TEST_DEVFN(1)};
 static const uint8_t cfg_regs[] = {
     PCI_COMMAND, PCI_BAR0, PCI_BAR0 + 4, PCI_BAR0 + 8, PCI_BAR0 + 12, PCI_BAR0 + 16,
     PCI_BAR0 + 20, 0x3C, 0x3D, 0x40, 0x41, 0x58, 0x5B, 0x60, 0x61, 0x62, 0x63, 0x80,
+    PCI_ROM_ADDRESS,
 };
 
 static Machine *m;
 static PciBus *bus;
+static PciDevice *testfn[2];
 static Uart *com1;
 static unsigned long serial_out;
 
@@ -199,6 +204,39 @@ static void op_serial(FuzzIn *in)
         uart_receive(com1, buf, len < room ? len : room);
 }
 
+/* Two functions of the harness's own on the bus, so a program can raise
+ * and lower INTx (pins A and B: two PIRQs) through the PIIX3's routing and
+ * place memory and I/O BARs and an expansion ROM anywhere. */
+FZ_HARNESS static uint32_t testfn_read(void *opaque, uint32_t offset, int size_log2)
+{
+    (void)opaque;
+    (void)size_log2;
+    return offset * 0x01010101u;
+}
+
+FZ_HARNESS static void testfn_write(void *opaque, uint32_t offset, uint32_t val, int size_log2)
+{
+    (void)opaque;
+    (void)offset;
+    (void)val;
+    (void)size_log2;
+}
+
+static void add_test_functions(void)
+{
+    static uint8_t rom[3000];
+    for (int i = 0; i < 2; i++) {
+        PciDevice *d = pci_register_device(bus, "fuzz-fn", TEST_DEVFN(i), 0x1234, 0x5678, 1,
+                                           0xFF0000, NULL);
+        FUZZ_CHECK(d != NULL, "slot %d taken", 5 + i);
+        d->config[PCI_INTERRUPT_PIN] = (uint8_t)(1 + i);
+        pci_register_bar(d, 0, 0x1000, false, testfn_read, testfn_write, NULL);
+        pci_register_bar(d, 1, 0x20, true, testfn_read, testfn_write, NULL);
+        FUZZ_CHECK(pci_register_rom(d, rom, sizeof rom) == 0, "no ROM on the test function");
+        testfn[i] = d;
+    }
+}
+
 static void setup(void)
 {
     MachineConfig cfg;
@@ -215,6 +253,7 @@ static void setup(void)
     bus = pc_board(m)->pci;
     com1 = pc_board(m)->uart[0];
     serial_out = 0;
+    add_test_functions();
 }
 
 FZ_QUIET_INITIALIZE
@@ -279,6 +318,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_RESET:
             machine_reset(m);
             break;
+        case OP_INTX: {
+            uint8_t how = fz_u8(&in);
+            pci_set_irq(testfn[how & 1], (how >> 1) & 1);
+            break;
+        }
         }
         /* what the machine's loop does with a chip's reset request */
         if (m->reset_requested)

@@ -919,7 +919,7 @@ def vga_seeds():
 # ---------------------------------------------------------------- fuzz_pc
 # Opcodes (fuzz_pc.c); ports named raw (selector 0xF0), not by index.
 PC_OUT, PC_IN, PC_OUTS, PC_MEM, PC_RAM, PC_PCICFG, PC_INTA, PC_CLOCK, PC_KEY, PC_MOUSE, \
-    PC_SERIAL, PC_POWER, PC_RESET = range(13)
+    PC_SERIAL, PC_POWER, PC_RESET, PC_INTX = range(14)
 PC_PM_BASE = 0x600
 
 
@@ -938,11 +938,11 @@ def pc_outs(port, values, size=0):
 
 
 PC_CFG_REGS = [0x04, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x3C, 0x3D, 0x40, 0x41, 0x58, 0x5B,
-               0x60, 0x61, 0x62, 0x63, 0x80]  # fuzz_pc.c's cfg_regs: selectors below 18
+               0x60, 0x61, 0x62, 0x63, 0x80, 0x30]  # fuzz_pc.c's cfg_regs: selectors below 19
 
 
 def pc_cfg(devsel, reg, val, size):
-    """devsel: 0 host bridge, 1 ISA bridge, 2 IDE, 3 PM."""
+    """devsel: 0 host bridge, 1 ISA bridge, 2 IDE, 3 PM, 4 and 5 the harness's functions."""
     sel = PC_CFG_REGS.index(reg) if reg < len(PC_CFG_REGS) else reg
     return u8(PC_PCICFG) + u8(devsel) + u8(sel) + u8(size) + u32(val)
 
@@ -997,6 +997,15 @@ def pc_seeds():
           u8(PC_KEY) + u8(30) + u8(PC_KEY) + u8(0x80 | 30) + u8(PC_MOUSE) + u8(3) + u8(0xFD) +
           u8(0) + u8(1) + inta + pc_in(0x64) + pc_in(0x60) + inta + pc_in(0x60) +
           pc_out(0x64, 0xD1) + pc_out(0x60, 0xDD) + pc_out(0x64, 0xFE) + pc_in(0x64))
+    # the mouse as Linux's psmouse probes it (IntelliMouse, then Explorer),
+    # its modes and status, and bytes the controller echoes to either port
+    mouse = lambda *b: b"".join(pc_out(0x64, 0xD4) + pc_out(0x60, v) + pc_in(0x60) for v in b)
+    write(t, "i8042-mouse", pc_out(0x64, 0x60) + pc_out(0x60, 0x47) + pc_out(0x64, 0xA8) +
+          mouse(0xFF, 0xF6, 0xF3, 200, 0xF3, 100, 0xF3, 80, 0xF2, 0xF3, 200, 0xF3, 200, 0xF3, 80,
+                0xF2, 0xE8, 3, 0xE7, 0xE6, 0xE9, 0xF0, 0xEB, 0xEA, 0xF4) +
+          u8(PC_MOUSE) + u8(5) + u8(0xFB) + u8(1) + u8(4) + pc_in(0x60) + pc_in(0x60) +
+          pc_in(0x60) + pc_in(0x60) + mouse(0xF5) + pc_out(0x64, 0xD2) + pc_out(0x60, 0x1C) +
+          pc_in(0x60) + pc_out(0x64, 0xD3) + pc_out(0x60, 0x08) + pc_in(0x64) + pc_in(0x60))
     # PIIX4 power management: the PM block placed, SCI on, timer overflow and
     # the power button, then soft off
     pm = PC_PM_BASE
@@ -1018,6 +1027,20 @@ def pc_seeds():
     write(t, "fw-cfg", pc_out(0x510, 0x0000, 1) + pc_outs(0x511, [0] * 4) + pc_in(0x511) +
           pc_in(0x511) + u8(PC_RAM) + u32(0x7000) + u8(len(desc) - 1) + desc +
           pc_out(0x514, 0, 2) + pc_out(0x518, 0x00700000, 2) + pc_in(0x514, 2))
+    # the harness's two functions: BARs and ROM placed, INTx routed to IRQ 10
+    # and 11 (level), raised and lowered, rerouted and disabled while raised,
+    # and a reset while raised
+    intx = lambda fn, level: u8(PC_INTX) + u8(fn | level << 1)
+    fns = b""
+    for fn in (4, 5):
+        fns += (pc_cfg(fn, 0x10, 0xE0000000 + (fn - 4) * 0x1000, 2) +
+                pc_cfg(fn, 0x14, 0xC101 + (fn - 4) * 0x20, 2) +
+                pc_cfg(fn, 0x30, 0xE0100001 + (fn - 4) * 0x1000, 2) + pc_cfg(fn, 0x04, 0x07, 1))
+    write(t, "pci-intx", pc_pic_init() + pc_out(0x4D1, 0x0C) + pc_cfg(1, 0x60, 0x0B0B0A0A, 2) +
+          fns + intx(0, 1) + inta + u8(PC_MEM) + u8(0x82) + u16(0x10) + pc_in(0xC104, 1) +
+          intx(1, 1) + pc_in(0x20) + pc_cfg(1, 0x61, 0x80, 0) + pc_cfg(4, 0x04, 0x0407, 1) +
+          intx(0, 0) + pc_cfg(4, 0x04, 0x07, 1) + pc_cfg(1, 0x63, 0x0A, 0) + eoi +
+          u8(PC_RESET) + intx(1, 0) + intx(0, 1))
     # memory space around RAM's end and in the legacy hole
     write(t, "memory", u8(PC_MEM) + u8(0x86) + u16(4) + u32(0x12345678) + u8(PC_MEM) + u8(0x82) +
           u16(4) + u8(PC_MEM) + u8(0x80) + u16(0x8000) + u8(PC_MEM) + u8(0x86) + u16(0) + u32(1))
