@@ -535,5 +535,7 @@ const char *pit_selfcheck(Pit *p)
         if (c->pending && (c->pend_n < 1 || c->pend_n > 65536))
             return "a pending count out of 1..65536";
     }
+    if (p->irq_out != chan_out(&p->ch[0], p->irq_eval))
+        return "IRQ0 does not match channel 0's OUT";
     return NULL;
 }
