@@ -937,6 +937,12 @@ def pc_outs(port, values, size=0):
         b"".join(pack(v) for v in values)
 
 
+def pc_mem(size, at, off, write=None):
+    """A memory access of 1 << size bytes at fuzz_pc.c's mem_operand place at[at] + off."""
+    return (u8(PC_MEM) + u8(size | (4 if write is not None else 0)) + u8(0x80 | at) + u16(off) +
+            (u32(write) if write is not None else b""))
+
+
 PC_CFG_REGS = [0x04, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x3C, 0x3D, 0x40, 0x41, 0x58, 0x5B,
                0x60, 0x61, 0x62, 0x63, 0x80, 0x30]  # fuzz_pc.c's cfg_regs: selectors below 19
 
@@ -1037,13 +1043,14 @@ def pc_seeds():
                 pc_cfg(fn, 0x14, 0xC101 + (fn - 4) * 0x20, 2) +
                 pc_cfg(fn, 0x30, 0xE0100001 + (fn - 4) * 0x1000, 2) + pc_cfg(fn, 0x04, 0x07, 1))
     write(t, "pci-intx", pc_pic_init() + pc_out(0x4D1, 0x0C) + pc_cfg(1, 0x60, 0x0B0B0A0A, 2) +
-          fns + intx(0, 1) + inta + u8(PC_MEM) + u8(0x82) + u16(0x10) + pc_in(0xC104, 1) +
+          fns + intx(0, 1) + inta + pc_mem(2, 7, 0x10) + pc_in(0xC104, 1) +
           intx(1, 1) + pc_in(0x20) + pc_cfg(1, 0x61, 0x80, 0) + pc_cfg(4, 0x04, 0x0407, 1) +
           intx(0, 0) + pc_cfg(4, 0x04, 0x07, 1) + pc_cfg(1, 0x63, 0x0A, 0) + eoi +
           u8(PC_RESET) + intx(1, 0) + intx(0, 1))
     # memory space around RAM's end and in the legacy hole
-    write(t, "memory", u8(PC_MEM) + u8(0x86) + u16(4) + u32(0x12345678) + u8(PC_MEM) + u8(0x82) +
-          u16(4) + u8(PC_MEM) + u8(0x80) + u16(0x8000) + u8(PC_MEM) + u8(0x86) + u16(0) + u32(1))
+    # (at: 0 the VGA hole, 2 the BIOS area, 3 RAM's last 8 bytes, 6 the top ROM)
+    write(t, "memory", pc_mem(2, 3, 6, 0x12345678) + pc_mem(2, 3, 6) + pc_mem(1, 0, 0x8000) +
+          pc_mem(1, 0, 0x8000, 0xBEEF) + pc_mem(0, 2, 0, 1) + pc_mem(2, 6, 0x10))
 
 
 e1000_seeds()
