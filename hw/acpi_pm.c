@@ -41,10 +41,16 @@ static uint64_t pm_ticks(AcpiPm *s)
     return (uint64_t)(((unsigned __int128)clock_ns(s->m) * ACPI_PM_TIMER_HZ) / 1000000000u);
 }
 
-static void update_sci(AcpiPm *s)
+/* The SCI's level now: an enabled event pending, with SCI_EN set. */
+static int sci_wanted(const AcpiPm *s)
 {
     bool pending = (s->sts & s->en & ACPI_PM1_EVENTS) || (s->gpe_sts & s->gpe_en);
-    int level = (s->cnt & ACPI_PM1_SCI_EN) && pending;
+    return (s->cnt & ACPI_PM1_SCI_EN) && pending;
+}
+
+static void update_sci(AcpiPm *s)
+{
+    int level = sci_wanted(s);
     if (level != s->sci_level) {
         s->sci_level = level;
         irq_set(&s->sci, level);
@@ -277,8 +283,7 @@ bool acpi_pm_sci_level(const AcpiPm *s)
 
 const char *acpi_pm_selfcheck(const AcpiPm *s)
 {
-    bool pending = (s->sts & s->en & ACPI_PM1_EVENTS) || (s->gpe_sts & s->gpe_en);
-    if (s->sci_level != ((s->cnt & ACPI_PM1_SCI_EN) && pending))
+    if (s->sci_level != sci_wanted(s))
         return "SCI does not match the enabled events";
     return NULL;
 }

@@ -100,11 +100,21 @@ static void q_clear(ByteQ *q)
     q->head = q->count = 0;
 }
 
+/* The levels IRQ1 and IRQ12 should have now: a byte in the output buffer
+ * from that port, with its interrupt enabled in the command byte. */
+static bool kbc_irq1_wanted(const I8042 *k)
+{
+    return k->obf && !k->obuf_aux && (k->ram[0] & CCB_KBDINT);
+}
+
+static bool kbc_irq12_wanted(const I8042 *k)
+{
+    return k->obf && k->obuf_aux && (k->ram[0] & CCB_AUXINT);
+}
+
 static void kbc_update_irq(I8042 *k)
 {
-    uint8_t ccb = k->ram[0];
-    bool l1 = k->obf && !k->obuf_aux && (ccb & CCB_KBDINT);
-    bool l12 = k->obf && k->obuf_aux && (ccb & CCB_AUXINT);
+    bool l1 = kbc_irq1_wanted(k), l12 = kbc_irq12_wanted(k);
     if (l1 != k->irq1_level) {
         k->irq1_level = l1;
         irq_set(&k->irq1, l1);
@@ -629,9 +639,7 @@ const char *i8042_selfcheck(I8042 *k)
     if (!k->obf && (k->ctrl.count || (!(k->ram[0] & CCB_KBDDIS) && k->kbd.q.count) ||
                     (!(k->ram[0] & CCB_AUXDIS) && k->aux.q.count)))
         return "output buffer empty while an enabled queue holds bytes";
-    uint8_t ccb = k->ram[0];
-    if (k->irq1_level != (k->obf && !k->obuf_aux && (ccb & CCB_KBDINT)) ||
-        k->irq12_level != (k->obf && k->obuf_aux && (ccb & CCB_AUXINT)))
+    if (k->irq1_level != kbc_irq1_wanted(k) || k->irq12_level != kbc_irq12_wanted(k))
         return "IRQ1 or IRQ12 does not match the output buffer";
     return NULL;
 }

@@ -99,9 +99,16 @@ static uint8_t uart_iir(Uart *u)
     return fifo | IIR_NONE;
 }
 
+/* The level the IRQ line should have now: an interrupt pending, OUT2 on and
+ * not in loopback. */
+static bool uart_irq_wanted(Uart *u)
+{
+    return !(uart_iir(u) & IIR_NONE) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
+}
+
 static void uart_update_irq(Uart *u)
 {
-    bool level = !(uart_iir(u) & IIR_NONE) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
+    bool level = uart_irq_wanted(u);
     if (level != u->irq_level) {
         u->irq_level = level;
         irq_set(&u->irq, level);
@@ -382,8 +389,7 @@ const char *uart_selfcheck(Uart *u)
 {
     if (u->rx_head >= FIFO_SIZE || u->rx_count > rx_capacity(u))
         return "receive FIFO index or count out of range";
-    bool level = !(uart_iir(u) & IIR_NONE) && (u->mcr & MCR_OUT2) && !(u->mcr & MCR_LOOP);
-    if (u->irq_level != level)
+    if (u->irq_level != uart_irq_wanted(u))
         return "IRQ line does not match the pending interrupts";
     return NULL;
 }
