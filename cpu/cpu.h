@@ -225,6 +225,14 @@ typedef struct CpuStats {
     uint64_t fallbacks;         /* translator: instructions it handed to the interpreter */
 } CpuStats;
 
+/* PAUSE (F3 90) lasts PAUSE_ICOUNT instructions' time in icount, as it lasts
+ * tens to about 140 cycles on real CPUs, so a guest's spin-wait loop (udelay,
+ * polling a device) reaches its end in fewer turns. It never runs past the
+ * limit cpu_run was given: the CPU still stops exactly at the next deadline.
+ * The interpreter and the translator count it the same way, so -icount runs
+ * stay deterministic. */
+#define PAUSE_ICOUNT 128
+
 /* ram_size: bytes of guest RAM at physical 0 (sizes the per-page code tracking). */
 CPU *cpu_new(Machine *m, uint32_t ram_size);
 void cpu_free(CPU *c);

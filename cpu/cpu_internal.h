@@ -74,6 +74,17 @@ enum {
  * each, the rest is ignored); EAGER the six flags. */
 #define LF(kind, sz) (((kind) << 2) | (sz))
 
+/* PAUSE's time (PAUSE_ICOUNT, cpu.h), not past the slice. Called before
+ * the instruction's own count is added. */
+static inline void pause_wait(CPU *c)
+{
+    uint64_t done = c->icount + 1;
+    if (c->icount_limit > done) {
+        uint64_t room = c->icount_limit - done;
+        c->icount += room < PAUSE_ICOUNT - 1 ? room : PAUSE_ICOUNT - 1;
+    }
+}
+
 static inline uint32_t sz_mask(int sz)
 {
     return sz == 0 ? 0xFFu : sz == 1 ? 0xFFFFu : 0xFFFFFFFFu;

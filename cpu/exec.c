@@ -1409,7 +1409,11 @@ H(op_hlt)
     c->halted = true;
     c->need_check = true;
 }
-H(op_nop) { (void)c; (void)i; }
+H(op_nop)
+{
+    if (i->rep == 0xF3) /* PAUSE */
+        pause_wait(c);
+}
 H(op_ud2) { cpu_raise(c, EX_UD, -1); }
 
 void op_ud(CPU *c, const Insn *i)

@@ -484,7 +484,9 @@ static unsigned insn_class(const Insn *i)
         return C_NATIVE | C_RD;
     case 0x88: case 0x89: case 0x8A: case 0x8B: case 0xC6: case 0xC7:
         return C_NATIVE | mem;
-    case 0xB0 ... 0xBF: case 0x90 ... 0x99: case 0xFC: case 0xFD:
+    case 0x90:
+        return i->rep == 0xF3 ? C_NATIVE | C_END : C_NATIVE; /* PAUSE ends the block */
+    case 0xB0 ... 0xBF: case 0x91 ... 0x99: case 0xFC: case 0xFD:
     case 0x118 ... 0x11F:
         return C_NATIVE;
     case 0xA0 ... 0xA3:
@@ -1946,7 +1948,23 @@ static bool tr_native(Tr *t, const Insn *i)
         tr_xchg(t, i, sz, i->reg, o_rm(i));
         return false;
     }
-    case 0x90: return false;
+    case 0x90:
+        if (i->rep != 0xF3)
+            return false;
+        /* PAUSE: the time of PAUSE_ICOUNT instructions, as pause_wait
+         * counts it, but not past the budget (icount_limit) */
+        x_mov_r_rm(e, 8, T3, XM(HCPU, O(icount_limit)));
+        x_lea(e, 8, T2, XM(HIC, t->k + 1)); /* icount once it retires */
+        x_alu_rm_r(e, ALU_SUB, 8, XR(T3), T2);  /* room: none if that is past the limit */
+        x_mov_r32_i(e, T2, 0);
+        x_cmovcc(e, CC_B, 8, T3, XR(T2));
+        x_mov_r32_i(e, T2, PAUSE_ICOUNT - 1);
+        x_alu_rm_r(e, ALU_CMP, 8, XR(T3), T2);
+        x_cmovcc(e, CC_A, 8, T3, XR(T2));
+        x_alu_rm_r(e, ALU_ADD, 8, XR(HIC), T3);
+        t->hf = 0;
+        exit_chain(t, ji->next, t->k + 1);
+        return true;
     case 0x91 ... 0x97:
         pend_clobber(t, 1u << R_EAX | 1u << i->reg);
         tr_xchg(t, i, vsz, R_EAX, o_reg(i->reg));
@@ -2022,7 +2040,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         tmp[n].next = eip + (uint32_t)off;
         tmp[n].k = (uint32_t)n;
         unsigned op = tmp[n].insn.op;
-        if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F))
+        if ((op >= 0x70 && op <= 0x7F) || (op >= 0x180 && op <= 0x18F) ||
+            (op == 0x90 && tmp[n].insn.rep == 0xF3)) /* Jcc; PAUSE (see tr_native) */
             ends = true;
         n++;
     }

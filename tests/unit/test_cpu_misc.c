@@ -964,6 +964,34 @@ START_TEST(test_hlt)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ PAUSE */
+
+/* PAUSE counts as PAUSE_ICOUNT instructions' time, never past the limit
+ * cpu_run was given; NOP and REPNE NOP count one. Both engines agree. */
+START_TEST(test_pause_time)
+{
+    /* mov ecx,10; l: pause; dec ecx; jnz l; nop; repne nop; hlt */
+    static const uint8_t code[] = {0xB9, 0x0A, 0, 0, 0, 0xF3, 0x90, 0x49, 0x75, 0xFB,
+                                   0x90, 0xF2, 0x90, 0xF4};
+    h_pm(H_CODE);
+    H_LOAD(H_CODE, code);
+    uint64_t ic0 = hc->icount;
+    ck_assert_int_eq(cpu_run(hc, ic0 + 100000), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->icount - ic0, 1 + 10 * (PAUSE_ICOUNT + 2) + 3);
+    ck_assert_uint_eq(hc->regs[R_ECX], 0);
+
+    /* A limit 50 instructions on: the first PAUSE ends exactly there. */
+    h_pm(H_CODE);
+    ic0 = hc->icount;
+    ck_assert_int_eq(cpu_run(hc, ic0 + 50), CPU_RUN_LIMIT);
+    ck_assert_uint_eq(hc->icount, ic0 + 50);
+    ck_assert_uint_eq(hc->eip, H_CODE + 7);
+    ck_assert_uint_eq(hc->regs[R_ECX], 10);
+    ck_assert_int_eq(cpu_run(hc, ic0 + 100000), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->icount - ic0, 50 + 2 + 9 * (PAUSE_ICOUNT + 2) + 3);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ x87 through the decoder */
 
 START_TEST(test_x87_smoke)
@@ -1046,6 +1074,7 @@ static Suite *misc_suite(void)
     tcase_add_test(tc, test_push_pop_esp);
     tcase_add_test(tc, test_bound);
     tcase_add_test(tc, test_hlt);
+    tcase_add_test(tc, test_pause_time);
     suite_add_tcase(s, tc);
     return s;
 }
