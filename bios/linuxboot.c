@@ -1,6 +1,17 @@
 /* Direct Linux boot: the x86 32-bit boot protocol (Documentation/arch/x86/
  * boot.rst). The bzImage's protected-mode part is loaded at 1 MiB and entered
- * in flat 32-bit protected mode with ESI pointing at boot_params. */
+ * in flat 32-bit protected mode with ESI pointing at boot_params.
+ *
+ * The loader also does the decompressor's work when it can (kernel_unpack):
+ * the payload (boot protocol 2.08's payload_offset/length) is an ELF vmlinux
+ * compressed with gzip or xz; the loader decompresses it on the host, loads
+ * its segments where the kernel's own decompressor would put them and enters
+ * the kernel there, with the same registers and boot_params. A boot skips
+ * seconds of emulated decompression. Where the decompressor would do more
+ * (randomise the address with KASLR, relocate the kernel) or the payload is
+ * anything else, the kernel decompresses itself as before; so it does when a
+ * debugger is to see the boot (Machine.kernel_self_decompress). */
+#define _GNU_SOURCE /* memmem */
 #include "bios/bios.h"
 #include "hw/bytes.h"
 
@@ -8,6 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <zlib.h>
+#if WIREBOX_HAVE_LZMA
+#include <lzma.h>
+#endif
 
 /* Setup header fields, as offsets into the bzImage file (and boot_params). */
 #define HDR_START 0x1F1
@@ -29,6 +44,8 @@
 #define HDR_RELOCATABLE 0x234
 #define HDR_XLOADFLAGS 0x236
 #define HDR_CMDLINE_SIZE 0x238
+#define HDR_PAYLOAD_OFFSET 0x248 /* 2.08+: from the protected-mode part's start */
+#define HDR_PAYLOAD_LENGTH 0x24C
 #define HDR_SETUP_DATA 0x250
 #define SETUP_RNG_SEED 9
 #define RNG_SEED_LEN 32
@@ -58,6 +75,12 @@
 #define ONE_MIB 0x100000u
 #define CMDLINE_MAX 0xFFFFu /* room between LINUX_CMDLINE_ADDR and 0x30000 */
 
+/* A PT_LOAD segment of the unpacked kernel: where it goes, and its bytes. */
+typedef struct KernelSeg {
+    uint32_t dest, offset, filesz, memsz;
+} KernelSeg;
+#define KERNEL_SEGS_MAX 16
+
 typedef struct LinuxBoot {
     uint8_t *kernel;
     size_t kernel_size;
@@ -68,6 +91,14 @@ typedef struct LinuxBoot {
     size_t setup_size; /* real-mode part, (setup_sects + 1) * 512 */
     size_t hdr_end;    /* end of the setup header in the file */
     uint32_t initrd_addr;
+    /* The decompressed kernel (vmlinux), when the loader unpacked it */
+    uint8_t *vmlinux;
+    KernelSeg seg[KERNEL_SEGS_MAX];
+    int nseg;
+    uint32_t entry; /* where the CPU starts: 1 MiB, or the vmlinux's entry */
+    /* Where the kernel runs (decompressed), and how much room it needs
+     * there; run == 0 for protocols before 2.10, which do not say. */
+    uint64_t run, init_size;
 } LinuxBoot;
 
 static void linux_boot_release(LinuxBoot *lb)
@@ -75,6 +106,7 @@ static void linux_boot_release(LinuxBoot *lb)
     if (!lb)
         return;
     free(lb->kernel);
+    free(lb->vmlinux);
     free(lb->initrd);
     free(lb->cmdline);
     free(lb);
@@ -115,6 +147,11 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     const uint8_t *k = lb->kernel;
     size_t pm_size = lb->kernel_size - lb->setup_size;
     bios_ram_write(m, LINUX_KERNEL_ADDR, k + lb->setup_size, pm_size);
+    for (int i = 0; i < lb->nseg; i++) {
+        const KernelSeg *g = &lb->seg[i];
+        bios_ram_write(m, g->dest, lb->vmlinux + g->offset, g->filesz);
+        bios_ram_write(m, g->dest + g->filesz, NULL, g->memsz - g->filesz);
+    }
     if (lb->initrd_size)
         bios_ram_write(m, lb->initrd_addr, lb->initrd, lb->initrd_size);
     size_t clen = strlen(lb->cmdline);
@@ -160,13 +197,140 @@ static void linux_load(Machine *m, LinuxBoot *lb)
     write_rng_seed(m, bp);
     bios_ram_write(m, LINUX_BOOT_PARAMS_ADDR, bp, sizeof bp);
 
-    bios_enter_flat32(m, LINUX_KERNEL_ADDR, 0, 0, LINUX_BOOT_PARAMS_ADDR, LINUX_STACK_TOP);
+    bios_enter_flat32(m, lb->entry, 0, 0, LINUX_BOOT_PARAMS_ADDR, LINUX_STACK_TOP);
 }
 
 static void linux_on_reset(Machine *m, void *opaque)
 {
     firmware_setup(m);
     linux_load(m, opaque);
+}
+
+/* ---- The decompressor's work, done by the loader */
+
+#define UNPACK_MAX (512u << 20)
+
+/* Inflate a gzip stream into exactly out_len bytes. */
+static bool unpack_gzip(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return false;
+    z.next_in = (Bytef *)(uintptr_t)in;
+    z.avail_in = (uInt)in_len;
+    z.next_out = out;
+    z.avail_out = (uInt)out_len;
+    int rc = inflate(&z, Z_FINISH);
+    bool ok = rc == Z_STREAM_END && z.total_out == out_len;
+    inflateEnd(&z);
+    return ok;
+}
+
+/* Decode an xz stream (the kernel's: CRC32 check, x86 BCJ filter, LZMA2)
+ * into exactly out_len bytes. */
+static bool unpack_xz(const uint8_t *in, size_t in_len, uint8_t *out, size_t out_len)
+{
+#if WIREBOX_HAVE_LZMA
+    lzma_stream s = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&s, 256u << 20, 0) != LZMA_OK)
+        return false;
+    s.next_in = in;
+    s.avail_in = in_len;
+    s.next_out = out;
+    s.avail_out = out_len;
+    lzma_ret rc = lzma_code(&s, LZMA_FINISH);
+    bool ok = rc == LZMA_STREAM_END && s.total_out == out_len;
+    lzma_end(&s);
+    return ok;
+#else
+    (void)in, (void)in_len, (void)out, (void)out_len;
+    return false;
+#endif
+}
+
+/* Would the kernel's decompressor randomise where the kernel runs? Only
+ * one built with KASLR does, and not when the command line says nokaslr.
+ * Such a decompressor carries the option's name among its strings (outside
+ * the compressed payload). */
+static bool kernel_kaslr(const LinuxBoot *lb, size_t pay_start, size_t pay_end)
+{
+    for (const char *p = lb->cmdline; (p = strstr(p, "nokaslr")) != NULL; p += 7)
+        if ((p == lb->cmdline || p[-1] == ' ') && (p[7] == '\0' || p[7] == ' '))
+            return false;
+    const uint8_t *pm = lb->kernel + lb->setup_size;
+    size_t pm_size = lb->kernel_size - lb->setup_size;
+    return memmem(pm, pay_start, "nokaslr", 7) ||
+           memmem(pm + pay_end, pm_size - pay_end, "nokaslr", 7);
+}
+
+/* The decompressed kernel, an ELF32 i386 executable: its PT_LOAD segments
+ * go to lb->run + (p_paddr - pref_address), as the decompressor's
+ * parse_elf puts them, and must stay inside init_size bytes there. */
+static bool kernel_parse_elf(LinuxBoot *lb, const uint8_t *v, size_t n, uint64_t pref)
+{
+    if (n < 52 || memcmp(v, "\x7f" "ELF\x01\x01\x01", 7) != 0 || ld16le(v + 16) != 2 /* EXEC */ ||
+        ld16le(v + 18) != 3 /* 386 */ || ld16le(v + 42) != 32)
+        return false;
+    uint64_t phoff = ld32le(v + 28), phnum = ld16le(v + 44), entry = ld32le(v + 24);
+    uint64_t run = lb->run, end = run + lb->init_size;
+    if (phoff + phnum * 32 > n || entry < pref || entry - pref >= lb->init_size)
+        return false;
+    lb->nseg = 0;
+    for (uint64_t i = 0; i < phnum; i++) {
+        const uint8_t *ph = v + phoff + 32 * i;
+        uint64_t off = ld32le(ph + 4), paddr = ld32le(ph + 12);
+        uint64_t filesz = ld32le(ph + 16), memsz = ld32le(ph + 20);
+        if (ld32le(ph) != 1 /* PT_LOAD */ || memsz == 0)
+            continue;
+        uint64_t dest = run + (paddr - pref);
+        if (lb->nseg == KERNEL_SEGS_MAX || paddr < pref || filesz > memsz || off + filesz > n ||
+            dest + memsz > end)
+            return false;
+        lb->seg[lb->nseg++] = (KernelSeg){(uint32_t)dest, (uint32_t)off, (uint32_t)filesz,
+                                          (uint32_t)memsz};
+    }
+    if (lb->nseg == 0)
+        return false;
+    lb->entry = (uint32_t)(run + (entry - pref));
+    return true;
+}
+
+/* Unpack the kernel if the loader can do exactly what its decompressor
+ * would; otherwise leave lb as it is (the kernel decompresses itself). */
+static void kernel_unpack(LinuxBoot *lb)
+{
+    const uint8_t *k = lb->kernel;
+    if (ld16le(k + HDR_VERSION) < 0x020A || !lb->run)
+        return;
+    uint64_t pref = ld64le(k + HDR_PREF_ADDRESS);
+    if (lb->run != pref) /* it would relocate itself */
+        return;
+    size_t pm_size = lb->kernel_size - lb->setup_size;
+    uint64_t off = ld32le(k + HDR_PAYLOAD_OFFSET), len = ld32le(k + HDR_PAYLOAD_LENGTH);
+    if (len < 16 || off + len > pm_size || kernel_kaslr(lb, off, off + len))
+        return;
+    const uint8_t *in = k + lb->setup_size + off;
+    /* The kernel's build appends the decompressed size (gzip's own trailer
+     * ends with it too). */
+    uint32_t out_len = ld32le(in + len - 4);
+    if (out_len < 52 || out_len > lb->init_size || out_len > UNPACK_MAX)
+        return;
+    uint8_t *out = malloc(out_len);
+    if (!out)
+        return;
+    bool ok = false;
+    if (in[0] == 0x1F && in[1] == 0x8B)
+        ok = unpack_gzip(in, len, out, out_len);
+    else if (memcmp(in, "\xFD" "7zXZ\0", 6) == 0)
+        ok = unpack_xz(in, len, out, out_len);
+    if (!ok || !kernel_parse_elf(lb, out, out_len, pref)) {
+        free(out);
+        lb->nseg = 0;
+        lb->entry = LINUX_KERNEL_ADDR;
+        return;
+    }
+    lb->vmlinux = out;
 }
 
 /* The checks and the placement below work on a LinuxBoot whose kernel (and
@@ -233,7 +397,9 @@ static int check_kernel(Machine *m, LinuxBoot *lb, const char *kernel, const cha
             run = (run + align - 1) & ~(uint64_t)(align - 1);
         if (run < pref)
             run = pref;
-        uint64_t end = run + ld32le(k + HDR_INIT_SIZE);
+        lb->run = run;
+        lb->init_size = ld32le(k + HDR_INIT_SIZE);
+        uint64_t end = run + lb->init_size;
         if (end > need)
             need = end;
     }
@@ -258,6 +424,9 @@ static int check_kernel(Machine *m, LinuxBoot *lb, const char *kernel, const cha
     lb->cmdline = strndup(cmdline, clen);
     if (!lb->cmdline)
         FAIL("-append: out of memory");
+    lb->entry = LINUX_KERNEL_ADDR;
+    if (!m->kernel_self_decompress)
+        kernel_unpack(lb);
     return 0;
 }
 

@@ -300,6 +300,10 @@ struct Machine {
     /* State */
     bool a20;
     bool no_reboot; /* -no-reboot: a reset request ends the run */
+    /* -kernel: the bzImage decompresses itself, as under QEMU, rather than
+     * the loader unpacking it (bios/linuxboot.c): set when a debugger is
+     * to see the boot (-s, -S, -gdb) */
+    bool kernel_self_decompress;
     bool reset_requested;
     bool shutdown_requested;
     int exit_code;

@@ -198,6 +198,7 @@ int main(int argc, char **argv)
     if (net_build_all(m, &o.net, &o.devices, o.nodefaults, err, sizeof err) != 0 ||
         objects_create(m, &o.objects, err, sizeof err) != 0)
         goto fail;
+    m->kernel_self_decompress = cfg->start_stopped || (cfg->gdb && strcmp(cfg->gdb, "none") != 0);
     if (boot(m, &o, err, sizeof err))
         goto fail;
 

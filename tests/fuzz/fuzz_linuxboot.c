@@ -28,6 +28,9 @@
 #define INITRD_ADDR_MAX 0x22C
 #define CMDLINE_SIZE 0x238
 #define SETUP_DATA 0x250
+#define VERSION 0x206
+#define PREF_ADDRESS 0x258
+#define INIT_SIZE 0x260
 #define E820_ENTRIES 0x1E8
 #define E820_TABLE 0x2D0
 #define E820_MAX 128
@@ -126,11 +129,19 @@ FZ_HARNESS static void check(Machine *m, const FzLoad *l)
                        (unsigned long long)a, (unsigned long long)len, ram_size);
     }
 
-    /* the CPU at the entry */
+    /* the CPU at the entry: the image's at 1 MiB, or the kernel's own
+     * where the loader unpacked it, inside init_size bytes at pref_address
+     * and clear of the initrd */
     const CPU *c = m->cpu;
-    FUZZ_CHECK(c->eip == LINUX_KERNEL_ADDR && c->regs[R_ESI] == LINUX_BOOT_PARAMS_ADDR &&
-                   (c->cr0 & CR0_PE),
+    FUZZ_CHECK(c->regs[R_ESI] == LINUX_BOOT_PARAMS_ADDR && (c->cr0 & CR0_PE),
                "CPU not at the kernel entry");
+    if (c->eip != LINUX_KERNEL_ADDR) {
+        uint64_t run = ld32(k + PREF_ADDRESS), end = run + ld32(k + INIT_SIZE);
+        FUZZ_CHECK((k[VERSION] | k[VERSION + 1] << 8) >= 0x020A && c->eip >= run && c->eip < end && end <= ram_size,
+                   "entry %#x is neither 1 MiB nor in the unpacked kernel", c->eip);
+        FUZZ_CHECK(!(l->initrd && l->initrd_size) || image >= end,
+                   "initrd at %#x over the unpacked kernel", image);
+    }
 }
 
 static const char *const prefixes[] = {"-kernel ", "-initrd ", "-append", NULL};

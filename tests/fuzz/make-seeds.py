@@ -7,6 +7,8 @@ not touched.
 
     tests/fuzz/make-seeds.py [CORPUS_DIR]
 """
+import gzip
+import lzma
 import os
 import struct
 import sys
@@ -413,8 +415,51 @@ def loader_input(kernel, ram=3, flags=0, cmdline=b"", initrd=b""):
             initrd + kernel)
 
 
+def vmlinux(entry=0x1000040):
+    """An ELF32 i386 vmlinux as test_linuxboot.c's make_vmlinux: a PT_LOAD
+    with code and bss at 16 MiB, a PT_NOTE, a small PT_LOAD, relocations."""
+    v = bytearray(0x220)
+    v[0:7] = b"\x7fELF\x01\x01\x01"
+    struct.pack_into("<HHIIIIIHHH", v, 16, 2, 3, 1, entry, 52, 0, 0, 52, 32, 3)
+    phs = [(1, 0x100, 0xC1000000, 0x1000000, 0x100, 0x2000, 7, 0x1000),
+           (4, 0x210, 0, 0, 0x10, 0x10, 4, 4),
+           (1, 0x200, 0xC1004000, 0x1004000, 0x10, 0x10, 6, 0x1000)]
+    for i, ph in enumerate(phs):
+        struct.pack_into("<8I", v, 52 + 32 * i, *ph)
+    for i in range(0x100):
+        v[0x100 + i] = (i * 13 + 1) & 0xFF
+    v[0x140:0x147] = bytes([0x8B, 0x86, 0x02, 0x02, 0x00, 0x00, 0xF4])
+    v[0x200:0x210] = bytes(range(0xA0, 0xB0))
+    v[0x210:0x220] = b"relocations....."
+    return bytes(v)
+
+
+def packed_bzimage(fmt, extra=b""):
+    """bzimage() whose payload (at 0x100 into the protected-mode part) is
+    the vmlinux, compressed as the kernel's build does."""
+    v = vmlinux()
+    if fmt == "gzip":
+        z = gzip.compress(v, mtime=0)
+    else:
+        z = lzma.compress(v, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32,
+                          filters=[{"id": lzma.FILTER_X86}, {"id": lzma.FILTER_LZMA2}]) + u32(len(v))
+    k = bytearray(bzimage())
+    pm = (SETUP_SECTS + 1) * 512
+    k[pm + 0x100:pm + 0x100 + len(z)] = z
+    k[pm + 0x100 + len(z):pm + 0x100 + len(z) + len(extra)] = extra
+    struct.pack_into("<II", k, 0x248, 0x100, len(z))
+    return bytes(k)
+
+
 def linuxboot_seeds():
     k = bzimage()
+    write("fuzz_linuxboot", "unpack-gzip", loader_input(packed_bzimage("gzip"), flags=4))
+    write("fuzz_linuxboot", "unpack-xz",
+          loader_input(packed_bzimage("xz"), flags=2 | 4, cmdline=b"console=ttyS0"))
+    kaslr = packed_bzimage("gzip", b"KASLR disabled: 'nokaslr' on cmdline.")
+    write("fuzz_linuxboot", "unpack-kaslr", loader_input(kaslr, flags=2, cmdline=b"quiet"))
+    write("fuzz_linuxboot", "unpack-nokaslr",
+          loader_input(kaslr, flags=1 | 2, cmdline=b"quiet nokaslr", initrd=bytes(5000)))
     initrd = bytes((i * 11) & 0xFF for i in range(3000))
     write("fuzz_linuxboot", "kernel", loader_input(k, flags=2, cmdline=b"console=ttyS0 quiet"))
     write("fuzz_linuxboot", "kernel-initrd-reset",

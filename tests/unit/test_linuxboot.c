@@ -5,6 +5,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <zlib.h>
+#if WIREBOX_HAVE_LZMA
+#include <lzma.h>
+#endif
+
 #include "bios/bios.h"
 #include "hw/bytes.h"
 #include "hw/pc.h"
@@ -196,6 +201,216 @@ START_TEST(test_runs)
     bios_free(m);
     machine_free(m);
     unlink(kpath);
+}
+END_TEST
+
+/* ---- the loader unpacks the kernel (kernel_unpack) */
+
+#define RUN_AT 0x1000000u /* pref_address */
+#define ENTRY (RUN_AT + 0x40)
+#define BSS_END 0x2000u
+#define SEG2 (RUN_AT + 0x4000)
+enum { PACK_GZIP, PACK_XZ };
+
+/* A vmlinux: ELF32 i386 with a PT_LOAD for RUN_AT (code at ENTRY, then bss
+ * up to BSS_END), a PT_NOTE, a PT_LOAD of 16 bytes at seg2, and bytes after
+ * the ELF data as the kernel's appended relocations are. */
+static size_t make_vmlinux(uint8_t *v, uint32_t seg2)
+{
+    memset(v, 0, 0x220);
+    memcpy(v, "\x7f" "ELF\x01\x01\x01", 7);
+    st16le(v + 16, 2);
+    st16le(v + 18, 3);
+    st32le(v + 20, 1);
+    st32le(v + 24, ENTRY);
+    st32le(v + 28, 52);
+    st16le(v + 40, 52);
+    st16le(v + 42, 32);
+    st16le(v + 44, 3);
+    const uint32_t ph[3][8] = {{1, 0x100, 0xC1000000u, RUN_AT, 0x100, BSS_END, 7, 0x1000},
+                               {4, 0x210, 0, 0, 0x10, 0x10, 4, 4},
+                               {1, 0x200, 0xC1004000u, seg2, 0x10, 0x10, 6, 0x1000}};
+    for (int i = 0; i < 3; i++)
+        for (int f = 0; f < 8; f++)
+            st32le(v + 52 + 32 * i + 4 * f, ph[i][f]);
+    for (int i = 0; i < 0x100; i++)
+        v[0x100 + i] = (uint8_t)(i * 13 + 1);
+    const uint8_t code[] = {0x8B, 0x86, 0x02, 0x02, 0x00, 0x00, 0xF4}; /* as make_image's */
+    memcpy(v + 0x140, code, sizeof code);
+    for (int i = 0; i < 0x10; i++)
+        v[0x200 + i] = (uint8_t)(0xA0 + i);
+    memcpy(v + 0x210, "relocations.....", 16);
+    return 0x220;
+}
+
+static size_t pack(int fmt, const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+    size_t len = 0;
+    if (fmt == PACK_GZIP) {
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY),
+                         Z_OK);
+        z.next_in = (Bytef *)(uintptr_t)in;
+        z.avail_in = (uInt)n;
+        z.next_out = out;
+        z.avail_out = (uInt)cap;
+        ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+        len = z.total_out;
+        deflateEnd(&z);
+        return len; /* gzip's trailer ends with the size already */
+    }
+#if WIREBOX_HAVE_LZMA
+    lzma_options_lzma opt;
+    lzma_lzma_preset(&opt, 6);
+    lzma_filter f[] = {{LZMA_FILTER_X86, NULL}, {LZMA_FILTER_LZMA2, &opt},
+                       {LZMA_VLI_UNKNOWN, NULL}};
+    ck_assert_int_eq(lzma_stream_buffer_encode(f, LZMA_CHECK_CRC32, NULL, in, n, out, &len, cap),
+                     LZMA_OK);
+#endif
+    ck_assert_uint_le(len + 4, cap);
+    st32le(out + len, (uint32_t)n); /* the kernel's build appends the size */
+    return len + 4;
+}
+
+/* make_image's bzImage with a compressed vmlinux as its payload (at 0x100
+ * into the protected-mode part), and extra bytes after it. */
+static size_t make_packed(int fmt, uint32_t seg2, const char *extra)
+{
+    make_image();
+    uint8_t v[0x220], z[0x800];
+    size_t vn = make_vmlinux(v, seg2), zn = pack(fmt, v, vn, z, sizeof z);
+    ck_assert_uint_le(0x100 + zn + strlen(extra), PM_SIZE);
+    uint8_t *pm = image + SETUP_SIZE;
+    memcpy(pm + 0x100, z, zn);
+    memcpy(pm + 0x100 + zn, extra, strlen(extra));
+    st32le(image + 0x248, 0x100);
+    st32le(image + 0x24C, (uint32_t)zn);
+    return zn;
+}
+
+static Machine *boot_packed(const char *cmdline)
+{
+    Machine *m = machine_new_bare(RAM);
+    int rc = linux_boot_setup_mem(m, "bzImage", image, sizeof image, NULL, NULL, 0, cmdline, err,
+                                  sizeof err);
+    ck_assert_msg(rc == 0, "%s", err);
+    return m;
+}
+
+static void expect_unpacked(Machine *m)
+{
+    const uint8_t *r = m->ram;
+    uint8_t v[0x220];
+    make_vmlinux(v, SEG2);
+    ck_assert_uint_eq(m->cpu->eip, ENTRY);
+    ck_assert_uint_eq(m->cpu->regs[R_ESI], LINUX_BOOT_PARAMS_ADDR);
+    ck_assert_mem_eq(r + RUN_AT, v + 0x100, 0x100);
+    for (uint32_t a = RUN_AT + 0x100; a < RUN_AT + BSS_END; a++)
+        ck_assert_uint_eq(r[a], 0);
+    ck_assert_mem_eq(r + SEG2, v + 0x200, 0x10);
+    ck_assert_uint_eq(r[SEG2 + 0x10], 0); /* the PT_NOTE and the relocations stay out */
+    /* the compressed kernel and boot_params as ever */
+    ck_assert_mem_eq(r + 0x100000, image + SETUP_SIZE, PM_SIZE);
+    ck_assert_uint_eq(ld32le(r + LINUX_BOOT_PARAMS_ADDR + 0x214), 0x100000);
+    ck_assert_mem_eq(r + LINUX_BOOT_PARAMS_ADDR + 0x202, "HdrS", 4);
+}
+
+static void expect_packed(Machine *m)
+{
+    ck_assert_uint_eq(m->cpu->eip, 0x100000);
+    for (uint32_t a = RUN_AT; a < RUN_AT + 0x100; a++)
+        ck_assert_uint_eq(m->ram[a], 0);
+}
+
+static void unpack_runs(int fmt)
+{
+    make_packed(fmt, SEG2, "");
+    Machine *m = boot_packed("console=ttyS0");
+    expect_unpacked(m);
+    cpu_run(m->cpu, m->cpu->icount + 2);
+    ck_assert_uint_eq(m->cpu->regs[R_EAX], 0x53726448); /* "HdrS" through ESI */
+    ck_assert_uint_eq(m->cpu->eip, ENTRY + 7);
+    ck_assert(m->cpu->halted);
+    /* A reboot loads the unpacked kernel again, its bss zeroed. */
+    memset(m->ram + RUN_AT, 0xCC, 0x4010);
+    machine_reset(m);
+    expect_unpacked(m);
+    bios_free(m);
+    machine_free(m);
+}
+
+START_TEST(test_unpack_gzip)
+{
+    unpack_runs(PACK_GZIP);
+}
+END_TEST
+
+START_TEST(test_unpack_xz)
+{
+#if WIREBOX_HAVE_LZMA
+    unpack_runs(PACK_XZ);
+#endif
+}
+END_TEST
+
+/* Where the decompressor would do more than unpack, or cannot be followed,
+ * the kernel decompresses itself: entry at 1 MiB, nothing at RUN_AT. */
+START_TEST(test_unpack_not)
+{
+    /* A decompressor with KASLR (it knows "nokaslr") randomises the
+     * kernel's address unless the command line says nokaslr. */
+    make_packed(PACK_GZIP, SEG2, "KASLR disabled: 'nokaslr' on cmdline.");
+    const char *randomised[] = {"console=ttyS0", "xnokaslr", "nokaslrx quiet", ""};
+    for (size_t i = 0; i < sizeof randomised / sizeof randomised[0]; i++) {
+        Machine *m = boot_packed(randomised[i]);
+        expect_packed(m);
+        machine_free(m);
+    }
+    const char *fixed[] = {"nokaslr", "console=ttyS0 nokaslr", "a nokaslr b"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        Machine *m = boot_packed(fixed[i]);
+        expect_unpacked(m);
+        machine_free(m);
+    }
+
+    /* A debugger is to see the boot (-s, -S, -gdb) */
+    make_packed(PACK_GZIP, SEG2, "");
+    Machine *m = machine_new_bare(RAM);
+    m->kernel_self_decompress = true;
+    ck_assert_int_eq(linux_boot_setup_mem(m, "bzImage", image, sizeof image, NULL, NULL, 0, "",
+                                          err, sizeof err),
+                     0);
+    expect_packed(m);
+    machine_free(m);
+
+    /* A corrupt payload: the kernel's decompressor will say so itself. */
+    size_t zn = make_packed(PACK_GZIP, SEG2, "");
+    image[SETUP_SIZE + 0x100 + zn / 2] ^= 0x40;
+    m = boot_packed("");
+    expect_packed(m);
+    machine_free(m);
+
+    /* A segment past init_size */
+    make_packed(PACK_GZIP, RUN_AT + INIT_SIZE - 8, "");
+    m = boot_packed("");
+    expect_packed(m);
+    machine_free(m);
+
+    /* A kernel that would relocate itself: pref_address below where it
+     * runs (its alignment puts it at 16 MiB, pref says 8). */
+    make_packed(PACK_GZIP, SEG2, "");
+    st32le(image + 0x258, 0x800000);
+    m = boot_packed("");
+    expect_packed(m);
+    machine_free(m);
+
+    /* Not a payload the loader knows (an lzma one, say) */
+    make_packed(PACK_GZIP, SEG2, "");
+    image[SETUP_SIZE + 0x100] = 0x5D;
+    m = boot_packed("");
+    expect_packed(m);
+    machine_free(m);
 }
 END_TEST
 
@@ -571,6 +786,9 @@ int main(void)
     TCase *tc = tcase_create("linuxboot");
     tcase_add_test(tc, test_boot_params);
     tcase_add_test(tc, test_runs);
+    tcase_add_test(tc, test_unpack_gzip);
+    tcase_add_test(tc, test_unpack_xz);
+    tcase_add_test(tc, test_unpack_not);
     tcase_add_test(tc, test_cmdline_truncated);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_setup_mem);
