@@ -1435,6 +1435,50 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
 
 /* ROL/ROR by a constant: the rotation here, the flags (when anything can
  * see them) in C. */
+/* h_rotflags inline, when the flags before the rotate are cheap to have
+ * in full (AF included, which the host's logic instructions leave
+ * undefined): eager ones, or an arithmetic kind the host can redo. The
+ * result is in d (zero-extended); T0 is free once the operand is stored. */
+static bool rot_flags_inline(Tr *t, int op, int sz, int d)
+{
+    Emit *e = &t->e;
+    int kind = t->lfop >> 2, bits = 8 << sz;
+    if (t->lfop == LF(LF_EAGER, 2)) {
+        x_mov_r_rm(e, 4, T2, XM(HCPU, O(lf_aux)));
+    } else if (t->lfop >= 0 && (t->lfop & 3) != 3 &&
+               (kind == LF_ADD || kind == LF_SUB || kind == LF_ADC || kind == LF_SBB ||
+                kind == LF_INC || kind == LF_DEC)) {
+        emit_flags_redo(t, e, t->lfop);
+        x_pushfq(e);
+        x_pop(e, T2);
+    } else {
+        return false;
+    }
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH & ~(F_CF | F_OF));
+    /* T3 = the two bits that decide: ROL CF = bit 0, OF = bit 0 ^ the top
+     * bit; ROR CF = the top bit, OF = the top bit ^ the one below it */
+    x_mov_rr(e, 4, T3, d);
+    if (op == SH_ROL) {
+        x_shift_i(e, SH_SHR, 4, XR(T3), bits - 1);
+        x_alu_rm_i(e, ALU_AND, 4, XR(T3), 1);
+        x_mov_rr(e, 4, T0, d);
+        x_alu_rm_i(e, ALU_AND, 4, XR(T0), 1); /* CF */
+    } else {
+        x_shift_i(e, SH_SHR, 4, XR(T3), bits - 2);
+        x_alu_rm_i(e, ALU_AND, 4, XR(T3), 3);
+        x_mov_rr(e, 4, T0, T3);
+        x_shift_i(e, SH_SHR, 4, XR(T0), 1); /* CF: the top bit */
+    }
+    x_alu_rm_r(e, ALU_OR, 4, XR(T2), T0);
+    x_alu_rm_r(e, ALU_XOR, 4, XR(T3), T0); /* ROL: top ^ CF; ROR: both bits ^ top */
+    x_alu_rm_i(e, ALU_AND, 4, XR(T3), 1);
+    x_shift_i(e, SH_SHL, 4, XR(T3), 11); /* OF */
+    x_alu_rm_r(e, ALU_OR, 4, XR(T2), T3);
+    x_mov_rm_r(e, 4, XM(HCPU, O(lf_aux)), T2);
+    x_mov_rm_i(e, 4, XM(HCPU, O(lf_op)), LF(LF_EAGER, 2));
+    return true;
+}
+
 static void tr_rot(Tr *t, const Insn *i, int sz, unsigned cnt)
 {
     Emit *e = &t->e;
@@ -1466,10 +1510,12 @@ static void tr_rot(Tr *t, const Insn *i, int sz, unsigned cnt)
     else if (sz < 2)
         st_reg(t, sz, dst.g, d);
     if (t->live) {
-        x_mov_r32_i(e, T2, (uint32_t)(i->sub << 8 | sz));
         if (d == T1 && sz < 2)
             x_movzx(e, S, T1, XR(T1));
-        light_call(t, (void *)h_rotflags, d, T2);
+        if (!rot_flags_inline(t, i->sub, sz, d)) {
+            x_mov_r32_i(e, T2, (uint32_t)(i->sub << 8 | sz));
+            light_call(t, (void *)h_rotflags, d, T2);
+        }
         t->lfop = LF(LF_EAGER, 2);
     }
     t->hf = 0;
