@@ -167,6 +167,12 @@ void cpu_reset(CPU *c)
         jit_flush(c);
 }
 
+void cpu_stall(CPU *c, uint64_t n)
+{
+    icount_extend(c, n);
+    c->need_check = true;
+}
+
 int cpu_set_accel(CPU *c, int accel)
 {
     if (accel == CPU_ACCEL_TCG && !c->jit)

@@ -233,6 +233,12 @@ typedef struct CpuStats {
  * stay deterministic. */
 #define PAUSE_ICOUNT 128
 
+/* A device's access that takes time (the I/O delay port): the instruction
+ * making it lasts n more instructions' time, not past the limit cpu_run
+ * was given. The CPU then leaves its inner loop, so translated code picks
+ * the count up. */
+void cpu_stall(CPU *c, uint64_t n);
+
 /* ram_size: bytes of guest RAM at physical 0 (sizes the per-page code tracking). */
 CPU *cpu_new(Machine *m, uint32_t ram_size);
 void cpu_free(CPU *c);

@@ -74,15 +74,21 @@ enum {
  * each, the rest is ignored); EAGER the six flags. */
 #define LF(kind, sz) (((kind) << 2) | (sz))
 
-/* PAUSE's time (PAUSE_ICOUNT, cpu.h), not past the slice. Called before
- * the instruction's own count is added. */
-static inline void pause_wait(CPU *c)
+/* The instruction being executed lasts n more instructions' time, but not
+ * past the limit cpu_run was given. Called before its own count is added. */
+static inline void icount_extend(CPU *c, uint64_t n)
 {
     uint64_t done = c->icount + 1;
     if (c->icount_limit > done) {
         uint64_t room = c->icount_limit - done;
-        c->icount += room < PAUSE_ICOUNT - 1 ? room : PAUSE_ICOUNT - 1;
+        c->icount += room < n ? room : n;
     }
+}
+
+/* PAUSE's time (PAUSE_ICOUNT, cpu.h) */
+static inline void pause_wait(CPU *c)
+{
+    icount_extend(c, PAUSE_ICOUNT - 1);
 }
 
 static inline uint32_t sz_mask(int sz)

@@ -428,6 +428,12 @@ static void clock_resync(Machine *m, bool ran)
 }
 
 /* Instructions to run so the CPU stops (in icount mode: exactly) delta ns from now. */
+void machine_io_delay(Machine *m, uint32_t ns)
+{
+    if (m->icount_shift >= 0 && m->cpu)
+        cpu_stall(m->cpu, ns >> m->icount_shift);
+}
+
 static uint64_t slice_insns(Machine *m, uint64_t delta)
 {
     uint64_t insns;

@@ -179,6 +179,10 @@ void machine_request_shutdown(Machine *m, int exit_code);
 void machine_set_power_button(Machine *m, void (*press)(void *opaque), void *opaque);
 bool machine_press_power_button(Machine *m);
 void machine_set_a20(Machine *m, bool enabled);
+/* The current I/O access lasts ns of virtual time, as a slow ISA port's
+ * does: with -icount, the CPU's clock moves on by that many instructions'
+ * time (cpu_stall); in host-time mode the host's own time is the delay. */
+void machine_io_delay(Machine *m, uint32_t ns);
 bool machine_get_a20(Machine *m);
 /* The CPU asks the interrupt controller for the vector of the pending INTR. */
 int machine_intack(Machine *m);

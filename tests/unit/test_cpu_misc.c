@@ -6,6 +6,7 @@
  * (as --32, .intel_syntax noprefix; .code16 where noted); the few encodings
  * GNU as refuses to emit are hand-encoded and say so. */
 #include "tests/unit/cpu_harness.h"
+#include "hw/chips.h"
 
 /* ------------------------------------------------------------------ code (GNU as) */
 
@@ -992,6 +993,38 @@ START_TEST(test_pause_time)
 }
 END_TEST
 
+/* An access to port 0x80 (the I/O delay port) lasts a microsecond of
+ * virtual time under -icount: 1000 instructions' at shift 0, clamped to
+ * the limit like PAUSE. */
+START_TEST(test_io_delay_port)
+{
+    /* out 0x80,al; in al,0x80; out 0x80,al; hlt */
+    static const uint8_t code[] = {0xE6, 0x80, 0xE4, 0x80, 0xE6, 0x80, 0xF4};
+    sysctl_init(hm);
+    machine_set_icount(hm, 0, false);
+    h_pm(H_CODE);
+    H_LOAD(H_CODE, code);
+    uint64_t ic0 = hc->icount;
+    ck_assert_int_eq(cpu_run(hc, ic0 + 100000), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->icount - ic0, 4 + 3 * 1000);
+
+    h_pm(H_CODE);
+    ic0 = hc->icount;
+    ck_assert_int_eq(cpu_run(hc, ic0 + 1500), CPU_RUN_LIMIT);
+    ck_assert_uint_eq(hc->icount, ic0 + 1500);
+    ck_assert_uint_eq(hc->eip, H_CODE + 4);
+    ck_assert_int_eq(cpu_run(hc, ic0 + 100000), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->icount - ic0, 1500 + 1001 + 1);
+
+    /* at shift 10 an instruction is already a microsecond: no more */
+    machine_set_icount(hm, 10, false);
+    h_pm(H_CODE);
+    ic0 = hc->icount;
+    ck_assert_int_eq(cpu_run(hc, ic0 + 100000), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->icount - ic0, 4);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ x87 through the decoder */
 
 START_TEST(test_x87_smoke)
@@ -1075,6 +1108,7 @@ static Suite *misc_suite(void)
     tcase_add_test(tc, test_bound);
     tcase_add_test(tc, test_hlt);
     tcase_add_test(tc, test_pause_time);
+    tcase_add_test(tc, test_io_delay_port);
     suite_add_tcase(s, tc);
     return s;
 }
