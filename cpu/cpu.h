@@ -195,6 +195,12 @@ typedef struct CPU {
      * with the TLB (cpu_mtlb_clear). */
     uint64_t mtlb_page[2];
     uintptr_t mtlb_addend[2];
+    /* Translated code's host addend for the EBP frame it checked (kept
+     * in R13 while it runs; reloaded from here after a cold path), and
+     * its request that the interpreter run the next block (the check
+     * failed) */
+    uintptr_t jit_frame;
+    bool jit_interp;
     /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
      * translated block (or interpreted instruction), and blocks do not chain. */
     bool jit_one_block;

@@ -46,7 +46,7 @@
 #define META_SIZE (64u << 20)
 #define STUB_SIZE 8192u
 #define JIT_MAX_INSNS 64
-#define INSN_CODE_MAX 512 /* host bytes one guest instruction may take, cold path included */
+#define INSN_CODE_MAX 640 /* host bytes one guest instruction may take, cold paths included */
 #define JHASH_BITS 16
 #define JHASH_SIZE (1u << JHASH_BITS)
 
@@ -57,7 +57,8 @@
 #define T1 R9
 #define T2 R10
 #define T3 R11 /* a value */
-#define T4 R13 /* the new ESP while pushing; JitInsn * for the fallback stub */
+#define T4 R13 /* the new ESP while pushing; JitInsn * for the fallback stub; the
+                * EBP frame's host addend in a frame group (see frame_scan) */
 static const int8_t G2H[8] = {RAX, RCX, RDX, RBX, R12, RBP, RSI, RDI};
 
 #define O(f) ((int32_t)offsetof(CPU, f))
@@ -402,7 +403,18 @@ typedef struct ColdRef {
     uint8_t *resume;  /* where the native path continues */
     int lfop;         /* static lazy-flags kind there, -1 unknown */
     unsigned hf;      /* guest flags the host flags hold there */
+    bool frame;       /* in a checked frame group: T4 is to be restored */
 } ColdRef;
+
+/* A frame group's check, out of line: fill the frame cache from the TLB
+ * and come back to ok, or leave for the interpreter. */
+typedef struct FrameCheck {
+    uint8_t *jcc, *ok;
+    Pend pend;
+    JitInsn *ji;
+    int k;
+    uint32_t span;
+} FrameCheck;
 
 typedef struct StubRef {
     uint8_t *jmp;
@@ -428,6 +440,14 @@ typedef struct Tr {
     StubRef stub[JIT_MAX_INSNS + 4];
     int nstub;
     unsigned cls[JIT_MAX_INSNS];
+    /* EBP frame groups (frame_scan): each instruction's group or -1, each
+     * group's lowest displacement and span; the group checked now */
+    int8_t frame_grp[JIT_MAX_INSNS];
+    int32_t grp_lo[JIT_MAX_INSNS];
+    uint32_t grp_span[JIT_MAX_INSNS];
+    int frame_cur; /* -1: none (T4 is not the frame's addend) */
+    FrameCheck fc[JIT_MAX_INSNS];
+    int nfc;
 } Tr;
 
 #define HF_ALL (F_CF | F_PF | F_ZF | F_SF | F_OF)
@@ -697,6 +717,7 @@ static void cold_jcc(Tr *t, int cc)
     r->ji = t->ji;
     r->resume = NULL;
     r->pend = t->pend;
+    r->frame = t->frame_cur >= 0;
 }
 
 /* Host flags from the lazy flags in memory, for the kind known at
@@ -765,6 +786,7 @@ static void exit_normal(Tr *t, int n)
 
 static void fallback(Tr *t)
 {
+    t->frame_cur = -1; /* the stub takes T4; the interpreter may move EBP */
     pend_flush(t);
     x_mov_r64_i64(&t->e, T4, (uint64_t)(uintptr_t)t->ji);
     x_call(&t->e, t->js->fallback);
@@ -964,10 +986,42 @@ static void mem(Tr *t, int seg, int size, bool write)
     mem_mt(t, seg, size, write, -1);
 }
 
+/* The first access of frame group g: check that the group's whole span,
+ * EBP + lo up to lo + span, lies in the EBP page cache's page (so every
+ * access of the group is in one writable page, without wrapping 32 bits),
+ * and keep the page's host addend in T4. If it does not, the out-of-line
+ * path fills the cache from the TLB, or leaves for the interpreter. */
+static void frame_check(Tr *t, int g)
+{
+    Emit *e = &t->e;
+    FrameCheck *f = &t->fc[t->nfc++];
+    x_lea(e, 8, T0, XM(RBP, t->grp_lo[g])); /* 64 bits: a wrap is caught below */
+    x_mov_r_rm(e, 8, T1, XM(HCPU, O(mtlb_page) + 8));
+    x_alu_rm_r(e, ALU_XOR, 8, XR(T1), T0);
+    x_alu_rm_i(e, ALU_CMP, 8, XR(T1), 4096u - t->grp_span[g]);
+    f->jcc = x_jcc(e, CC_A, NULL);
+    x_mov_r_rm(e, 8, T4, XM(HCPU, O(mtlb_addend) + 8));
+    f->ok = e->p;
+    x_mov_rm_r(e, 8, XM(HCPU, O(jit_frame)), T4);
+    f->pend = t->pend;
+    f->ji = t->ji;
+    f->k = t->k;
+    f->span = t->grp_span[g];
+    t->frame_cur = g;
+    t->hf = 0;
+}
+
 static void rm_addr(Tr *t, const Insn *i, int size, bool write)
 {
     if (t->addr_ready) {
         t->addr_ready = false;
+        return;
+    }
+    int g = t->frame_grp[t->k];
+    if (g >= 0 && size <= 4) { /* [EBP + disp] in a frame group */
+        if (t->frame_cur != g)
+            frame_check(t, g);
+        x_lea(&t->e, 8, T0, XMI(RBP, T4, 0, (int32_t)i->disp));
         return;
     }
     ea(t, i, 0);
@@ -1001,6 +1055,7 @@ static void st_lf_i(Tr *t, int32_t off, uint32_t v)
 /* Push a register, an immediate or T3 (kind OPD_MEM: already loaded). */
 static void push_val(Tr *t, int size, Opd v)
 {
+    t->frame_cur = -1; /* T4 is the new ESP */
     Emit *e = &t->e;
     x_lea(e, 4, T4, XM(R12, -size));
     x_mov_rr(e, 4, T0, T4);
@@ -2036,6 +2091,117 @@ static bool tr_native(Tr *t, const Insn *i)
     return false;
 }
 
+/* ---- EBP frame groups
+ *
+ * Code compiled with frame pointers reads and writes its locals at
+ * [EBP + disp] again and again. In a run of instructions that leaves EBP
+ * and T4 alone and runs no instruction in the interpreter, such accesses
+ * form a group: the first checks once that the group's whole span is in
+ * one writable page (frame_check), and each access is then one LEA from
+ * EBP and the page's addend in T4. Groups span at most FRAME_SPAN_MAX bytes
+ * and have at least two accesses. */
+#define FRAME_SPAN_MAX 256
+
+/* Might i write EBP or T4, or run in the interpreter? Then a group ends
+ * before it. Conservative: a register operand numbered 5 that may be
+ * written counts, even if it is CH. */
+static bool frame_breaks(const Insn *i, unsigned cls)
+{
+    unsigned op = i->op;
+    if (!(cls & C_NATIVE) || (cls & C_END))
+        return true;
+    if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xC9 ||
+        (op == 0xFF && i->sub >= 2))
+        return true; /* stack: T4, ESP, EBP */
+    unsigned f = op_table[op].flags;
+    if ((f & D_M) && i->mod3 && i->rm == R_EBP)
+        return true;
+    if (!(f & D_GRP) && ((f & (D_M | D_REG)) && i->reg == R_EBP)) {
+        bool src = (op < 0x40 && (op & 7) < 2) || (op >= 0x38 && op <= 0x3B) || op == 0x84 ||
+                   op == 0x85 || op == 0x88 || op == 0x89;
+        return !src;
+    }
+    return false;
+}
+
+static void frame_scan(Tr *t)
+{
+    int g = -1, members = 0;
+    int32_t lo = 0, hi = 0;
+    t->frame_cur = -1;
+    t->nfc = 0;
+    int ngrp = 0;
+    int8_t count[JIT_MAX_INSNS] = {0};
+    for (int k = 0; k < t->n; k++) {
+        const Insn *i = &t->b->insns[k].insn;
+        unsigned c = t->cls[k];
+        t->frame_grp[k] = -1;
+        if (frame_breaks(i, c)) {
+            g = -1;
+            continue;
+        }
+        if (!(c & C_MEM) || !(op_table[i->op].flags & D_M) || i->mod3 || !i->a32 ||
+            i->base != R_EBP || i->index != 8 || !(t->key & KEY_FLAT(i->seg)))
+            continue;
+        int32_t d = (int32_t)i->disp;
+        if (g >= 0) {
+            int32_t nlo = d < lo ? d : lo, nhi = d + 4 > hi ? d + 4 : hi;
+            if ((int64_t)nhi - nlo <= FRAME_SPAN_MAX) {
+                lo = nlo, hi = nhi;
+                goto join;
+            }
+        }
+        g = ngrp++;
+        lo = d, hi = d + 4;
+        members = 0;
+    join:
+        t->frame_grp[k] = (int8_t)g;
+        t->grp_lo[g] = lo;
+        t->grp_span[g] = (uint32_t)(hi - lo);
+        count[g] = (int8_t)++members;
+    }
+    for (int k = 0; k < t->n; k++)
+        if (t->frame_grp[k] >= 0 && count[t->frame_grp[k]] < 2)
+            t->frame_grp[k] = -1; /* one access: the usual probe is as cheap */
+}
+
+/* Where a frame group's check failed: fill the EBP page cache from the TLB
+ * if the span is in one page there (then back, T4 set), else leave the
+ * block before instruction k; the interpreter runs the rest of it. */
+static void frame_check_tail(Tr *t, const FrameCheck *f)
+{
+    Emit *e = &t->e;
+    int32_t tlb = O(tlb) + ((t->key & KEY_USER) ? TLB_SIZE * (int32_t)sizeof(TlbEntry) : 0);
+    x_patch(f->jcc, e->p);
+    x_mov_rr(e, 8, T1, T0);
+    x_shift_i(e, SH_SHR, 8, XR(T1), 32);
+    uint8_t *wrap = x_jcc(e, CC_NE, NULL); /* below 0 or past 4 GiB */
+    x_lea(e, 4, T2, XM(T0, (int32_t)f->span - 1));
+    x_alu_rm_r(e, ALU_XOR, 4, XR(T2), T0);
+    x_test_rm_i(e, 4, XR(T2), 0xFFFFF000u);
+    uint8_t *cross = x_jcc(e, CC_NE, NULL);
+    x_mov_rr(e, 4, T1, T0);
+    x_shift_i(e, SH_SHR, 4, XR(T1), 12 - 4);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T1), (TLB_SIZE - 1) << 4);
+    x_mov_rr(e, 4, T2, T0);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2), 0xFFFFF000u);
+    x_alu_r_rm(e, ALU_CMP, 4, T2, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, tag_write)));
+    uint8_t *miss = x_jcc(e, CC_NE, NULL);
+    x_mov_r_rm(e, 8, T4, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, addend)));
+    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_addend) + 8), T4);
+    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_page) + 8), T2);
+    x_jmp(e, f->ok);
+    x_patch(wrap, e->p);
+    x_patch(cross, e->p);
+    x_patch(miss, e->p);
+    pend_store(e, &f->pend);
+    x_lea(e, 8, HIC, XM(HIC, f->k));
+    x_mov_rm_i(e, 4, XM(HCPU, O(eip)), f->ji->eip);
+    x_mov_rm_i(e, 1, XM(HCPU, O(jit_interp)), 1);
+    x_mov_r32_i(e, T3, R_NORMAL);
+    x_jmp(e, t->js->exit_spill);
+}
+
 /* Emit the cold paths and exit stubs after the block's body. */
 static void emit_tail(Tr *t)
 {
@@ -2047,10 +2213,14 @@ static void emit_tail(Tr *t)
         pend_store(e, &r->pend);
         x_mov_r64_i64(e, T4, (uint64_t)(uintptr_t)r->ji);
         x_call(e, js->fallback);
+        if (r->frame)
+            x_mov_r_rm(e, 8, T4, XM(HCPU, O(jit_frame)));
         if (r->hf)
             emit_flags_redo(t, e, r->lfop);
         x_jmp(e, r->resume);
     }
+    for (int k = 0; k < t->nfc; k++)
+        frame_check_tail(t, &t->fc[k]);
     for (int k = 0; k < t->nstub; k++) {
         StubRef *s = &t->stub[k];
         JitExit *x = alloc_meta(js, sizeof *x);
@@ -2122,6 +2292,7 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
                       .end = js->code + CODE_SIZE};
         for (int k = 0; k < n; k++)
             t->cls[k] = insn_class(&b->insns[k].insn);
+        frame_scan(t);
 
         Emit *e = &t->e;
         uint32_t pg = pa >> 12;
@@ -2144,6 +2315,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
             t->ji = ji;
             t->cold_insn = t->ncold;
             t->live = flags_live(t, k);
+            if (frame_breaks(&ji->insn, t->cls[k]))
+                t->frame_cur = -1;
             if (t->cls[k] & C_NATIVE) {
                 ended = tr_native(t, i);
             } else {
@@ -2394,6 +2567,12 @@ void jit_run(CPU *c)
     JitExit *pend = NULL;
     uint32_t pend_epoch = 0;
     while (likely(c->icount < c->icount_limit) && likely(!c->need_check)) {
+        if (unlikely(c->jit_interp)) { /* a frame group's check failed */
+            c->jit_interp = false;
+            pend = NULL;
+            interp_exec_block(c);
+            continue;
+        }
         uint32_t key = jit_key(c);
         if (key == KEY_NONE) {
             interp_run_blocks(c);
@@ -2425,8 +2604,13 @@ void jit_run(CPU *c)
         js->exits[r & 3]++;
         if (r == R_CHAIN && c->jit_exit && (((JitExit *)c->jit_exit)->src_page != ((c->seg[S_CS].base + c->eip) & ~0xFFFu)))
             js->chain_cross++;
-        if (c->jit_one_block)
+        if (c->jit_one_block) {
+            if (c->jit_interp) { /* the block stopped short: one step on, as ever */
+                c->jit_interp = false;
+                interp_exec_one(c);
+            }
             return;
+        }
         if (r == R_CHAIN && c->jit_exit) {
             pend = c->jit_exit;
             pend_epoch = js->epoch;

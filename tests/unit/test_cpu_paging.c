@@ -333,6 +333,35 @@ START_TEST(test_supervisor_write_protect)
 }
 END_TEST
 
+/* Locals at [EBP + disp] across a page end, where the next linear page
+ * is not the next physical one: the translator checks a block's EBP
+ * accesses together (its frame groups), and must not let one through the
+ * page it checked. The first block's write puts the page in its EBP page
+ * cache. */
+START_TEST(test_ebp_locals_across_page_end)
+{
+    static const uint8_t code[] = {
+        0x89, 0x5D, 0xF0, /* mov [ebp-0x10], ebx */
+        0xEB, 0x00,       /* jmp $+2: a new block */
+        0x8B, 0x45, 0xF8, /* mov eax, [ebp-8] */
+        0x89, 0x45, 0x10, /* mov [ebp+0x10], eax: the next page, frame 0x507000 */
+        0xF4,
+    };
+    pg_setup(0, 0);
+    for (int pass = 0; pass < 2; pass++) { /* the second with everything translated */
+        hc->regs[R_EBP] = L_GLOBAL + 0xFF8;
+        hc->regs[R_EBX] = 0x12345678;
+        h_w32(0x507008, 0);
+        ck_assert_int_eq(run_at(code, sizeof code), CPU_RUN_HALTED);
+        ck_assert_int_eq(hc->last_vector, -1);
+        ck_assert_uint_eq(h_r32(0x505FE8), 0x12345678);
+        ck_assert_uint_eq(hc->regs[R_EAX], MARK(0x505000, 0xFF0));
+        ck_assert_uint_eq(h_r32(0x507008), MARK(0x505000, 0xFF0));
+        ck_assert_uint_eq(h_r32(0x506008), MARK(0x506000, 8));
+    }
+}
+END_TEST
+
 START_TEST(test_accessed_dirty_bits)
 {
     pg_setup(CR4_PSE, 0);
@@ -662,6 +691,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_pf_not_present);
     tcase_add_test(tc, test_pf_user);
     tcase_add_test(tc, test_supervisor_write_protect);
+    tcase_add_test(tc, test_ebp_locals_across_page_end);
     tcase_add_test(tc, test_pf_instruction_fetch);
     tcase_add_test(tc, test_pf_split_write);
     tcase_add_test(tc, test_enter_final_esp_faults);
