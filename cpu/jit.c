@@ -2160,9 +2160,23 @@ static void frame_scan(Tr *t)
         t->grp_span[g] = (uint32_t)(hi - lo);
         count[g] = (int8_t)++members;
     }
-    for (int k = 0; k < t->n; k++)
-        if (t->frame_grp[k] >= 0 && count[t->frame_grp[k]] < 2)
+    bool seen[JIT_MAX_INSNS] = {false};
+    for (int k = 0; k < t->n; k++) {
+        int gk = t->frame_grp[k];
+        if (gk < 0)
+            continue;
+        if (count[gk] < 2) {
             t->frame_grp[k] = -1; /* one access: the usual probe is as cheap */
+            continue;
+        }
+        /* After the group's check (in its first access, which may still
+         * leave for the interpreter) an access cannot fault: for the
+         * flags' liveness it is no memory access. DIV's #DE still is. */
+        const Insn *i = &t->b->insns[k].insn;
+        if (seen[gk] && !((i->op == 0xF6 || i->op == 0xF7) && i->sub >= 6))
+            t->cls[k] &= ~(unsigned)C_MEM;
+        seen[gk] = true;
+    }
 }
 
 /* Where a frame group's check failed: fill the EBP page cache from the TLB
