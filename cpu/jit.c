@@ -88,9 +88,15 @@ typedef struct JitExit {
     const void *to;    /* block it is chained to (through a trampoline), or NULL */
 } JitExit;
 
+#define NO_PAGE 0xFFFFFFFFu
+
 typedef struct JitBlock {
     struct JitBlock *hnext;
     uint32_t pc, paddr, cs_base, cs_limit, key, gen;
+    /* A block of one instruction that crosses into the next linear page
+     * (lin2) has that page's physical address and generation too; else
+     * pa2 is NO_PAGE. */
+    uint32_t lin2, pa2, gen2;
     uint8_t *entry;      /* checks the page generation, then the budget */
     uint8_t *entry_same; /* from a block in the same page: the budget only */
     uint32_t n;
@@ -127,6 +133,7 @@ struct JitState {
     FILE *perfmap;   /* WIREBOX_PERFMAP: /tmp/perf-PID.map for perf report */
     FILE *blockdump; /* and /tmp/wirebox-blocks-PID.txt: guest and host bytes */
     /* statistics */
+    bool timed; /* WIREBOX_STATS: time the translations */
     uint64_t blocks, flushes, translate_ns;
     uint64_t fb_count[512];
     uint64_t exits[4], chain_cross, ind_calls, ind_miss;
@@ -2251,6 +2258,44 @@ static void emit_tail(Tr *t)
     }
 }
 
+/* The first instruction at pc runs into the next linear page: decode it
+ * from both pages' bytes if that page is mapped (in the TLB) to RAM, for
+ * a block of this one instruction. Code in a limited CS segment, or whose
+ * next page is not at hand, is left to the interpreter. */
+static bool decode_cross(CPU *c, uint32_t pc, const uint8_t *host, int avail, JitInsn *ji,
+                         uint32_t *lin2, uint32_t *pa2)
+{
+    if (c->seg[S_CS].limit != 0xFFFFFFFFu)
+        return false;
+    uint32_t l2 = (pc & ~0xFFFu) + 0x1000u, slot = (l2 >> 12) & (TLB_SIZE - 1);
+    const TlbEntry *e = &c->tlbp[slot];
+    if (e->tag_read != l2)
+        return false;
+    uint32_t p2 = c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu;
+    if ((p2 >> 12) >= c->ram_pages)
+        return false;
+    uint8_t buf[16];
+    memcpy(buf, host, (size_t)avail);
+    memcpy(buf + avail, (const uint8_t *)(e->addend + l2), sizeof buf - (size_t)avail);
+    bool ends;
+    if (!cpu_decode_buf(c, buf, (int)sizeof buf, &ji->insn, &ends) || ji->insn.len <= avail)
+        return false;
+    *lin2 = l2;
+    *pa2 = p2;
+    return true;
+}
+
+/* Is b's second page (if it has one) still what it was translated from? */
+static bool page2_ok(CPU *c, const JitBlock *b)
+{
+    if (b->pa2 == NO_PAGE)
+        return true;
+    uint32_t slot = (b->lin2 >> 12) & (TLB_SIZE - 1);
+    return c->tlbp[slot].tag_read == b->lin2 &&
+           (c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu) == b->pa2 &&
+           c->page_gen[b->pa2 >> 12] == b->gen2;
+}
+
 /* Decode and translate the block at pc (eip in CS, physical pa, host bytes
  * at host). NULL if its first instruction cannot be decoded from this page. */
 static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host, uint32_t gen,
@@ -2275,6 +2320,13 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
             ends = true;
         n++;
     }
+    uint32_t lin2 = 0, pa2 = NO_PAGE;
+    if (!n && avail < 16 && decode_cross(c, pc, host, avail, &tmp[0], &lin2, &pa2)) {
+        tmp[0].eip = eip;
+        tmp[0].next = eip + tmp[0].insn.len;
+        tmp[0].k = 0;
+        n = 1;
+    }
     if (!n)
         return NULL;
 
@@ -2289,7 +2341,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         JitBlock *b = alloc_meta(js, sizeof(JitBlock) + (size_t)n * sizeof(JitInsn));
         *b = (JitBlock){.pc = pc, .paddr = pa, .cs_base = c->seg[S_CS].base,
                         .cs_limit = c->seg[S_CS].limit, .key = key, .gen = gen,
-                        .n = (uint32_t)n};
+                        .lin2 = lin2, .pa2 = pa2,
+                        .gen2 = pa2 == NO_PAGE ? 0 : c->page_gen[pa2 >> 12], .n = (uint32_t)n};
         memcpy(b->insns, tmp, (size_t)n * sizeof(JitInsn));
 
         memset(t, 0, offsetof(Tr, cold));
@@ -2317,6 +2370,23 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         x_alu_rm_i(e, ALU_CMP, 4, XM(T3, (int32_t)(pg * 4)), gen);
         uint8_t *stale = x_jcc(e, CC_NE, NULL);
         b->entry_same = e->p;
+        uint8_t *stale2[3] = {NULL, NULL, NULL};
+        if (pa2 != NO_PAGE) { /* the second page: mapped as it was, and unchanged */
+            uint32_t slot = (lin2 >> 12) & (TLB_SIZE - 1);
+            int user = (key & KEY_USER) ? 1 : 0;
+            x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) *
+                                                                 sizeof(TlbEntry) +
+                                                             offsetof(TlbEntry, tag_read))));
+            x_alu_rm_i(e, ALU_CMP, 4, XR(T3), lin2);
+            stale2[0] = x_jcc(e, CC_NE, NULL);
+            x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
+            x_alu_rm_i(e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+            x_alu_rm_i(e, ALU_CMP, 4, XR(T3), pa2);
+            stale2[1] = x_jcc(e, CC_NE, NULL);
+            x_mov_r_rm(e, 8, T3, XM(HCPU, O(page_gen)));
+            x_alu_rm_i(e, ALU_CMP, 4, XM(T3, (int32_t)((pa2 >> 12) * 4)), b->gen2);
+            stale2[2] = x_jcc(e, CC_NE, NULL);
+        }
         x_lea(e, 8, T3, XM(HIC, n));
         x_alu_r_rm(e, ALU_CMP, 8, T3, XM(HCPU, O(icount_limit)));
         uint8_t *budget = x_jcc(e, CC_A, NULL);
@@ -2356,6 +2426,9 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
             exit_chain(t, b->insns[n - 1].next, n);
         /* leaving before running: the block's page changed, or no budget */
         x_patch(stale, e->p);
+        for (int q = 0; q < 3; q++)
+            if (stale2[q])
+                x_patch(stale2[q], e->p);
         x_mov_rm_i(e, 4, XM(HCPU, O(eip)), eip);
         x_mov_r32_i(e, T3, R_STALE);
         x_jmp(e, js->exit_spill);
@@ -2370,6 +2443,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
                     (unsigned long)(e->p - b->entry), pc);
             if (js->blockdump) { /* the guest bytes, and the host code, for objdump */
                 uint32_t glen = b->insns[n - 1].next - eip;
+                if (glen > (uint32_t)avail)
+                    glen = (uint32_t)avail; /* a crossing instruction: this page's part */
                 fprintf(js->blockdump, "guest_%08x %u %lx %lu\n", pc, glen,
                         (unsigned long)(uintptr_t)b->entry, (unsigned long)(e->p - b->entry));
                 for (uint32_t k = 0; k < glen; k++)
@@ -2383,6 +2458,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         js->code_used = ((size_t)(e->p - js->code) + 15) & ~(size_t)15;
         js->blocks++;
         code_page_mark(c, pa, b->insns[n - 1].next - eip);
+        if (pa2 != NO_PAGE)
+            code_page_mark(c, pa2, b->insns[0].insn.len - (uint32_t)avail);
         return b;
     }
     return NULL;
@@ -2445,7 +2522,7 @@ void *jit_lookup_indirect(CPU *c)
     uint32_t pa = (c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu) | (lin & 0xFFF);
     JitBlock *b = find(js, c, lin, pa, js->key, NULL);
     js->ind_calls++;
-    if (!b || b->gen != gen_of(c, pa)) {
+    if (!b || b->gen != gen_of(c, pa) || !page2_ok(c, b)) {
         js->ind_miss++;
         return NULL;
     }
@@ -2474,12 +2551,13 @@ static JitBlock *lookup(CPU *c, uint32_t key, uint32_t mode)
     uint32_t pa = (c->tlb_paddr[c->cpl == 3][slot] & ~0xFFFu) | (lin & 0xFFF);
     uint32_t gen = gen_of(c, pa);
     JitJump *jc = &js->jcache[jc_index(lin)];
-    if (jc->pc == lin && jc->mode == mode && jc->pa == (pa & ~0xFFFu) && jc->blk->gen == gen)
+    if (jc->pc == lin && jc->mode == mode && jc->pa == (pa & ~0xFFFu) && jc->blk->gen == gen &&
+        page2_ok(c, jc->blk))
         return jc->blk;
     JitBlock **pp;
     JitBlock *b = find(js, c, lin, pa, key, &pp);
     if (b) {
-        if (b->gen == gen) {
+        if (b->gen == gen && page2_ok(c, b)) {
             *jc = (JitJump){.pc = lin, .mode = mode, .pa = pa & ~0xFFFu, .code = b->entry, .blk = b};
             return b;
         }
@@ -2492,10 +2570,11 @@ static JitBlock *lookup(CPU *c, uint32_t key, uint32_t mode)
         c->jit_hot_page = true; /* rewritten all the time: not worth translating */
         return NULL;
     }
-    uint64_t t0 = host_now_ns();
+    uint64_t t0 = js->timed ? host_now_ns() : 0; /* the host's clock can be slow to read */
     uint32_t epoch = js->epoch;
     b = translate(c, lin, pa, (const uint8_t *)(e->addend + lin), gen, key);
-    js->translate_ns += host_now_ns() - t0;
+    if (js->timed)
+        js->translate_ns += host_now_ns() - t0;
     if (!b)
         return NULL;
     uint32_t h = jhash(lin, key);
@@ -2661,6 +2740,7 @@ JitState *jit_new(CPU *c)
     memset(js->jcache, 0xFF, sizeof js->jcache);
     gen_stubs(js);
     js->code_used = js->stubs_end;
+    js->timed = getenv("WIREBOX_STATS") != NULL;
     if (getenv("WIREBOX_PERFMAP")) {
         char path[64];
         snprintf(path, sizeof path, "/tmp/perf-%d.map", (int)getpid());

@@ -92,6 +92,40 @@ START_TEST(test_smc_patch_same_block)
 }
 END_TEST
 
+/* An instruction that runs into the next page (mov ebx, imm32 at 0x12FFE:
+ * its immediate's last three bytes at 0x13000), away from the page of the
+ * code that jumps to it: the translator decodes it from both pages, and a
+ * write to either page must be seen. */
+START_TEST(test_smc_instruction_across_pages)
+{
+    static const uint8_t jmp_to[] = {0xE9, 0xF9, 0x2F, 0x00, 0x00}; /* jmp 0x12FFE */
+    static const uint8_t patch_then_jmp[] = {
+        0xC6, 0x05, 0x01, 0x30, 0x01, 0x00, 0x55, /* mov byte ptr [0x13001], 0x55 */
+        0xE9, 0xF2, 0x2F, 0x00, 0x00,             /* jmp 0x12FFE */
+    };
+    static const uint8_t straddle[] = {0xBB, 0x11, 0x22, 0x33, 0x44, 0xF4}; /* mov ebx, imm; hlt */
+    h_pm(H_CODE);
+    h_load(0x12FFE, straddle, sizeof straddle);
+    for (int k = 0; k < 3; k++) { /* translated by now */
+        hc->regs[R_EBX] = 0;
+        ck_assert_int_eq(run_code(jmp_to, sizeof jmp_to), CPU_RUN_HALTED);
+        ck_assert_uint_eq(hc->regs[R_EBX], 0x44332211);
+        ck_assert_uint_eq(hc->eip, 0x13004);
+    }
+    /* the guest writes the part in the second page */
+    ck_assert_int_eq(run_code(patch_then_jmp, sizeof patch_then_jmp), CPU_RUN_HALTED);
+    ck_assert_int_eq(hc->last_vector, -1);
+    ck_assert_uint_eq(hc->regs[R_EBX], 0x44552211);
+    /* a device (DMA) writes it, and then the part in the first page */
+    h_w8(0x13002, 0x66);
+    ck_assert_int_eq(run_code(jmp_to, sizeof jmp_to), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->regs[R_EBX], 0x66552211);
+    h_w8(0x12FFF, 0x77);
+    ck_assert_int_eq(run_code(jmp_to, sizeof jmp_to), CPU_RUN_HALTED);
+    ck_assert_uint_eq(hc->regs[R_EBX], 0x66552277);
+}
+END_TEST
+
 START_TEST(test_smc_rep_stos)
 {
     h_pm(H_CODE);
@@ -230,6 +264,7 @@ static Suite *smc_suite(void)
     tcase_add_test(tc, test_smc_patch_next_instruction);
     tcase_add_test(tc, test_smc_patch_same_block);
     tcase_add_test(tc, test_smc_rep_stos);
+    tcase_add_test(tc, test_smc_instruction_across_pages);
     tcase_add_test(tc, test_smc_data_beside_code);
     tcase_add_test(tc, test_smc_patch_every_iteration);
     tcase_add_test(tc, test_smc_code_by_nic_dma);
