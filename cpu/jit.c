@@ -707,12 +707,20 @@ static unsigned pv_mask(PendV v)
 }
 
 /* The instruction about to be emitted writes guest registers in mask (and
- * not the flags): store pending flags that refer to them first. */
+ * not the flags): the pending values in them go to their places in the CPU
+ * now, and stay pending from there (a later flag writer may still make the
+ * rest unnecessary). */
 static void pend_clobber(Tr *t, unsigned mask)
 {
-    if (t->pend.lfop >= 0 &&
-        (mask & (pv_mask(t->pend.a) | pv_mask(t->pend.b) | pv_mask(t->pend.r))))
-        pend_flush(t);
+    if (t->pend.lfop < 0)
+        return;
+    PendV *v[3] = {&t->pend.a, &t->pend.b, &t->pend.r};
+    const int32_t off[3] = {O(lf_a), O(lf_b), O(lf_res)};
+    for (int q = 0; q < 3; q++)
+        if (pv_mask(*v[q]) & mask) {
+            pv_store(&t->e, off[q], *v[q]);
+            *v[q] = pv(PV_MEM);
+        }
 }
 
 /* ---- cold paths and exits */
