@@ -103,7 +103,7 @@ typedef struct JitBlock {
     JitInsn insns[];
 } JitBlock;
 
-#define JC_SIZE 8192 /* jump cache entries */
+#define JC_SIZE 65536 /* jump cache entries */
 #define JMODES 64
 typedef struct JitJump {
     uint32_t pc, mode, pa; /* linear address, mode, physical page of a translation */
@@ -441,6 +441,7 @@ typedef struct Tr {
     unsigned hf; /* guest flags (F_CF...) the host flags hold now */
     bool live;   /* the current instruction's flags are read before overwritten */
     bool addr_ready; /* T0 already points at the memory operand (rm_addr: nothing to do) */
+    XRM memop;       /* the memory operand once rm_addr is done: [T0], or a frame local */
     Pend pend;   /* the lazy flags of an earlier instruction, not stored yet */
     ColdRef cold[JIT_MAX_INSNS * 4];
     int ncold, cold_insn;
@@ -1036,7 +1037,7 @@ static void rm_addr(Tr *t, const Insn *i, int size, bool write)
     if (g >= 0 && size <= 4) { /* [EBP + disp] in a frame group */
         if (t->frame_cur != g)
             frame_check(t, g);
-        x_lea(&t->e, 8, T0, XMI(RBP, T4, 0, (int32_t)i->disp));
+        t->memop = XMI(RBP, T4, 0, (int32_t)i->disp);
         return;
     }
     ea(t, i, 0);
@@ -1046,16 +1047,16 @@ static void rm_addr(Tr *t, const Insn *i, int size, bool write)
 static void ld_mem(Tr *t, int size, int dst, bool sign)
 {
     if (size == 4)
-        x_mov_r_rm(&t->e, 4, dst, XM(T0, 0));
+        x_mov_r_rm(&t->e, 4, dst, t->memop);
     else if (sign)
-        x_movsx(&t->e, size, dst, XM(T0, 0));
+        x_movsx(&t->e, size, dst, t->memop);
     else
-        x_movzx(&t->e, size, dst, XM(T0, 0));
+        x_movzx(&t->e, size, dst, t->memop);
 }
 
 static void st_mem(Tr *t, int size, int src)
 {
-    x_mov_rm_r(&t->e, size, XM(T0, 0), src);
+    x_mov_rm_r(&t->e, size, t->memop, src);
 }
 
 static void st_lf(Tr *t, int32_t off, int src)
@@ -1385,14 +1386,14 @@ static void tr_mov(Tr *t, const Insn *i, int sz, Opd dst, Opd src)
                 ld_mem(t, 1, T3, false);
                 st_reg(t, 0, g, T3);
             } else {
-                x_mov_r_rm(e, S, sz == 0 ? g : H(g), XM(T0, 0));
+                x_mov_r_rm(e, S, sz == 0 ? g : H(g), t->memop);
             }
         }
         return;
     }
     /* to memory (T0 is the host pointer) */
     if (src.kind == OPD_IMM) {
-        x_mov_rm_i(e, S, XM(T0, 0), src.imm);
+        x_mov_rm_i(e, S, t->memop, src.imm);
     } else if (sz == 0 && src.g >= 4) {
         ld_reg(t, 0, T3, src.g, false);
         st_mem(t, 1, T3);
@@ -1673,7 +1674,7 @@ static void tr_mul1(Tr *t, const Insn *i, int sz)
     XRM src;
     if (!i->mod3) {
         rm_addr(t, i, S, false);
-        src = XM(T0, 0);
+        src = t->memop;
     } else {
         src = XR(sz == 0 ? H8(i->rm) : H(i->rm));
     }
@@ -1723,7 +1724,7 @@ static void tr_setcc(Tr *t, const Insn *i)
     else
         rm_addr(t, i, 1, true);
     need_flags(t, cond_flags(cc));
-    x_setcc(&t->e, cc, i->mod3 ? XR(H8(i->rm)) : XM(T0, 0));
+    x_setcc(&t->e, cc, i->mod3 ? XR(H8(i->rm)) : t->memop);
 }
 
 static void tr_cmov(Tr *t, const Insn *i)
@@ -2409,6 +2410,7 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
             t->live = flags_live(t, k);
             if (frame_breaks(&ji->insn, t->cls[k]))
                 t->frame_cur = -1;
+            t->memop = XM(T0, 0);
             if (t->cls[k] & C_NATIVE) {
                 ended = tr_native(t, i);
             } else {
