@@ -421,6 +421,7 @@ typedef struct FrameCheck {
     JitInsn *ji;
     int k;
     uint32_t span;
+    int mt; /* 1: an EBP frame (addend in T4), 0: a stack group (in T1) */
 } FrameCheck;
 
 typedef struct StubRef {
@@ -456,6 +457,11 @@ typedef struct Tr {
     int frame_cur; /* -1: none (T4 is not the frame's addend) */
     FrameCheck fc[JIT_MAX_INSNS];
     int nfc;
+    /* Stack groups: PUSH and POP runs checked once (stack_scan) */
+    int8_t stack_grp[JIT_MAX_INSNS];
+    int32_t sgrp_lo[JIT_MAX_INSNS];
+    uint32_t sgrp_span[JIT_MAX_INSNS];
+    int stack_cur; /* the group checked now, -1 none */
 } Tr;
 
 #define HF_ALL (F_CF | F_PF | F_ZF | F_SF | F_OF)
@@ -803,6 +809,7 @@ static void exit_normal(Tr *t, int n)
 static void fallback(Tr *t)
 {
     t->frame_cur = -1; /* the stub takes T4; the interpreter may move EBP */
+    t->stack_cur = -1;
     pend_flush(t);
     x_mov_r64_i64(&t->e, T4, (uint64_t)(uintptr_t)t->ji);
     x_call(&t->e, t->js->fallback);
@@ -1007,24 +1014,44 @@ static void mem(Tr *t, int seg, int size, bool write)
  * access of the group is in one writable page, without wrapping 32 bits),
  * and keep the page's host addend in T4. If it does not, the out-of-line
  * path fills the cache from the TLB, or leaves for the interpreter. */
-static void frame_check(Tr *t, int g)
+static void span_check(Tr *t, int mt, int32_t lo, uint32_t span)
 {
     Emit *e = &t->e;
     FrameCheck *f = &t->fc[t->nfc++];
-    x_lea(e, 8, T0, XM(RBP, t->grp_lo[g])); /* 64 bits: a wrap is caught below */
-    x_mov_r_rm(e, 8, T1, XM(HCPU, O(mtlb_page) + 8));
+    int base = mt ? RBP : R12, reg = mt ? T4 : T1;
+    x_lea(e, 8, T0, XM(base, lo)); /* 64 bits: a wrap is caught below */
+    x_mov_r_rm(e, 8, T1, XM(HCPU, O(mtlb_page) + 8 * mt));
     x_alu_rm_r(e, ALU_XOR, 8, XR(T1), T0);
-    x_alu_rm_i(e, ALU_CMP, 8, XR(T1), 4096u - t->grp_span[g]);
+    x_alu_rm_i(e, ALU_CMP, 8, XR(T1), 4096u - span);
     f->jcc = x_jcc(e, CC_A, NULL);
-    x_mov_r_rm(e, 8, T4, XM(HCPU, O(mtlb_addend) + 8));
+    x_mov_r_rm(e, 8, reg, XM(HCPU, O(mtlb_addend) + 8 * mt));
     f->ok = e->p;
-    x_mov_rm_r(e, 8, XM(HCPU, O(jit_frame)), T4);
+    x_mov_rm_r(e, 8, XM(HCPU, mt ? O(jit_frame) : O(jit_stack)), reg);
     f->pend = t->pend;
     f->ji = t->ji;
     f->k = t->k;
-    f->span = t->grp_span[g];
-    t->frame_cur = g;
+    f->span = span;
+    f->mt = mt;
     t->hf = 0;
+}
+
+static void frame_check(Tr *t, int g)
+{
+    span_check(t, 1, t->grp_lo[g], t->grp_span[g]);
+    t->frame_cur = g;
+}
+
+/* A stack group's member (PUSH or POP of 32 bits): [ESP + disp] through
+ * the group's checked page, no probe. Returns the operand. */
+static XRM stack_slot(Tr *t, int g, int32_t disp)
+{
+    if (t->stack_cur != g) {
+        span_check(t, 0, t->sgrp_lo[g], t->sgrp_span[g]);
+        t->stack_cur = g;
+    } else {
+        x_mov_r_rm(&t->e, 8, T1, XM(HCPU, O(jit_stack)));
+    }
+    return XMI(R12, T1, 0, disp);
 }
 
 static void rm_addr(Tr *t, const Insn *i, int size, bool write)
@@ -1982,15 +2009,30 @@ static bool tr_native(Tr *t, const Insn *i)
         return false;
     case 0x50 ... 0x57:
         pend_clobber(t, 1u << R_ESP);
+        if (t->stack_grp[t->k] >= 0) {
+            x_mov_rm_r(e, 4, stack_slot(t, t->stack_grp[t->k], -4), H(i->reg));
+            x_lea(e, 4, R12, XM(R12, -4));
+            return false;
+        }
         push_val(t, i->o32 ? 4 : 2, o_reg(i->reg));
         return false;
     case 0x68: case 0x6A:
         pend_clobber(t, 1u << R_ESP);
+        if (t->stack_grp[t->k] >= 0) {
+            x_mov_rm_i(e, 4, stack_slot(t, t->stack_grp[t->k], -4), i->imm);
+            x_lea(e, 4, R12, XM(R12, -4));
+            return false;
+        }
         push_val(t, i->o32 ? 4 : 2, o_imm(i->imm));
         return false;
     case 0x58 ... 0x5F: {
         int S = i->o32 ? 4 : 2;
         pend_clobber(t, 1u << R_ESP | 1u << i->reg);
+        if (t->stack_grp[t->k] >= 0) {
+            x_mov_r_rm(e, 4, H(i->reg), stack_slot(t, t->stack_grp[t->k], 0));
+            x_lea(e, 4, R12, XM(R12, 4));
+            return false;
+        }
         x_mov_rr(e, 4, T0, R12);
         mem_mt(t, S_SS, S, false, 0);
         ld_mem(t, S, T3, false);
@@ -2195,6 +2237,97 @@ static void frame_scan(Tr *t)
     }
 }
 
+/* A stack group member: PUSH r32, PUSH imm32, POP r32 (not POP ESP). The
+ * slot it uses relative to ESP before it, and how it moves ESP. */
+static bool stack_member(const Insn *i, int32_t *slot, int32_t *move)
+{
+    unsigned op = i->op;
+    if (!i->o32)
+        return false;
+    if ((op >= 0x50 && op <= 0x57) || op == 0x68 || op == 0x6A) {
+        *slot = -4, *move = -4;
+        return true;
+    }
+    if (op >= 0x58 && op <= 0x5F && op != 0x5C) {
+        *slot = 0, *move = 4;
+        return true;
+    }
+    return false;
+}
+
+/* Might i move ESP otherwise, or run in the interpreter? (As frame_breaks,
+ * for register 4.) */
+static bool stack_breaks(const Insn *i, unsigned cls)
+{
+    unsigned op = i->op;
+    if (!(cls & C_NATIVE) || (cls & C_END))
+        return true;
+    if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xC9 ||
+        (op == 0xFF && i->sub >= 2))
+        return true; /* the stack ops that are no members */
+    unsigned f = op_table[op].flags;
+    if ((f & D_M) && i->mod3 && i->rm == R_ESP)
+        return true;
+    if (!(f & D_GRP) && ((f & (D_M | D_REG)) && i->reg == R_ESP)) {
+        bool src = (op < 0x40 && (op & 7) < 2) || (op >= 0x38 && op <= 0x3B) || op == 0x84 ||
+                   op == 0x85 || op == 0x88 || op == 0x89;
+        return !src;
+    }
+    return false;
+}
+
+/* Stack groups: like frame groups, for runs of PUSH and POP with nothing
+ * else moving ESP between them. The first checks that every slot the run
+ * uses (relative to ESP there) is in the ESP page cache's page; each member
+ * is then one access through the page's addend and an LEA on ESP. */
+static void stack_scan(Tr *t)
+{
+    int g = -1, ngrp = 0;
+    int32_t lo = 0, hi = 0, esp = 0;
+    int8_t count[JIT_MAX_INSNS] = {0};
+    t->stack_cur = -1;
+    for (int k = 0; k < t->n; k++) {
+        const Insn *i = &t->b->insns[k].insn;
+        int32_t slot, move;
+        t->stack_grp[k] = -1;
+        if (!(t->key & KEY_FLAT(S_SS)) || !stack_member(i, &slot, &move)) {
+            if (stack_breaks(i, t->cls[k]))
+                g = -1;
+            continue;
+        }
+        if (g >= 0) {
+            int32_t nlo = esp + slot < lo ? esp + slot : lo;
+            int32_t nhi = esp + slot + 4 > hi ? esp + slot + 4 : hi;
+            if (nhi - nlo <= FRAME_SPAN_MAX) {
+                lo = nlo, hi = nhi;
+                goto join;
+            }
+        }
+        g = ngrp++;
+        esp = 0;
+        lo = slot, hi = slot + 4;
+    join:
+        t->stack_grp[k] = (int8_t)g;
+        t->sgrp_lo[g] = lo;
+        t->sgrp_span[g] = (uint32_t)(hi - lo);
+        count[g]++;
+        esp += move;
+    }
+    bool seen[JIT_MAX_INSNS] = {false};
+    for (int k = 0; k < t->n; k++) {
+        int gk = t->stack_grp[k];
+        if (gk < 0)
+            continue;
+        if (count[gk] < 2) {
+            t->stack_grp[k] = -1;
+            continue;
+        }
+        if (seen[gk]) /* checked: it cannot fault (see frame_scan) */
+            t->cls[k] &= ~(unsigned)C_MEM;
+        seen[gk] = true;
+    }
+}
+
 /* Where a frame group's check failed: fill the EBP page cache from the TLB
  * if the span is in one page there (then back, T4 set), else leave the
  * block before instruction k; the interpreter runs the rest of it. */
@@ -2217,9 +2350,10 @@ static void frame_check_tail(Tr *t, const FrameCheck *f)
     x_alu_rm_i(e, ALU_AND, 4, XR(T2), 0xFFFFF000u);
     x_alu_r_rm(e, ALU_CMP, 4, T2, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, tag_write)));
     uint8_t *miss = x_jcc(e, CC_NE, NULL);
-    x_mov_r_rm(e, 8, T4, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, addend)));
-    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_addend) + 8), T4);
-    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_page) + 8), T2);
+    int reg = f->mt ? T4 : T1;
+    x_mov_r_rm(e, 8, reg, XMI(HCPU, T1, 0, tlb + (int32_t)offsetof(TlbEntry, addend)));
+    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_addend) + 8 * f->mt), reg);
+    x_mov_rm_r(e, 8, XM(HCPU, O(mtlb_page) + 8 * f->mt), T2);
     x_jmp(e, f->ok);
     x_patch(wrap, e->p);
     x_patch(cross, e->p);
@@ -2369,6 +2503,7 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         for (int k = 0; k < n; k++)
             t->cls[k] = insn_class(&b->insns[k].insn);
         frame_scan(t);
+        stack_scan(t);
 
         Emit *e = &t->e;
         uint32_t pg = pa >> 12;
@@ -2410,6 +2545,8 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
             t->live = flags_live(t, k);
             if (frame_breaks(&ji->insn, t->cls[k]))
                 t->frame_cur = -1;
+            if (t->stack_grp[k] < 0 && stack_breaks(&ji->insn, t->cls[k]))
+                t->stack_cur = -1;
             t->memop = XM(T0, 0);
             if (t->cls[k] & C_NATIVE) {
                 ended = tr_native(t, i);

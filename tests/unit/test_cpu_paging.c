@@ -362,6 +362,45 @@ START_TEST(test_ebp_locals_across_page_end)
 }
 END_TEST
 
+/* The same for PUSH and POP runs (the translator's stack groups): pushes
+ * from 0x406004 down across the page start into 0x405000, whose frame is
+ * not the one before 0x507000. The first block's store puts 0x405000 in the
+ * ESP page cache. */
+START_TEST(test_pushes_across_page_start)
+{
+    static const uint8_t code[] = {
+        0x89, 0x5C, 0x24, 0xF0,       /* mov [esp-0x10], ebx */
+        0xEB, 0x00,                   /* jmp $+2: a new block */
+        0x68, 0x11, 0x11, 0x11, 0x11, /* push 0x11111111: 0x406000, frame 0x507000 */
+        0x68, 0x22, 0x22, 0x22, 0x22, /* push 0x22222222: 0x405FFC, frame 0x505000 */
+        0x68, 0x33, 0x33, 0x33, 0x33, /* push 0x33333333 */
+        0x58, 0x59, 0x5A,             /* pop eax; pop ecx; pop edx */
+        0xF4,
+    };
+    pg_setup(0, 0);
+    for (int pass = 0; pass < 2; pass++) { /* the second with everything translated */
+        hc->regs[R_ESP] = L_RO_S + 4;
+        hc->regs[R_EBX] = 0x12345678;
+        h_w32(0x507000, 0);
+        h_load(H_CODE, code, sizeof code);
+        hc->eip = H_CODE;
+        hc->halted = false;
+        hc->last_vector = -1;
+        ck_assert_int_eq(h_run_halt(10000), CPU_RUN_HALTED);
+        ck_assert_int_eq(hc->last_vector, -1);
+        ck_assert_uint_eq(hc->regs[R_ESP], L_RO_S + 4);
+        ck_assert_uint_eq(hc->regs[R_EAX], 0x33333333);
+        ck_assert_uint_eq(hc->regs[R_ECX], 0x22222222);
+        ck_assert_uint_eq(hc->regs[R_EDX], 0x11111111);
+        ck_assert_uint_eq(h_r32(0x507000), 0x11111111);
+        ck_assert_uint_eq(h_r32(0x505FFC), 0x22222222);
+        ck_assert_uint_eq(h_r32(0x505FF8), 0x33333333);
+        ck_assert_uint_eq(h_r32(0x505FF4), 0x12345678);
+        ck_assert_uint_eq(h_r32(0x506000), MARK(0x506000, 0));
+    }
+}
+END_TEST
+
 START_TEST(test_accessed_dirty_bits)
 {
     pg_setup(CR4_PSE, 0);
@@ -692,6 +731,7 @@ static Suite *paging_suite(void)
     tcase_add_test(tc, test_pf_user);
     tcase_add_test(tc, test_supervisor_write_protect);
     tcase_add_test(tc, test_ebp_locals_across_page_end);
+    tcase_add_test(tc, test_pushes_across_page_start);
     tcase_add_test(tc, test_pf_instruction_fetch);
     tcase_add_test(tc, test_pf_split_write);
     tcase_add_test(tc, test_enter_final_esp_faults);
