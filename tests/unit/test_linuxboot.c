@@ -365,12 +365,14 @@ START_TEST(test_unpack_not)
     for (size_t i = 0; i < sizeof randomised / sizeof randomised[0]; i++) {
         Machine *m = boot_packed(randomised[i]);
         expect_packed(m);
+        bios_free(m);
         machine_free(m);
     }
     const char *fixed[] = {"nokaslr", "console=ttyS0 nokaslr", "a nokaslr b"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         Machine *m = boot_packed(fixed[i]);
         expect_unpacked(m);
+        bios_free(m);
         machine_free(m);
     }
 
@@ -382,6 +384,7 @@ START_TEST(test_unpack_not)
                                           err, sizeof err),
                      0);
     expect_packed(m);
+    bios_free(m);
     machine_free(m);
 
     /* A corrupt payload: the kernel's decompressor will say so itself. */
@@ -389,12 +392,14 @@ START_TEST(test_unpack_not)
     image[SETUP_SIZE + 0x100 + zn / 2] ^= 0x40;
     m = boot_packed("");
     expect_packed(m);
+    bios_free(m);
     machine_free(m);
 
     /* A segment past init_size */
     make_packed(PACK_GZIP, RUN_AT + INIT_SIZE - 8, "");
     m = boot_packed("");
     expect_packed(m);
+    bios_free(m);
     machine_free(m);
 
     /* A kernel that would relocate itself: pref_address below where it
@@ -403,6 +408,7 @@ START_TEST(test_unpack_not)
     st32le(image + 0x258, 0x800000);
     m = boot_packed("");
     expect_packed(m);
+    bios_free(m);
     machine_free(m);
 
     /* Not a payload the loader knows (an lzma one, say) */
@@ -410,6 +416,7 @@ START_TEST(test_unpack_not)
     image[SETUP_SIZE + 0x100] = 0x5D;
     m = boot_packed("");
     expect_packed(m);
+    bios_free(m);
     machine_free(m);
 }
 END_TEST
