@@ -2160,10 +2160,12 @@ static bool tr_native(Tr *t, const Insn *i)
  * and have at least two accesses. */
 #define FRAME_SPAN_MAX 256
 
-/* Might i write EBP or T4, or run in the interpreter? Then a group ends
- * before it. Conservative: a register operand numbered 5 that may be
- * written counts, even if it is CH. */
-static bool frame_breaks(const Insn *i, unsigned cls)
+/* Might i write register reg (EBP for frame groups, ESP for stack groups)
+ * or T4, or run in the interpreter? Then a group ends before it.
+ * Conservative: a register operand numbered reg that may be written counts,
+ * even if it is a byte register (CH, AH). Stack operations all count; stack
+ * groups take their own members out first. */
+static bool group_breaks(const Insn *i, unsigned cls, int reg)
 {
     unsigned op = i->op;
     if (!(cls & C_NATIVE) || (cls & C_END))
@@ -2172,14 +2174,40 @@ static bool frame_breaks(const Insn *i, unsigned cls)
         (op == 0xFF && i->sub >= 2))
         return true; /* stack: T4, ESP, EBP */
     unsigned f = op_table[op].flags;
-    if ((f & D_M) && i->mod3 && i->rm == R_EBP)
+    if ((f & D_M) && i->mod3 && i->rm == reg)
         return true;
-    if (!(f & D_GRP) && ((f & (D_M | D_REG)) && i->reg == R_EBP)) {
+    if (!(f & D_GRP) && ((f & (D_M | D_REG)) && i->reg == reg)) {
         bool src = (op < 0x40 && (op & 7) < 2) || (op >= 0x38 && op <= 0x3B) || op == 0x84 ||
                    op == 0x85 || op == 0x88 || op == 0x89;
         return !src;
     }
     return false;
+}
+
+static bool frame_breaks(const Insn *i, unsigned cls)
+{
+    return group_breaks(i, cls, R_EBP);
+}
+
+/* Groups of one access go; after a group's check (in its first access,
+ * which may still leave for the interpreter) an access cannot fault, so
+ * for the flags' liveness it is no memory access. DIV's #DE still is. */
+static void groups_finish(Tr *t, int8_t *grp, const int8_t *count)
+{
+    bool seen[JIT_MAX_INSNS] = {false};
+    for (int k = 0; k < t->n; k++) {
+        int gk = grp[k];
+        if (gk < 0)
+            continue;
+        if (count[gk] < 2) {
+            grp[k] = -1; /* one access: the usual probe is as cheap */
+            continue;
+        }
+        const Insn *i = &t->b->insns[k].insn;
+        if (seen[gk] && !((i->op == 0xF6 || i->op == 0xF7) && i->sub >= 6))
+            t->cls[k] &= ~(unsigned)C_MEM;
+        seen[gk] = true;
+    }
 }
 
 static void frame_scan(Tr *t)
@@ -2218,23 +2246,7 @@ static void frame_scan(Tr *t)
         t->grp_span[g] = (uint32_t)(hi - lo);
         count[g] = (int8_t)++members;
     }
-    bool seen[JIT_MAX_INSNS] = {false};
-    for (int k = 0; k < t->n; k++) {
-        int gk = t->frame_grp[k];
-        if (gk < 0)
-            continue;
-        if (count[gk] < 2) {
-            t->frame_grp[k] = -1; /* one access: the usual probe is as cheap */
-            continue;
-        }
-        /* After the group's check (in its first access, which may still
-         * leave for the interpreter) an access cannot fault: for the
-         * flags' liveness it is no memory access. DIV's #DE still is. */
-        const Insn *i = &t->b->insns[k].insn;
-        if (seen[gk] && !((i->op == 0xF6 || i->op == 0xF7) && i->sub >= 6))
-            t->cls[k] &= ~(unsigned)C_MEM;
-        seen[gk] = true;
-    }
+    groups_finish(t, t->frame_grp, count);
 }
 
 /* A stack group member: PUSH r32, PUSH imm32, POP r32 (not POP ESP). The
@@ -2255,25 +2267,9 @@ static bool stack_member(const Insn *i, int32_t *slot, int32_t *move)
     return false;
 }
 
-/* Might i move ESP otherwise, or run in the interpreter? (As frame_breaks,
- * for register 4.) */
 static bool stack_breaks(const Insn *i, unsigned cls)
 {
-    unsigned op = i->op;
-    if (!(cls & C_NATIVE) || (cls & C_END))
-        return true;
-    if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xC9 ||
-        (op == 0xFF && i->sub >= 2))
-        return true; /* the stack ops that are no members */
-    unsigned f = op_table[op].flags;
-    if ((f & D_M) && i->mod3 && i->rm == R_ESP)
-        return true;
-    if (!(f & D_GRP) && ((f & (D_M | D_REG)) && i->reg == R_ESP)) {
-        bool src = (op < 0x40 && (op & 7) < 2) || (op >= 0x38 && op <= 0x3B) || op == 0x84 ||
-                   op == 0x85 || op == 0x88 || op == 0x89;
-        return !src;
-    }
-    return false;
+    return group_breaks(i, cls, R_ESP);
 }
 
 /* Stack groups: like frame groups, for runs of PUSH and POP with nothing
@@ -2313,19 +2309,7 @@ static void stack_scan(Tr *t)
         count[g]++;
         esp += move;
     }
-    bool seen[JIT_MAX_INSNS] = {false};
-    for (int k = 0; k < t->n; k++) {
-        int gk = t->stack_grp[k];
-        if (gk < 0)
-            continue;
-        if (count[gk] < 2) {
-            t->stack_grp[k] = -1;
-            continue;
-        }
-        if (seen[gk]) /* checked: it cannot fault (see frame_scan) */
-            t->cls[k] &= ~(unsigned)C_MEM;
-        seen[gk] = true;
-    }
+    groups_finish(t, t->stack_grp, count);
 }
 
 /* Where a frame group's check failed: fill the EBP page cache from the TLB
