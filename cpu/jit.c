@@ -455,7 +455,7 @@ typedef struct Tr {
     int32_t grp_lo[JIT_MAX_INSNS];
     uint32_t grp_span[JIT_MAX_INSNS];
     int frame_cur; /* -1: none (T4 is not the frame's addend) */
-    FrameCheck fc[JIT_MAX_INSNS];
+    FrameCheck fc[2 * JIT_MAX_INSNS]; /* one per group at most: each is checked once */
     int nfc;
     /* Stack groups: PUSH and POP runs checked once (stack_scan) */
     int8_t stack_grp[JIT_MAX_INSNS];
