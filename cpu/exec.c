@@ -1100,8 +1100,8 @@ static bool rep_fast(CPU *c, const Insn *i, int sz, bool is_movs)
             else
                 memmove(pd, ps, len);
             c->regs[R_ESI] += k << sz;
-        } else if (sz == 0)
-            memset(pd, (int)v, k);
+        } else if (sz == 0 || v == (v & 0xFF) * (sz == 1 ? 0x0101u : 0x01010101u))
+            memset(pd, (int)(v & 0xFF), (size_t)k << sz); /* bytes all alike: zeroing pages */
         else
             for (uint32_t j = 0; j < k; j++)
                 memcpy(pd + ((size_t)j << sz), &v, size);

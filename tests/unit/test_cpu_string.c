@@ -230,14 +230,19 @@ START_TEST(test_rep_movs_stos_page_straddle)
             ck_assert_mem_eq(h_ptr(dst), h_ptr(src), bytes);
             ck_assert_uint_eq(h_r8(dst + bytes), 0xCC);
             ck_assert_uint_eq(h_r8(dst - 1), 0xCC);
-            hc->regs[R_EAX] = 0x44332211;
-            set_si_di_cx(0, dst, n);
-            srun(ss[sz], 0);
-            for (uint32_t k = 0; k < bytes; k++)
-                if (h_r8(dst + k) != (uint8_t)(0x44332211u >> (8 * (k % (1u << sz)))))
-                    ck_abort_msg("%s: byte %u at %#x", ss[sz]->text, k, dst);
-            ck_assert_uint_eq(h_r8(dst + bytes), 0xCC);
-            ck_assert_uint_eq(hc->regs[R_EDI], dst + bytes);
+            /* elements of unlike and of like bytes (the latter go as memset) */
+            static const uint32_t vals[] = {0x44332211, 0, 0xFFFFFFFF, 0x12124242};
+            for (size_t vi = 0; vi < sizeof vals / sizeof vals[0]; vi++) {
+                uint32_t v = vals[vi];
+                hc->regs[R_EAX] = v;
+                set_si_di_cx(0, dst, n);
+                srun(ss[sz], 0);
+                for (uint32_t k = 0; k < bytes; k++)
+                    if (h_r8(dst + k) != (uint8_t)(v >> (8 * (k % (1u << sz)))))
+                        ck_abort_msg("%s %#x: byte %u at %#x", ss[sz]->text, v, k, dst);
+                ck_assert_uint_eq(h_r8(dst + bytes), 0xCC);
+                ck_assert_uint_eq(hc->regs[R_EDI], dst + bytes);
+            }
         }
 }
 END_TEST
