@@ -42,6 +42,7 @@ CPU *cpu_new(Machine *m, uint32_t ram_size)
         return NULL;
     }
     c->tlb_filled = true; /* zeroed entries are not empty ones: the reset's flush clears them */
+    c->tlb_nfills = TLB_FILLS_MAX + 1; /* and all of them, whatever flush comes first */
     cpu_reset(c);
     /* The translator by default, made on the first run: a machine whose
      * CPU never runs (a device's unit test or fuzz target) does not pay for

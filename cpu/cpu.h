@@ -83,6 +83,7 @@ typedef struct TlbEntry {
 } TlbEntry;
 #define TLB_BITS 10
 #define TLB_SIZE (1 << TLB_BITS)
+#define TLB_FILLS_MAX 256
 
 typedef struct Block Block;
 
@@ -160,6 +161,11 @@ typedef struct CPU {
     TlbEntry tlb[2][TLB_SIZE];
     uint32_t tlb_paddr[2][TLB_SIZE]; /* physical page; bit 0: global (survives CR3 loads) */
     bool tlb_filled; /* an entry was filled since the last global flush */
+    /* Slots (user << TLB_BITS | slot) of the non-global entries filled since
+     * the last flush, so a flush that keeps global entries (a CR3 write)
+     * clears those, not the whole TLB; more than TLB_FILLS_MAX: all of it. */
+    uint16_t tlb_fills[TLB_FILLS_MAX];
+    uint32_t tlb_nfills;
     /* Segment limits for the fast path: an access of size n at offset off is
      * fine without further checks if off + n - 1 <= lim; -1 forces the slow
      * path (expand-down, unusable). */

@@ -29,6 +29,16 @@ void cpu_tlb_flush(CPU *c, bool global_too)
         c->tlb_large = false;
     if (!c->tlb_filled)
         return; /* empty already (a board's PAM setup flushes a dozen times) */
+    uint32_t nf = c->tlb_nfills;
+    c->tlb_nfills = 0;
+    if (!global_too && nf <= TLB_FILLS_MAX) { /* only the non-global entries filled since */
+        for (uint32_t f = 0; f < nf; f++) {
+            int k = c->tlb_fills[f] >> TLB_BITS, i = c->tlb_fills[f] & (TLB_SIZE - 1);
+            if (!(c->tlb_paddr[k][i] & 1))
+                c->tlb[k][i].tag_read = c->tlb[k][i].tag_write = 0xFFFFFFFFu;
+        }
+        return;
+    }
     for (int k = 0; k < 2; k++)
         for (int i = 0; i < TLB_SIZE; i++) {
             TlbEntry *e = &c->tlb[k][i];
@@ -325,6 +335,12 @@ uint32_t mmu_translate(CPU *c, uint32_t lin, int access, bool user)
     e->addend = (uintptr_t)(rh ? rh : wh) - page;
     c->tlb_paddr[user][slot] = ppage | (global ? 1 : 0);
     c->tlb_filled = true;
+    if (!global) {
+        if (c->tlb_nfills < TLB_FILLS_MAX)
+            c->tlb_fills[c->tlb_nfills] = (uint16_t)((user ? TLB_SIZE : 0) | slot);
+        if (c->tlb_nfills <= TLB_FILLS_MAX)
+            c->tlb_nfills++;
+    }
     if (unlikely(c->nwatch))
         watch_tag(c, e, page);
     return pa;
