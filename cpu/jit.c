@@ -1534,9 +1534,9 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
 /* ROL/ROR by a constant: the rotation here, the flags (when anything can
  * see them) in C. */
 /* h_rotflags inline, when the flags before the rotate are cheap to have
- * in full (AF included, which the host's logic instructions leave
- * undefined): eager ones, or an arithmetic kind the host can redo. The
- * result is in d (zero-extended); T0 is free once the operand is stored. */
+ * in full: eager ones, or a kind the host can redo (the logic kinds' AF,
+ * which the host leaves undefined, is set as lf_af says: 0). The result
+ * is in d (zero-extended); T0 is free once the operand is stored. */
 static bool rot_flags_inline(Tr *t, int op, int sz, int d)
 {
     Emit *e = &t->e;
@@ -1545,14 +1545,15 @@ static bool rot_flags_inline(Tr *t, int op, int sz, int d)
         x_mov_r_rm(e, 4, T2, XM(HCPU, O(lf_aux)));
     } else if (t->lfop >= 0 && (t->lfop & 3) != 3 &&
                (kind == LF_ADD || kind == LF_SUB || kind == LF_ADC || kind == LF_SBB ||
-                kind == LF_INC || kind == LF_DEC)) {
+                kind == LF_INC || kind == LF_DEC || kind == LF_LOGIC)) {
         emit_flags_redo(t, e, t->lfop);
         x_pushfq(e);
         x_pop(e, T2);
     } else {
         return false;
     }
-    x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH & ~(F_CF | F_OF));
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2),
+               F_ARITH & ~(F_CF | F_OF | (kind == LF_LOGIC ? F_AF : 0)));
     /* T3 = the two bits that decide: ROL CF = bit 0, OF = bit 0 ^ the top
      * bit; ROR CF = the top bit, OF = the top bit ^ the one below it */
     x_mov_rr(e, 4, T3, d);
