@@ -573,6 +573,10 @@ static unsigned insn_class(const Insn *i)
         return !i->rep && i->a32 ? C_NATIVE | C_MEM | C_WR : 0; /* SCAS once */
     case 0x131: /* RDTSC */
         return C_NATIVE;
+    case 0x9C: /* PUSHF */
+        return i->o32 ? C_NATIVE | C_RD | C_MEM : 0;
+    case 0xFA: /* CLI: at CPL 0 (else the interpreter checks IOPL) */
+        return C_NATIVE | C_MEM;
     case 0x1AF: case 0x69: case 0x6B:
         return C_NATIVE | C_WR | mem;
     case 0x86: case 0x87:
@@ -852,6 +856,12 @@ static uint32_t h_rdtsc(CPU *c)
     c->regs[R_EAX] = (uint32_t)v;
     c->regs[R_EDX] = (uint32_t)(v >> 32);
     return 0;
+}
+
+/* The arithmetic flags, from lazy flags of any kind. */
+static uint32_t h_lf_compute(CPU *c)
+{
+    return lf_compute(c);
 }
 
 /* Flags after ROL/ROR (info: op << 8 | size) that gave r: CF and OF from
@@ -1534,26 +1544,42 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
 /* ROL/ROR by a constant: the rotation here, the flags (when anything can
  * see them) in C. */
 /* h_rotflags inline, when the flags before the rotate are cheap to have
- * in full: eager ones, or a kind the host can redo (the logic kinds' AF,
- * which the host leaves undefined, is set as lf_af says: 0). The result
- * is in d (zero-extended); T0 is free once the operand is stored. */
-static bool rot_flags_inline(Tr *t, int op, int sz, int d)
+ * in full (full_flags_ok). The result is in d (zero-extended); T0 is free
+ * once the operand is stored. */
+/* Can full_flags put the lazy flags' every arithmetic flag in a register? */
+static bool full_flags_ok(const Tr *t)
+{
+    int kind = t->lfop >> 2;
+    return t->lfop == LF(LF_EAGER, 2) ||
+           (t->lfop >= 0 && (t->lfop & 3) != 3 &&
+            (kind == LF_ADD || kind == LF_SUB || kind == LF_ADC || kind == LF_SBB ||
+             kind == LF_INC || kind == LF_DEC || kind == LF_LOGIC));
+}
+
+/* T2 = the arithmetic flags (F_ARITH bits, the rest 0) from the lazy flags
+ * in the CPU (stored: no pending ones), as lf_compute has them. The logic
+ * kinds' AF, which the host's TEST leaves undefined, is lf_af's 0. */
+static void full_flags(Tr *t)
 {
     Emit *e = &t->e;
-    int kind = t->lfop >> 2, bits = 8 << sz;
     if (t->lfop == LF(LF_EAGER, 2)) {
         x_mov_r_rm(e, 4, T2, XM(HCPU, O(lf_aux)));
-    } else if (t->lfop >= 0 && (t->lfop & 3) != 3 &&
-               (kind == LF_ADD || kind == LF_SUB || kind == LF_ADC || kind == LF_SBB ||
-                kind == LF_INC || kind == LF_DEC || kind == LF_LOGIC)) {
+    } else {
         emit_flags_redo(t, e, t->lfop);
         x_pushfq(e);
         x_pop(e, T2);
-    } else {
-        return false;
     }
-    x_alu_rm_i(e, ALU_AND, 4, XR(T2),
-               F_ARITH & ~(F_CF | F_OF | (kind == LF_LOGIC ? F_AF : 0)));
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH & ~((t->lfop >> 2) == LF_LOGIC ? F_AF : 0));
+}
+
+static bool rot_flags_inline(Tr *t, int op, int sz, int d)
+{
+    Emit *e = &t->e;
+    int bits = 8 << sz;
+    if (!full_flags_ok(t))
+        return false;
+    full_flags(t);
+    x_alu_rm_i(e, ALU_AND, 4, XR(T2), ~(uint32_t)(F_CF | F_OF));
     /* T3 = the two bits that decide: ROL CF = bit 0, OF = bit 0 ^ the top
      * bit; ROR CF = the top bit, OF = the top bit ^ the one below it */
     x_mov_rr(e, 4, T3, d);
@@ -1952,6 +1978,29 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0xA4: case 0xA5: case 0xAA: case 0xAB: case 0xAC: case 0xAD: case 0xAE: case 0xAF:
         tr_string(t, i, (op & 1) ? vsz : 0);
         return false;
+    case 0x9C: /* PUSHF: EFLAGS without VM and RF */
+        pend_flush(t);
+        if (full_flags_ok(t)) {
+            full_flags(t);
+        } else { /* a kind known only at run time */
+            light_call(t, (void *)h_lf_compute, -1, -1);
+            x_mov_rr(e, 4, T2, T3);
+            x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH);
+        }
+        pend_clobber(t, 1u << R_ESP);
+        x_mov_r_rm(e, 4, T3, XM(HCPU, O(eflags)));
+        x_alu_rm_i(e, ALU_AND, 4, XR(T3), ~(uint32_t)(F_ARITH | F_VM | F_RF));
+        x_alu_rm_r(e, ALU_OR, 4, XR(T3), T2);
+        x_alu_rm_i(e, ALU_OR, 4, XR(T3), 2); /* the bit that is always 1 */
+        push_val(t, 4, (Opd){OPD_MEM, 0, 0});
+        t->hf = 0;
+        return false;
+    case 0xFA: /* CLI */
+        x_alu_rm_i(e, ALU_CMP, 4, XM(HCPU, O(cpl)), 0);
+        t->hf = 0;
+        cold_jcc(t, CC_NE);
+        x_alu_rm_i(e, ALU_AND, 4, XM(HCPU, O(eflags)), ~(uint32_t)F_IF);
+        return false;
     case 0x131: /* RDTSC */
         pend_clobber(t, 1u << R_EAX | 1u << R_EDX);
         light_call(t, (void *)h_rdtsc, -1, -1);
@@ -2171,8 +2220,8 @@ static bool group_breaks(const Insn *i, unsigned cls, int reg)
     unsigned op = i->op;
     if (!(cls & C_NATIVE) || (cls & C_END))
         return true;
-    if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xC9 ||
-        (op == 0xFF && i->sub >= 2))
+    if ((op >= 0x50 && op <= 0x5F) || op == 0x68 || op == 0x6A || op == 0xC9 || op == 0x9C ||
+        op == 0x9D || (op == 0xFF && i->sub >= 2))
         return true; /* stack: T4, ESP, EBP */
     unsigned f = op_table[op].flags;
     if ((f & D_M) && i->mod3 && i->rm == reg)

@@ -12,7 +12,7 @@
  *
  * The code: ALU, shift, rotate, double shift, multiply, divide, bit, string
  * (with and without REP), CMOVcc, SETcc, PUSH/POP, LEA, MOV/MOVZX/MOVSX,
- * XCHG/XADD/CMPXCHG, BCD and flag instructions, forward Jcc, 8/16/32-bit,
+ * XCHG/XADD/CMPXCHG, BCD and flag instructions (PUSHF, CLI), forward Jcc, 8/16/32-bit,
  * register and memory operands through flat and non-flat segments, some
  * with LOCK, some crossing a page; a program may loop. Paging is on, and
  * the data area has a read-only and a not-present page next to where the
@@ -394,7 +394,7 @@ static void gen_one(void)
     }
     case 29: { /* one-byte flag, conversion and BCD instructions */
         static const uint8_t s[] = {0x98, 0x99, 0x9E, 0x9F, 0xF5, 0xF8, 0xF9, 0xFC, 0xFD,
-                                    0x27, 0x2F, 0x37, 0x3F, 0xD7, 0x90, 0xFC};
+                                    0x27, 0x2F, 0x37, 0x3F, 0xD7, 0x90, 0xFC, 0x9C, 0xFA};
         B(s[rn(sizeof s)]);
         break;
     }
