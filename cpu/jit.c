@@ -502,6 +502,8 @@ static unsigned insn_class(const Insn *i)
     unsigned op = i->op, sub = i->sub;
     bool has_m = op_table[op].flags & D_M;
     unsigned mem = has_m && !i->mod3 ? C_MEM : 0;
+    if (op == 0x1B1 && mem && i->a32 && i->o32) /* CMPXCHG m32, r32, LOCK or not (one CPU) */
+        return C_NATIVE | C_WR | C_MEM;
     if (i->lock || (mem && !i->a32))
         return 0;
     if (op < 0x40 && (op & 7) < 6) { /* ALU rows */
@@ -1978,6 +1980,29 @@ static bool tr_native(Tr *t, const Insn *i)
     case 0xA4: case 0xA5: case 0xAA: case 0xAB: case 0xAC: case 0xAD: case 0xAE: case 0xAF:
         tr_string(t, i, (op & 1) ? vsz : 0);
         return false;
+    case 0x1B1: { /* CMPXCHG m32, r32: the flags of CMP EAX, m32 */
+        rm_addr(t, i, 4, true); /* it writes either way */
+        ld_mem(t, 4, T1, false);
+        if (t->live) {
+            st_lf(t, O(lf_a), RAX);
+            st_lf(t, O(lf_b), T1);
+            x_mov_rr(e, 4, T3, RAX);
+            x_alu_rm_r(e, ALU_SUB, 4, XR(T3), T1);
+            st_lf(t, O(lf_res), T3);
+            st_lf_i(t, O(lf_op), LF(LF_SUB, 2));
+        }
+        x_alu_rm_r(e, ALU_CMP, 4, XR(RAX), T1);
+        uint8_t *ne = x_jcc8(e, CC_NE);
+        st_mem(t, 4, H(i->reg));
+        uint8_t *done = x_jmp8(e);
+        x_patch8(ne, e->p);
+        x_mov_rr(e, 4, RAX, T1);
+        x_patch8(done, e->p);
+        t->pend = no_pend;
+        t->lfop = LF(LF_SUB, 2);
+        t->hf = HF_ALL;
+        return false;
+    }
     case 0x9C: /* PUSHF: EFLAGS without VM and RF */
         pend_flush(t);
         if (full_flags_ok(t)) {
