@@ -206,7 +206,7 @@ typedef struct CPU {
      * its request that the interpreter run the next block (the check
      * failed) */
     uintptr_t jit_frame;
-    uintptr_t jit_stack; /* the same for a stack group's page (see frame_scan) */
+    uintptr_t jit_stack; /* the same for a stack group's page (see stack_scan) */
     bool jit_interp;
     /* Tests (differential harness): cpu_run returns CPU_RUN_EXIT after each
      * translated block (or interpreted instruction), and blocks do not chain. */

@@ -413,8 +413,9 @@ typedef struct ColdRef {
     bool frame;       /* in a checked frame group: T4 is to be restored */
 } ColdRef;
 
-/* A frame group's check, out of line: fill the frame cache from the TLB
- * and come back to ok, or leave for the interpreter. */
+/* A frame or stack group's check, out of line (span_check_tail): fill the
+ * page cache from the TLB and come back to ok, or leave for the
+ * interpreter. */
 typedef struct FrameCheck {
     uint8_t *jcc, *ok;
     Pend pend;
@@ -1021,11 +1022,13 @@ static void mem(Tr *t, int seg, int size, bool write)
     mem_mt(t, seg, size, write, -1);
 }
 
-/* The first access of frame group g: check that the group's whole span,
- * EBP + lo up to lo + span, lies in the EBP page cache's page (so every
- * access of the group is in one writable page, without wrapping 32 bits),
- * and keep the page's host addend in T4. If it does not, the out-of-line
- * path fills the cache from the TLB, or leaves for the interpreter. */
+/* The first access of a group (mt 1: EBP frame, 0: stack): check that the
+ * group's whole span, base + lo up to lo + span, lies in the base
+ * register's page cache page (so every access of the group is in one
+ * writable page, without wrapping 32 bits), and keep the page's host addend
+ * in T4 (frame) or T1 (stack), and in the CPU. If it does not,
+ * span_check_tail fills the cache from the TLB, or leaves for the
+ * interpreter. */
 static void span_check(Tr *t, int mt, int32_t lo, uint32_t span)
 {
     Emit *e = &t->e;
@@ -1543,11 +1546,6 @@ static void tr_shift(Tr *t, const Insn *i, int sz, bool by_cl, unsigned cnt)
     }
 }
 
-/* ROL/ROR by a constant: the rotation here, the flags (when anything can
- * see them) in C. */
-/* h_rotflags inline, when the flags before the rotate are cheap to have
- * in full (full_flags_ok). The result is in d (zero-extended); T0 is free
- * once the operand is stored. */
 /* Can full_flags put the lazy flags' every arithmetic flag in a register? */
 static bool full_flags_ok(const Tr *t)
 {
@@ -1574,6 +1572,9 @@ static void full_flags(Tr *t)
     x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH & ~((t->lfop >> 2) == LF_LOGIC ? F_AF : 0));
 }
 
+/* h_rotflags inline, when the flags before the rotate are cheap to have
+ * in full (full_flags_ok). The result is in d (zero-extended); T0 is free
+ * once the operand is stored. */
 static bool rot_flags_inline(Tr *t, int op, int sz, int d)
 {
     Emit *e = &t->e;
@@ -1606,6 +1607,8 @@ static bool rot_flags_inline(Tr *t, int op, int sz, int d)
     return true;
 }
 
+/* ROL/ROR by a constant: the rotation, then the flags (when anything can
+ * see them) inline or in C. */
 static void tr_rot(Tr *t, const Insn *i, int sz, unsigned cnt)
 {
     Emit *e = &t->e;
@@ -2012,7 +2015,6 @@ static bool tr_native(Tr *t, const Insn *i)
             x_mov_rr(e, 4, T2, T3);
             x_alu_rm_i(e, ALU_AND, 4, XR(T2), F_ARITH);
         }
-        pend_clobber(t, 1u << R_ESP);
         x_mov_r_rm(e, 4, T3, XM(HCPU, O(eflags)));
         x_alu_rm_i(e, ALU_AND, 4, XR(T3), ~(uint32_t)(F_ARITH | F_VM | F_RF));
         x_alu_rm_r(e, ALU_OR, 4, XR(T3), T2);
@@ -2230,9 +2232,9 @@ static bool tr_native(Tr *t, const Insn *i)
  * [EBP + disp] again and again. In a run of instructions that leaves EBP
  * and T4 alone and runs no instruction in the interpreter, such accesses
  * form a group: the first checks once that the group's whole span is in
- * one writable page (frame_check), and each access is then one LEA from
- * EBP and the page's addend in T4. Groups span at most FRAME_SPAN_MAX bytes
- * and have at least two accesses. */
+ * one writable page (frame_check), and each access then has [EBP + T4 +
+ * disp], T4 being the page's addend, as its operand (Tr.memop). Groups
+ * span at most FRAME_SPAN_MAX bytes and have at least two accesses. */
 #define FRAME_SPAN_MAX 256
 
 /* Might i write register reg (EBP for frame groups, ESP for stack groups)
@@ -2287,7 +2289,7 @@ static void groups_finish(Tr *t, int8_t *grp, const int8_t *count)
 
 static void frame_scan(Tr *t)
 {
-    int g = -1, members = 0;
+    int g = -1;
     int32_t lo = 0, hi = 0;
     t->frame_cur = -1;
     t->nfc = 0;
@@ -2314,12 +2316,11 @@ static void frame_scan(Tr *t)
         }
         g = ngrp++;
         lo = d, hi = d + 4;
-        members = 0;
     join:
         t->frame_grp[k] = (int8_t)g;
         t->grp_lo[g] = lo;
         t->grp_span[g] = (uint32_t)(hi - lo);
-        count[g] = (int8_t)++members;
+        count[g]++;
     }
     groups_finish(t, t->frame_grp, count);
 }
@@ -2387,10 +2388,11 @@ static void stack_scan(Tr *t)
     groups_finish(t, t->stack_grp, count);
 }
 
-/* Where a frame group's check failed: fill the EBP page cache from the TLB
- * if the span is in one page there (then back, T4 set), else leave the
- * block before instruction k; the interpreter runs the rest of it. */
-static void frame_check_tail(Tr *t, const FrameCheck *f)
+/* Where a group's check failed: fill the page cache from the TLB if the
+ * span is in one page there (then back, the addend in its register), else
+ * leave the block before instruction k; the interpreter runs the rest of
+ * it. */
+static void span_check_tail(Tr *t, const FrameCheck *f)
 {
     Emit *e = &t->e;
     int32_t tlb = O(tlb) + ((t->key & KEY_USER) ? TLB_SIZE * (int32_t)sizeof(TlbEntry) : 0);
@@ -2443,7 +2445,7 @@ static void emit_tail(Tr *t)
         x_jmp(e, r->resume);
     }
     for (int k = 0; k < t->nfc; k++)
-        frame_check_tail(t, &t->fc[k]);
+        span_check_tail(t, &t->fc[k]);
     for (int k = 0; k < t->nstub; k++) {
         StubRef *s = &t->stub[k];
         JitExit *x = alloc_meta(js, sizeof *x);
@@ -2458,6 +2460,28 @@ static void emit_tail(Tr *t)
         x_mov_r32_i(e, T3, R_CHAIN);
         x_jmp(e, js->exit_spill);
     }
+}
+
+/* Translated code checking that linear page lin is still mapped (in the
+ * TLB of the user or kernel class) to physical page pa, and that the
+ * generation of page pg (pa's, or the one past RAM) is still gen; each
+ * failed check jumps to to, or, if to is NULL, to a jump left in jcc[] for
+ * the caller to patch. */
+static void emit_page_check(Emit *e, int user, uint32_t lin, uint32_t pa, uint32_t pg,
+                            uint32_t gen, uint8_t *to, uint8_t *jcc[3])
+{
+    uint32_t slot = (lin >> 12) & (TLB_SIZE - 1);
+    x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) * sizeof(TlbEntry) +
+                                                     offsetof(TlbEntry, tag_read))));
+    x_alu_rm_i(e, ALU_CMP, 4, XR(T3), lin);
+    jcc[0] = x_jcc(e, CC_NE, to);
+    x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
+    x_alu_rm_i(e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
+    x_alu_rm_i(e, ALU_CMP, 4, XR(T3), pa);
+    jcc[1] = x_jcc(e, CC_NE, to);
+    x_mov_r_rm(e, 8, T3, XM(HCPU, O(page_gen)));
+    x_alu_rm_i(e, ALU_CMP, 4, XM(T3, (int32_t)(pg * 4)), gen);
+    jcc[2] = x_jcc(e, CC_NE, to);
 }
 
 /* The first instruction at pc runs into the next linear page: decode it
@@ -2574,22 +2598,9 @@ static JitBlock *translate(CPU *c, uint32_t pc, uint32_t pa, const uint8_t *host
         uint8_t *stale = x_jcc(e, CC_NE, NULL);
         b->entry_same = e->p;
         uint8_t *stale2[3] = {NULL, NULL, NULL};
-        if (pa2 != NO_PAGE) { /* the second page: mapped as it was, and unchanged */
-            uint32_t slot = (lin2 >> 12) & (TLB_SIZE - 1);
-            int user = (key & KEY_USER) ? 1 : 0;
-            x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) *
-                                                                 sizeof(TlbEntry) +
-                                                             offsetof(TlbEntry, tag_read))));
-            x_alu_rm_i(e, ALU_CMP, 4, XR(T3), lin2);
-            stale2[0] = x_jcc(e, CC_NE, NULL);
-            x_mov_r_rm(e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
-            x_alu_rm_i(e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
-            x_alu_rm_i(e, ALU_CMP, 4, XR(T3), pa2);
-            stale2[1] = x_jcc(e, CC_NE, NULL);
-            x_mov_r_rm(e, 8, T3, XM(HCPU, O(page_gen)));
-            x_alu_rm_i(e, ALU_CMP, 4, XM(T3, (int32_t)((pa2 >> 12) * 4)), b->gen2);
-            stale2[2] = x_jcc(e, CC_NE, NULL);
-        }
+        if (pa2 != NO_PAGE) /* the second page: mapped as it was, and unchanged */
+            emit_page_check(e, (key & KEY_USER) ? 1 : 0, lin2, pa2, pa2 >> 12, b->gen2, NULL,
+                            stale2);
         x_lea(e, 8, T3, XM(HIC, n));
         x_alu_r_rm(e, ALU_CMP, 8, T3, XM(HCPU, O(icount_limit)));
         uint8_t *budget = x_jcc(e, CC_A, NULL);
@@ -2833,24 +2844,13 @@ static void chain(CPU *c, JitState *js, JitExit *x, JitBlock *b)
     Emit e = {.p = js->code + js->code_used, .start = js->code + js->code_used,
               .end = js->code + CODE_SIZE};
     uint8_t *tramp = e.p;
-    uint32_t page = b->pc & ~0xFFFu, slot = (b->pc >> 12) & (TLB_SIZE - 1);
-    int user = (b->key & KEY_USER) ? 1 : 0;
-    x_mov_r_rm(&e, 4, T3,
-               XM(HCPU, O(tlb) + (int32_t)((user * TLB_SIZE + slot) * sizeof(TlbEntry) +
-                                           offsetof(TlbEntry, tag_read))));
-    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), page);
-    x_jcc(&e, CC_NE, stub);
-    x_mov_r_rm(&e, 4, T3, XM(HCPU, O(tlb_paddr) + (int32_t)((user * TLB_SIZE + slot) * 4)));
-    x_alu_rm_i(&e, ALU_AND, 4, XR(T3), 0xFFFFF000u);
-    x_alu_rm_i(&e, ALU_CMP, 4, XR(T3), b->paddr & ~0xFFFu);
-    x_jcc(&e, CC_NE, stub);
     /* b's page checked here, so a stale b sends the exit back to be chained anew */
     uint32_t pg = b->paddr >> 12;
     if (pg > c->ram_pages)
         pg = c->ram_pages;
-    x_mov_r_rm(&e, 8, T3, XM(HCPU, O(page_gen)));
-    x_alu_rm_i(&e, ALU_CMP, 4, XM(T3, (int32_t)(pg * 4)), b->gen);
-    x_jcc(&e, CC_NE, stub);
+    uint8_t *jcc[3];
+    emit_page_check(&e, (b->key & KEY_USER) ? 1 : 0, b->pc & ~0xFFFu, b->paddr & ~0xFFFu, pg,
+                    b->gen, stub, jcc);
     x_jmp(&e, b->entry_same);
     if (js->perfmap)
         fprintf(js->perfmap, "%lx %lx tramp_%08x\n", (unsigned long)(uintptr_t)tramp,
@@ -2866,7 +2866,7 @@ void jit_run(CPU *c)
     JitExit *pend = NULL;
     uint32_t pend_epoch = 0;
     while (likely(c->icount < c->icount_limit) && likely(!c->need_check)) {
-        if (unlikely(c->jit_interp)) { /* a frame group's check failed */
+        if (unlikely(c->jit_interp)) { /* a frame or stack group's check failed */
             c->jit_interp = false;
             pend = NULL;
             interp_exec_block(c);
