@@ -425,8 +425,6 @@ static int check_kernel(Machine *m, LinuxBoot *lb, const char *kernel, const cha
     if (!lb->cmdline)
         FAIL("-append: out of memory");
     lb->entry = LINUX_KERNEL_ADDR;
-    if (!m->kernel_self_decompress)
-        kernel_unpack(lb);
     return 0;
 }
 
@@ -453,9 +451,12 @@ static int place_initrd(LinuxBoot *lb, const char *initrd, uint64_t need, uint32
 
 #undef FAIL
 
-/* Everything checked: load it, and again on every reset. */
+/* Everything checked: load it, and again on every reset. Only here, in
+ * the direct boot, is the kernel unpacked (firmware boots the bzImage). */
 static void linux_boot_commit(Machine *m, LinuxBoot *lb)
 {
+    if (!m->kernel_self_decompress)
+        kernel_unpack(lb);
     bios_free(m);
     linux_load(m, lb);
     m->on_reset = linux_on_reset;
